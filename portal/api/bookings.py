@@ -1,0 +1,45 @@
+"""REST API v1: bookings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+
+from portal.deps import API_DEPENDENCIES
+from rental import bookings
+from rental.schemas import Booking, BookingCreate, BookingStatus, BookingUpdate
+from rental.tenants import Tenant
+
+
+class BookingsApi(Controller):
+    path = "/api/v1/bookings"
+    dependencies = API_DEPENDENCIES
+    tags = ["bookings"]
+
+    @post("/", status_code=201)
+    async def create(self, tenant: Tenant, data: BookingCreate) -> Booking:
+        return await bookings.create_booking(tenant, data)
+
+    @get("/")
+    async def index(
+        self,
+        tenant: Tenant,
+        from_: date | None = Parameter(query="from", default=None),
+        to: date | None = None,
+        status: BookingStatus | None = None,
+    ) -> list[Booking]:
+        return await bookings.list_bookings(tenant, first=from_, last=to, status=status)
+
+    @get("/{booking_id:int}")
+    async def show(self, tenant: Tenant, booking_id: int) -> Booking:
+        return await bookings.get_booking(tenant, booking_id)
+
+    @patch("/{booking_id:int}")
+    async def change(self, tenant: Tenant, booking_id: int, data: BookingUpdate) -> Booking:
+        return await bookings.update_booking(tenant, booking_id, data)
+
+    @post("/{booking_id:int}/cancel", status_code=200)
+    async def cancel(self, tenant: Tenant, booking_id: int) -> Booking:
+        return await bookings.cancel_booking(tenant, booking_id)

@@ -1,0 +1,42 @@
+"""REST API v1: products and their availability calendars."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from portal.deps import API_DEPENDENCIES
+from rental import availability, catalogue
+from rental.schemas import CalendarDay, Product, ProductCalendar
+from rental.tenants import Tenant
+
+
+class ProductsApi(Controller):
+    path = "/api/v1/products"
+    dependencies = API_DEPENDENCIES
+    tags = ["products"]
+
+    @get("/")
+    async def index(self, tenant: Tenant) -> list[Product]:
+        return await catalogue.list_products(tenant)
+
+    @get("/{product_id:int}/calendar")
+    async def calendar(
+        self,
+        tenant: Tenant,
+        product_id: int,
+        from_: date = Parameter(query="from"),
+        to: date = Parameter(query="to"),
+    ) -> ProductCalendar:
+        return await product_calendar(tenant, product_id, from_, to)
+
+
+async def product_calendar(tenant: Tenant, product_id: int, first: date, last: date) -> ProductCalendar:
+    days = await availability.available_dates(tenant, product_id, first, last)
+    return ProductCalendar(
+        product_id=product_id,
+        timezone=tenant.timezone,
+        days=[CalendarDay(d.day, d.status, d.available_units, d.total_units, d.reason) for d in days],  # type: ignore[arg-type]
+    )

@@ -1,0 +1,80 @@
+"""Litestar application factory: REST API, staff portal, widget, feeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from portal.api.blocks import BlocksApi
+from portal.api.bookings import BookingsApi
+from portal.api.products import ProductsApi
+from portal.problems import HANDLERS
+from portal.web import ROUTES as WEB_ROUTES
+from portal.web.filters import FILTERS
+from rentcal.db import close_pool, open_pool
+from rentcal.settings import ROOT, Settings, get_settings
+
+async def _startup() -> None:
+    await open_pool()
+
+
+async def _shutdown() -> None:
+    await close_pool()
+
+
+def register_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(FILTERS)
+
+
+# Paths authenticated by bearer tokens or public by design: no CSRF cookie involved.
+CSRF_EXEMPT = ["/api/", "/public/", "/widget/", "/feeds/", "/webhooks/", "/health"]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    settings.validate()
+    from rentcal.embedded import ensure_services
+
+    ensure_services(settings.data_dir)
+    settings = get_settings()
+    store = RedisStore.with_client(url=settings.redis_url, namespace="rentcal:sessions")
+    sessions = ServerSideSessionConfig(
+        store="sessions",
+        max_age=60 * 60 * 12,
+        secure=settings.is_production,
+        samesite="lax",
+        httponly=True,
+    )
+    return Litestar(
+        route_handlers=[
+            ProductsApi,
+            BookingsApi,
+            BlocksApi,
+            *WEB_ROUTES,
+            create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),
+        ],
+        stores={"sessions": store},
+        middleware=[sessions.middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.is_production,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+            exclude=[f"^{p}" for p in CSRF_EXEMPT],
+        ),
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_filters
+        ),
+        openapi_config=OpenAPIConfig(title="Rentcal API", version="1.0.0", path="/schema"),
+        exception_handlers=HANDLERS,
+        on_startup=[_startup],
+        on_shutdown=[_shutdown],
+    )

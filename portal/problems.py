@@ -1,0 +1,85 @@
+"""Errors as RFC 9457 problem+json, with a message a person can act on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.response import Redirect
+
+from rental.errors import DomainError
+
+log = logging.getLogger("rentcal.http")
+PROBLEM = "application/problem+json"
+
+
+class LoginRequired(Exception):
+    """A portal page was requested without a session."""
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM)
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(exc.status_code, exc.title, exc.detail, **exc.extra)
+
+
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    details = "; ".join(f"{e.get('key') or 'body'}: {e.get('message')}" for e in errors if isinstance(e, dict))
+    detail = details or str(exc.detail)
+    return problem(422, "Invalid input", detail, errors=errors)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = exc.headers or {}
+    if exc.status_code == 400:  # the body could not be decoded: malformed JSON or form data
+        return problem(422, "Invalid input", f"malformed request body: {exc.detail}")
+    response = problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+    response.headers.update(headers)
+    return response
+
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    return problem(404, "Not found", str(exc.detail) or "no such resource")
+
+
+def exclusion_violation(request: Request[Any, Any, Any], exc: asyncpg.ExclusionViolationError) -> Response[Any]:
+    # Services translate overlaps themselves; this is the last line so it is never a 500.
+    return problem(409, "Conflict", "the unit is already booked or in maintenance at that time")
+
+
+def login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    if request.headers.get("hx-request"):
+        return Response("", status_code=401, headers={"HX-Redirect": "/login"})
+    return Redirect(f"/login?next={request.url.path}")
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "Internal server error", "something went wrong on our side; it has been logged")
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    NotFoundException: not_found,
+    HTTPException: http_error,
+    asyncpg.ExclusionViolationError: exclusion_violation,
+    LoginRequired: login_required,
+    500: server_error,
+}

@@ -1,0 +1,165 @@
+"""Portal bookings page: list with filters, create, move, cancel (HTMX partial updates)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Template
+
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.web.forms import local_datetime, optional_int
+from portal.web.layout import render
+from rental import bookings, catalogue
+from rental.accounts import Staff, staff_of_company
+from rental.errors import DomainError
+from rental.schemas import BookingCreate, BookingUpdate, CustomerIn
+from rental.tenants import Tenant
+
+STATUSES = ("pending", "confirmed", "picked_up", "returned", "cancelled")
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class BookingForm(msgspec.Struct):
+    product_id: str = ""
+    unit_id: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+    customer_name: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    status: str = "confirmed"
+    pickup_location: str = ""
+    assigned_staff_id: str = ""
+
+
+class MoveForm(msgspec.Struct):
+    starts_at: str = ""
+    ends_at: str = ""
+
+
+def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
+    product_id = optional_int(form.product_id)
+    if product_id is None:
+        from rental.errors import InvalidInput
+
+        raise InvalidInput("choose a product")
+    try:
+        customer = msgspec.convert(
+            {"name": form.customer_name.strip(), "email": form.customer_email.strip(),
+             "phone": form.customer_phone.strip()}, CustomerIn)
+    except msgspec.ValidationError as exc:
+        from rental.errors import InvalidInput
+
+        raise InvalidInput(f"customer {exc}".replace("$.", "")) from None
+    return BookingCreate(
+        product_id=product_id,
+        unit_id=optional_int(form.unit_id),
+        starts_at=local_datetime(form.starts_at, tenant.tz, "Pickup"),
+        ends_at=local_datetime(form.ends_at, tenant.tz, "Return"),
+        customer=customer,
+        status="pending" if form.status == "pending" else "confirmed",
+        pickup_location=form.pickup_location.strip(),
+        assigned_staff_id=optional_int(form.assigned_staff_id),
+    )
+
+
+class BookingPages(Controller):
+    path = "/portal/bookings"
+    dependencies = PORTAL_DEPENDENCIES
+    include_in_schema = False
+
+    async def _list_context(self, tenant: Tenant, first: date | None, last: date | None, status: str | None) -> dict[str, Any]:
+        return {
+            "bookings": await bookings.list_bookings(tenant, first=first, last=last, status=status or None),
+            "filters": {"from": first, "to": last, "status": status or ""},
+            "statuses": STATUSES,
+        }
+
+    async def _form_context(self, tenant: Tenant) -> dict[str, Any]:
+        return {
+            "products": await catalogue.list_products(tenant),
+            "units": await catalogue.list_units(tenant),
+            "staff_members": await staff_of_company(tenant.id),
+        }
+
+    @get("/")
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        from_: date | None = Parameter(query="from", default=None),
+        to: date | None = None,
+        status: str | None = None,
+    ) -> Template:
+        if from_ is None and to is None and not request.headers.get("hx-request"):
+            from_ = date.today() - timedelta(days=7)
+        context = await self._list_context(tenant, from_, to, status)
+        context.update(await self._form_context(tenant), form=BookingForm(), error=None, message=None)
+        return render(request, staff, tenant, "portal/bookings.html", "partials/bookings_table.html", **context)
+
+    @post("/", status_code=200)
+    async def create(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+        data: Annotated[BookingForm, Form],
+    ) -> Template:
+        context = await self._form_context(tenant)
+        try:
+            booking = await bookings.create_booking(tenant, _to_create(data, tenant))
+        except DomainError as exc:
+            context.update(form=data, error=exc.detail, message=None)
+            return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
+        context.update(form=BookingForm(), error=None,
+                       message=f"Booking #{booking.id} created: {booking.product_name}, {booking.unit_name}")
+        context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None), oob=True)
+        return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
+
+    @get("/{booking_id:int}/row")
+    async def row(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
+        booking = await bookings.get_booking(tenant, booking_id)
+        return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html", b=booking)
+
+    @get("/{booking_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
+        booking = await bookings.get_booking(tenant, booking_id)
+        return render(request, staff, tenant, "partials/booking_edit.html", "partials/booking_edit.html",
+                      b=booking, error=None)
+
+    @post("/{booking_id:int}/move", status_code=200)
+    async def move(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
+        data: Annotated[MoveForm, Form],
+    ) -> Template:
+        try:
+            change = BookingUpdate(starts_at=local_datetime(data.starts_at, tenant.tz, "Pickup"),
+                                   ends_at=local_datetime(data.ends_at, tenant.tz, "Return"))
+            booking = await bookings.update_booking(tenant, booking_id, change)
+        except DomainError as exc:
+            booking = await bookings.get_booking(tenant, booking_id)
+            return render(request, staff, tenant, "partials/booking_edit.html", "partials/booking_edit.html",
+                          b=booking, error=exc.detail)
+        return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html", b=booking)
+
+    @post("/{booking_id:int}/status", status_code=200)
+    async def set_status(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
+        data: Annotated[dict[str, str], Form],
+    ) -> Template:
+        error = None
+        try:
+            status = data.get("status", "")
+            if status not in STATUSES:
+                from rental.errors import InvalidInput
+
+                raise InvalidInput("unknown status")
+            booking = await bookings.update_booking(tenant, booking_id, BookingUpdate(status=status))  # type: ignore[arg-type]
+        except DomainError as exc:
+            booking = await bookings.get_booking(tenant, booking_id)
+            error = exc.detail
+        return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html",
+                      b=booking, error=error)

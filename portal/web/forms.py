@@ -1,0 +1,24 @@
+"""Form parsing shared by portal pages: local wall-clock inputs become aware instants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rental.errors import InvalidInput
+
+
+def local_datetime(value: str, tz: ZoneInfo, label: str) -> datetime:
+    """Parse an <input type=datetime-local> value as wall-clock time in the company's zone."""
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{label}: enter a date and time") from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=tz)
+
+
+def optional_int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,36 @@
+"""What every portal page needs: the signed-in user, the tenant, role-aware navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from rental.accounts import Staff
+from rental.tenants import Tenant
+
+ALL = ("admin", "manager", "driver", "technician")
+MANAGERS = ("admin", "manager")
+
+# (label, path, roles that see it). Later features add entries here.
+NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Bookings", "/portal/bookings", ALL),
+    ("Products & units", "/portal/products", ALL),
+]
+
+
+def render(
+    request: Request[Any, Any, Any],
+    staff: Staff,
+    tenant: Tenant,
+    page: str,
+    fragment: str | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """Render the full page, or only `fragment` for an HTMX request (same data, same partial)."""
+    nav = [(label, path) for label, path, roles in NAVIGATION if staff.role in roles]
+    context.update(staff=staff, tenant=tenant, nav=nav, current=request.url.path)
+    name = fragment if fragment and request.headers.get("hx-request") else page
+    return Template(name, context=context, status_code=status_code)

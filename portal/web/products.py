@@ -1,0 +1,39 @@
+"""Portal products and units page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+from litestar.response import Template
+
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.web.layout import render
+from rental import availability, catalogue
+from rental.accounts import Staff
+from rental.tenants import Tenant
+
+
+class ProductPages(Controller):
+    path = "/portal/products"
+    dependencies = PORTAL_DEPENDENCIES
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+        return render(request, staff, tenant, "portal/products.html",
+                      products=await catalogue.list_products(tenant), units=await catalogue.list_units(tenant))
+
+    @get("/{product_id:int}")
+    async def show(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, product_id: int,
+        from_: date | None = Parameter(query="from", default=None),
+    ) -> Template:
+        first = from_ or date.today()
+        days = await availability.available_dates(tenant, product_id, first, first + timedelta(days=41))
+        return render(request, staff, tenant, "portal/product.html", "partials/availability_grid.html",
+                      product=await catalogue.get_product(tenant, product_id),
+                      units=await catalogue.list_units(tenant, product_id), days=days,
+                      prev=first - timedelta(days=42), next=first + timedelta(days=42))

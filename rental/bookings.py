@@ -1,0 +1,291 @@
+"""Booking rules: create, move, change status, cancel. The database guards overlaps."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from rental import availability, outbox
+from rental.errors import Conflict, InvalidInput, NotFound
+from rental.schemas import ACTIVE_STATUSES, Booking, BookingCreate, BookingUpdate, Customer
+from rental.tables import Booking as BookingTable
+from rental.tables import Customer as CustomerTable
+from rental.tables import StaffUser, Unit
+from rental.tenants import Tenant
+
+TRANSITIONS: dict[str, set[str]] = {
+    "pending": {"confirmed", "cancelled"},
+    "confirmed": {"pending", "picked_up", "cancelled"},
+    "picked_up": {"returned"},
+    "returned": set(),
+    "cancelled": set(),
+}
+
+_SELECT = """
+SELECT b.id, b.product AS product_id, p.name AS product_name, b.unit AS unit_id, u.name AS unit_name,
+       b.status, b.starts_at, b.ends_at, c.id AS customer_id, c.name AS customer_name,
+       c.email AS customer_email, c.phone AS customer_phone, b.pickup_location, b.return_location,
+       b.assigned_staff AS assigned_staff_id, b.notes, b.sequence, b.created_at, b.updated_at
+FROM booking b
+JOIN product p ON p.id = b.product
+JOIN unit u ON u.id = b.unit
+JOIN customer c ON c.id = b.customer
+WHERE b.company = {}
+"""
+
+
+def _to_schema(row: dict[str, Any]) -> Booking:
+    return Booking(
+        id=row["id"],
+        product_id=row["product_id"],
+        product_name=row["product_name"],
+        unit_id=row["unit_id"],
+        unit_name=row["unit_name"],
+        status=row["status"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        customer=Customer(
+            id=row["customer_id"],
+            name=row["customer_name"],
+            email=row["customer_email"],
+            phone=row["customer_phone"],
+        ),
+        pickup_location=row["pickup_location"],
+        return_location=row["return_location"],
+        assigned_staff_id=row["assigned_staff_id"],
+        notes=row["notes"],
+        sequence=row["sequence"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _require_aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{name} must be an RFC 3339 date-time with a UTC offset, e.g. 2026-12-01T09:00:00-08:00")
+    return value.astimezone(UTC)
+
+
+def _check_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    start = _require_aware("starts_at", starts_at)
+    end = _require_aware("ends_at", ends_at)
+    if end <= start:
+        raise InvalidInput("ends_at must be after starts_at")
+    return start, end
+
+
+async def get_booking(tenant: Tenant, booking_id: int) -> Booking:
+    rows = await BookingTable.raw(_SELECT + " AND b.id = {}", tenant.id, booking_id)
+    if not rows:
+        raise NotFound(f"booking {booking_id} not found")
+    return _to_schema(rows[0])
+
+
+async def list_bookings(
+    tenant: Tenant,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[Booking]:
+    sql = _SELECT
+    args: list[Any] = [tenant.id]
+    if first is not None:
+        sql += " AND b.ends_at > {}"
+        args.append(availability.day_bounds(first, tenant.tz)[0])
+    if last is not None:
+        sql += " AND b.starts_at < {}"
+        args.append(availability.day_bounds(last, tenant.tz)[1])
+    if status:
+        sql += " AND b.status = {}"
+        args.append(status)
+    sql += " ORDER BY b.starts_at, b.id LIMIT {}"
+    args.append(limit)
+    return [_to_schema(r) for r in await BookingTable.raw(sql, *args)]
+
+
+async def _staff_id(tenant: Tenant, staff_id: int | None) -> int | None:
+    if staff_id is None:
+        return None
+    row = await StaffUser.select(StaffUser.id).where(
+        (StaffUser.id == staff_id) & (StaffUser.company == tenant.id)
+    ).first()
+    if row is None:
+        raise InvalidInput(f"assigned_staff_id {staff_id} is not a member of this company")
+    return staff_id
+
+
+async def _customer_id(tenant: Tenant, name: str, email: str, phone: str) -> int:
+    existing = await CustomerTable.select(CustomerTable.id).where(
+        (CustomerTable.company == tenant.id) & (CustomerTable.email.ilike(email))
+    ).first()
+    if existing is not None:
+        await CustomerTable.update({CustomerTable.name: name, CustomerTable.phone: phone}).where(
+            CustomerTable.id == existing["id"]
+        )
+        return int(existing["id"])
+    rows = await CustomerTable.insert(
+        CustomerTable(company=tenant.id, name=name, email=email.lower(), phone=phone)
+    ).returning(CustomerTable.id)
+    return int(rows[0]["id"])
+
+
+async def describe_clashes(tenant: Tenant, unit_ids: list[int], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """What occupies these units in the window (ids and times only: no personal data)."""
+    rows = await BookingTable.raw(
+        """
+        SELECT o.unit AS unit_id, u.name AS unit_name, o.booking AS booking_id,
+               o.maintenance AS maintenance_id, lower(o.during) AS starts_at, upper(o.during) AS ends_at
+        FROM unit_occupancy o JOIN unit u ON u.id = o.unit
+        WHERE o.company = {} AND o.unit = ANY({}) AND o.during && tstzrange({}, {}, '[)')
+        ORDER BY lower(o.during) LIMIT 10
+        """,
+        tenant.id,
+        unit_ids,
+        start,
+        end,
+    )
+    return [
+        {
+            "unit_id": r["unit_id"],
+            "unit_name": r["unit_name"],
+            "kind": "booking" if r["booking_id"] else "maintenance",
+            "id": r["booking_id"] or r["maintenance_id"],
+            "starts_at": r["starts_at"].astimezone(tenant.tz).isoformat(),
+            "ends_at": r["ends_at"].astimezone(tenant.tz).isoformat(),
+        }
+        for r in rows
+    ]
+
+
+async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime) -> Conflict:
+    closure = await availability.closure_for(tenant, product_id, start, end)
+    if closure is not None:
+        return Conflict(f"closed from {closure.starts_at.astimezone(tenant.tz):%Y-%m-%d %H:%M} "
+                        f"to {closure.ends_at.astimezone(tenant.tz):%Y-%m-%d %H:%M}: {closure.reason}",
+                        clashes=[{"kind": "closure", "reason": closure.reason}])
+    clashes = await describe_clashes(tenant, unit_ids, start, end)
+    parts = [f"{c['unit_name']} has {c['kind']} {c['id']} from {c['starts_at']} to {c['ends_at']}" for c in clashes]
+    detail = "no unit is free for the requested time"
+    if parts:
+        detail += ": " + "; ".join(parts)
+    return Conflict(detail, clashes=clashes)
+
+
+async def _unit_of_product(tenant: Tenant, product_id: int, unit_id: int) -> None:
+    unit = await Unit.select(Unit.id).where(
+        (Unit.id == unit_id) & (Unit.product == product_id) & (Unit.company == tenant.id)
+    ).first()
+    if unit is None:
+        raise InvalidInput(f"unit {unit_id} is not a unit of product {product_id}")
+
+
+async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
+    start, end = _check_window(data.starts_at, data.ends_at)
+    try:
+        all_units = await availability.product_units(tenant, data.product_id)
+    except NotFound:
+        raise InvalidInput(f"unknown product_id {data.product_id}") from None
+    staff_id = await _staff_id(tenant, data.assigned_staff_id)
+    if data.unit_id is not None:
+        await _unit_of_product(tenant, data.product_id, data.unit_id)
+        candidates = [data.unit_id] if data.unit_id in await availability.free_units(
+            tenant, data.product_id, start, end) else []
+    else:
+        candidates = await availability.free_units(tenant, data.product_id, start, end)
+    for unit_id in candidates:
+        try:
+            async with BookingTable._meta.db.transaction():
+                customer_id = await _customer_id(tenant, data.customer.name, data.customer.email, data.customer.phone)
+                rows = await BookingTable.insert(
+                    BookingTable(
+                        company=tenant.id,
+                        product=data.product_id,
+                        unit=unit_id,
+                        customer=customer_id,
+                        assigned_staff=staff_id,
+                        starts_at=start,
+                        ends_at=end,
+                        status=data.status,
+                        pickup_location=data.pickup_location,
+                        return_location=data.return_location,
+                        notes=data.notes,
+                    )
+                ).returning(BookingTable.id)
+                booking_id = int(rows[0]["id"])
+                await outbox.record(tenant.id, "booking.created", booking_id, {"status": data.status})
+        except asyncpg.ExclusionViolationError:
+            continue  # another request took this unit a moment ago; try the next one
+        return await get_booking(tenant, booking_id)
+    raise await _conflict(tenant, data.product_id, [data.unit_id] if data.unit_id else all_units, start, end)
+
+
+async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -> Booking:
+    current = await get_booking(tenant, booking_id)
+    if current.status in ("returned", "cancelled") and data.status != current.status:
+        if any(v is not None for v in (data.starts_at, data.ends_at, data.status, data.unit_id)):
+            raise Conflict(f"booking {booking_id} is {current.status} and can no longer be changed")
+    start, end = _check_window(data.starts_at or current.starts_at, data.ends_at or current.ends_at)
+    status = data.status or current.status
+    if status != current.status and status not in TRANSITIONS[current.status]:
+        raise Conflict(f"a booking cannot go from {current.status} to {status}")
+    changes: dict[Any, Any] = {}
+    significant: list[str] = []
+    if (start, end) != (current.starts_at, current.ends_at):
+        changes[BookingTable.starts_at] = start
+        changes[BookingTable.ends_at] = end
+        significant.append("times")
+    if status != current.status:
+        changes[BookingTable.status] = status
+        significant.append("status")
+    for field, column in (("pickup_location", BookingTable.pickup_location),
+                          ("return_location", BookingTable.return_location), ("notes", BookingTable.notes)):
+        value = getattr(data, field)
+        if value is not None and value != getattr(current, field):
+            changes[column] = value
+            if field != "notes":
+                significant.append("place")
+    if data.assigned_staff_id is not None and data.assigned_staff_id != current.assigned_staff_id:
+        changes[BookingTable.assigned_staff] = await _staff_id(tenant, data.assigned_staff_id)
+        significant.append("staff")
+    units = [current.unit_id]
+    if data.unit_id is not None and data.unit_id != current.unit_id:
+        await _unit_of_product(tenant, current.product_id, data.unit_id)
+        units = [data.unit_id]
+    elif "times" in significant and status in ACTIVE_STATUSES:
+        # Keep the unit when it stays free; otherwise move to another free unit of the product.
+        free = await availability.free_units(tenant, current.product_id, start, end)
+        units = [current.unit_id, *[u for u in free if u != current.unit_id]]
+    if "times" in significant and status in ACTIVE_STATUSES:
+        closure = await availability.closure_for(tenant, current.product_id, start, end)
+        if closure is not None:
+            raise await _conflict(tenant, current.product_id, units, start, end)
+    if not changes and units == [current.unit_id]:
+        return current
+    for unit_id in units:
+        try:
+            async with BookingTable._meta.db.transaction():
+                values = dict(changes)
+                values[BookingTable.unit] = unit_id
+                values[BookingTable.updated_at] = datetime.now(UTC)
+                if significant or unit_id != current.unit_id:
+                    values[BookingTable.sequence] = BookingTable.sequence + 1
+                await BookingTable.update(values).where(
+                    (BookingTable.id == booking_id) & (BookingTable.company == tenant.id)
+                )
+                topic = "booking.cancelled" if status == "cancelled" else "booking.updated"
+                await outbox.record(tenant.id, topic, booking_id, {"changes": significant, "status": status})
+        except asyncpg.ExclusionViolationError:
+            continue
+        return await get_booking(tenant, booking_id)
+    raise await _conflict(tenant, current.product_id, units, start, end)
+
+
+async def cancel_booking(tenant: Tenant, booking_id: int) -> Booking:
+    current = await get_booking(tenant, booking_id)
+    if current.status == "cancelled":
+        return current
+    return await update_booking(tenant, booking_id, BookingUpdate(status="cancelled"))

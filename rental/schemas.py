@@ -1,0 +1,115 @@
+"""Explicit msgspec schemas for the rental API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled"]
+DayStatusName = Literal["available", "partial", "unavailable", "closed"]
+ACTIVE_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up")
+
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    email: Email
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    product_id: int
+    starts_at: datetime
+    ends_at: datetime
+    customer: CustomerIn
+    unit_id: int | None = None
+    status: Literal["pending", "confirmed"] = "confirmed"
+    pickup_location: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    return_location: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    assigned_staff_id: int | None = None
+    notes: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    status: BookingStatus | None = None
+    unit_id: int | None = None
+    pickup_location: str | None = None
+    return_location: str | None = None
+    assigned_staff_id: int | None = None
+    notes: str | None = None
+
+
+class Customer(msgspec.Struct):
+    id: int
+    name: str
+    email: str
+    phone: str
+
+
+class Booking(msgspec.Struct):
+    id: int
+    product_id: int
+    product_name: str
+    unit_id: int
+    unit_name: str
+    status: BookingStatus
+    starts_at: datetime
+    ends_at: datetime
+    customer: Customer
+    pickup_location: str
+    return_location: str
+    assigned_staff_id: int | None
+    notes: str
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Product(msgspec.Struct):
+    id: int
+    name: str
+    unit_count: int
+    description: str = ""
+
+
+class CalendarDay(msgspec.Struct):
+    date: date
+    status: DayStatusName
+    available_units: int
+    total_units: int
+    reason: str | None = None
+
+
+class ProductCalendar(msgspec.Struct):
+    product_id: int
+    timezone: str
+    days: list[CalendarDay]
+
+
+class BlockCreate(msgspec.Struct, forbid_unknown_fields=True):
+    blocked_from: datetime
+    blocked_until: datetime
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    product_id: int | None = None
+    unit_id: int | None = None
+    staff_id: int | None = None
+    rrule: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+
+
+class Block(msgspec.Struct):
+    id: int
+    blocked_from: datetime
+    blocked_until: datetime
+    reason: str
+    scope: Literal["company", "product", "unit", "staff"]
+    product_id: int | None
+    unit_id: int | None
+    staff_id: int | None
+    rrule: str | None
+    source: str

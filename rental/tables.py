@@ -1,0 +1,141 @@
+"""Piccolo tables of the rental domain. Instants are timestamptz (UTC)."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Company(Table, tablename="company"):
+    name = Varchar(length=200)
+    slug = Varchar(length=64, unique=True, index=True)
+    timezone = Varchar(length=64, default="UTC")
+    # {"mon": ["08:00", "18:00"], ...}; a missing day means closed that day.
+    business_hours = JSONB(default={})
+    # booking status -> colour name (CSS / Google colorId mapping lives in calendars/)
+    status_colors = JSONB(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffUser(Table, tablename="staff_user"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    email = Varchar(length=254, unique=True, index=True)
+    name = Varchar(length=200)
+    password_hash = Text()
+    role = Varchar(length=16)  # admin | manager | driver | technician
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table, tablename="api_token"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=False)
+    name = Varchar(length=100, default="")
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Customer(Table, tablename="customer"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=200)
+    email = Varchar(length=254, index=True)
+    phone = Varchar(length=40, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Product(Table, tablename="product"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=200)
+    description = Text(default="")
+    public = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Unit(Table, tablename="unit"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=100)
+    active = Boolean(default=True)
+
+
+class Booking(Table, tablename="booking"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict, null=False, index=True)
+    unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=False, index=True)
+    customer = ForeignKey(references=Customer, on_delete=OnDelete.restrict, null=False)
+    assigned_staff = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
+    starts_at = Timestamptz(index=True)
+    ends_at = Timestamptz(index=True)
+    status = Varchar(length=16, default="pending", index=True)
+    pickup_location = Varchar(length=300, default="")
+    return_location = Varchar(length=300, default="")
+    notes = Text(default="")
+    # Raised on every change a calendar must learn of (iCalendar SEQUENCE).
+    sequence = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class MaintenanceSchedule(Table, tablename="maintenance_schedule"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    unit = ForeignKey(references=Unit, on_delete=OnDelete.cascade, null=False, index=True)
+    technician = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    description = Text(default="")
+    sequence = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Delivery(Table, tablename="delivery"):
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    booking = ForeignKey(references=Booking, on_delete=OnDelete.cascade, null=False, index=True)
+    driver = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
+    kind = Varchar(length=16, default="delivery")  # delivery | pickup
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    address = Varchar(length=300, default="")
+    route_order = Integer(default=0)
+    sequence = Integer(default=0)
+
+
+class AvailabilityBlock(Table, tablename="availability_block"):
+    """A block-out: company-wide when product, unit and staff are all empty."""
+
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.cascade, null=True)
+    unit = ForeignKey(references=Unit, on_delete=OnDelete.cascade, null=True)
+    staff = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=True)
+    blocked_from = Timestamptz()
+    blocked_until = Timestamptz()
+    reason = Varchar(length=200, default="")
+    # RFC 5545 RRULE value (e.g. "FREQ=WEEKLY;BYDAY=SU"), repeating the first window.
+    rrule = Varchar(length=300, null=True, default=None)
+    source = Varchar(length=64, default="manual")  # manual | feed:<id>
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Outbox(Table, tablename="outbox"):
+    """Work that calendars must do, committed in the same transaction as the change."""
+
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    topic = Varchar(length=64)  # e.g. booking.created, booking.updated, booking.cancelled
+    aggregate_id = Integer()
+    payload = JSONB(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+    dispatched_at = Timestamptz(null=True, default=None, index=True)
+    processed_at = Timestamptz(null=True, default=None)
+    attempts = Integer(default=0)
+    last_error = Text(default="")

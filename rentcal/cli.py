@@ -1,0 +1,146 @@
+"""The `rentcal` command: up, web, worker, migrate, seed, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from rentcal import logs
+from rentcal.embedded import ensure_services
+from rentcal.settings import get_settings
+
+
+async def migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise SystemExit(f"migration failed: {result.message}")
+
+
+async def seed_demo() -> bool:
+    from rental.seed import seed_demo as seed
+
+    return await seed()
+
+
+async def create_token(email: str) -> str:
+    from rental.accounts import create_api_token
+
+    return await create_api_token(email)
+
+
+def cmd_web(port: int, host: str) -> None:
+    import uvicorn
+
+    uvicorn.run("portal.asgi:app", host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def cmd_worker(processes: int, threads: int) -> None:
+    """Dramatiq workers in child processes; the outbox dispatcher and scheduler in this one."""
+    from tasks.dispatcher import run
+
+    settings = get_settings()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "tasks.actors", "-p", str(processes), "-t", str(threads)],
+        env=os.environ.copy(),
+    )
+    try:
+        from tasks.schedule import PERIODIC
+
+        asyncio.run(run(settings.database_url, settings.outbox_poll_seconds, PERIODIC))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def cmd_up(port: int, host: str) -> None:
+    asyncio.run(migrate())
+    created = asyncio.run(seed_demo())
+    env = os.environ.copy()
+    children = [
+        *[subprocess.Popen(cmd, env=env) for cmd in extra_processes(env)],
+        subprocess.Popen([sys.executable, "-m", "rentcal.cli", "web", "--port", str(port), "--host", host], env=env),
+        subprocess.Popen([sys.executable, "-m", "rentcal.cli", "worker"], env=env),
+    ]
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}"
+    print(f"\nRentcal is starting at {base}  (API schema: {base}/schema)", flush=True)
+    print(f"Demo data {'created' if created else 'already present'}. Log in with:", flush=True)
+    for email in ("manager@demo.test", "driver@demo.test", "tech@demo.test"):
+        print(f"  {email}  /  rentcal-demo", flush=True)
+    print("Press Ctrl+C to stop.\n", flush=True)
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def extra_processes(env: dict[str, str]) -> list[list[str]]:
+    """Local stand-ins started by `up` (sandboxes, mail sink); extended by later features."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="rentcal", description="Rentcal calendar integration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="migrate, seed demo data, run web + worker")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--host", default="127.0.0.1")
+    web = sub.add_parser("web", help="run the web server")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--host", default="127.0.0.1")
+    worker = sub.add_parser("worker", help="run Dramatiq workers and the outbox dispatcher")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=4)
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", required=True)
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create an API token and print it")
+    create.add_argument("--email", required=True)
+    args = parser.parse_args(argv)
+
+    logs.setup()
+    ensure_services(get_settings().data_dir)
+    if args.command == "up":
+        cmd_up(args.port, args.host)
+    elif args.command == "web":
+        cmd_web(args.port, args.host)
+    elif args.command == "worker":
+        cmd_worker(args.processes, args.threads)
+    elif args.command == "migrate":
+        asyncio.run(migrate())
+        print("migrations applied")
+    elif args.command == "seed":
+        print("demo data created" if asyncio.run(seed_demo()) else "demo data already present")
+    elif args.command == "token":
+        print(asyncio.run(create_token(args.email)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""One settings object, read from the environment (see README "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEV_SECRET = "rentcal-dev-secret-change-me-in-production-0123456789"  # noqa: S105
+# A fixed development key so a fresh `make run` works; production must set RENTCAL_ENCRYPTION_KEYS.
+DEV_ENCRYPTION_KEY = "x3ZTmo1Yc9mZ0P6u4yqv5Ek2Q0x1ZPp0r5QnO3l8vXk="
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    return default if not raw else raw.lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    redis_url: str = ""
+    env: str = "development"
+    secret_key: str = DEV_SECRET
+    encryption_keys: tuple[str, ...] = (DEV_ENCRYPTION_KEY,)
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = ROOT / ".data"
+    smtp_url: str = ""
+    mail_from: str = "calendar@rentcal.test"
+    public_rate_limit: int = 120
+    outbox_poll_seconds: float = 2.0
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    google_api_url: str = "https://www.googleapis.com/calendar/v3"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        keys = tuple(k.strip() for k in _env("RENTCAL_ENCRYPTION_KEYS").split(",") if k.strip())
+        defaults = cls()
+        return cls(
+            database_url=_env("DATABASE_URL"),
+            redis_url=_env("REDIS_URL"),
+            env=_env("RENTCAL_ENV", "development"),
+            secret_key=_env("RENTCAL_SECRET_KEY", DEV_SECRET),
+            encryption_keys=keys or defaults.encryption_keys,
+            base_url=_env("RENTCAL_BASE_URL", defaults.base_url).rstrip("/"),
+            data_dir=Path(_env("RENTCAL_DATA_DIR", str(defaults.data_dir))),
+            smtp_url=_env("RENTCAL_SMTP_URL"),
+            mail_from=_env("RENTCAL_MAIL_FROM", defaults.mail_from),
+            public_rate_limit=int(_env("RENTCAL_PUBLIC_RATE_LIMIT", "120")),
+            outbox_poll_seconds=float(_env("RENTCAL_OUTBOX_POLL_SECONDS", "2")),
+            google_client_id=_env("RENTCAL_GOOGLE_CLIENT_ID"),
+            google_client_secret=_env("RENTCAL_GOOGLE_CLIENT_SECRET"),
+            google_authorize_url=_env("RENTCAL_GOOGLE_AUTHORIZE_URL", defaults.google_authorize_url),
+            google_token_url=_env("RENTCAL_GOOGLE_TOKEN_URL", defaults.google_token_url),
+            google_revoke_url=_env("RENTCAL_GOOGLE_REVOKE_URL", defaults.google_revoke_url),
+            google_api_url=_env("RENTCAL_GOOGLE_API_URL", defaults.google_api_url).rstrip("/"),
+        )
+
+    def validate(self) -> None:
+        """Refuse to run in production with development secrets."""
+        if self.is_production:
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise RuntimeError("RENTCAL_SECRET_KEY must be set (32+ characters) in production")
+            if DEV_ENCRYPTION_KEY in self.encryption_keys:
+                raise RuntimeError("RENTCAL_ENCRYPTION_KEYS must be set in production")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

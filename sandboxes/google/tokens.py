@@ -1,0 +1,209 @@
+"""OAuth 2.0 state: pending consent requests, authorization codes, grants, refresh and access tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import OAuthError
+
+CODE_TTL_SECONDS = 600
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def pkce_matches(verifier: str, challenge: str, method: str) -> bool:
+    if method == "plain":
+        return hmac.compare_digest(verifier, challenge)
+    return hmac.compare_digest(_b64(hashlib.sha256(verifier.encode()).digest()), challenge)
+
+
+@dataclass
+class AuthRequest:
+    """Parameters of an authorization request waiting on the consent screen."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    state: str | None
+    code_challenge: str | None
+    code_challenge_method: str
+    access_type: str
+    nonce: str | None
+    login_hint: str | None
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+
+@dataclass
+class AuthCode:
+    request: AuthRequest
+    email: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Grant:
+    """One consent: the refresh token (if offline) and everything issued from it."""
+
+    id: str
+    client_id: str
+    email: str
+    scope: str
+    nonce: str | None = None
+    refresh_token: str | None = None
+    revoked: bool = False
+
+
+@dataclass
+class AccessToken:
+    token: str
+    grant: Grant
+    expires_at: float
+
+    @property
+    def valid(self) -> bool:
+        return not self.grant.revoked and time.time() < self.expires_at
+
+
+class TokenStore:
+    def __init__(self, issuer: str, ttl_seconds: Callable[[], int], sub_for: Callable[[str], str]) -> None:
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+        self.sub_for = sub_for
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests: dict[str, AuthRequest] = {}
+            self.codes: dict[str, AuthCode] = {}
+            self.refresh_tokens: dict[str, Grant] = {}
+            self.access_tokens: dict[str, AccessToken] = {}
+
+    # ---- authorization --------------------------------------------------------------------------
+
+    def remember_request(self, request: AuthRequest) -> None:
+        with self.lock:
+            self.requests[request.id] = request
+
+    def take_request(self, request_id: str) -> AuthRequest | None:
+        with self.lock:
+            return self.requests.pop(request_id, None)
+
+    def issue_code(self, request: AuthRequest, email: str) -> str:
+        code = "4/0Sbx" + secrets.token_urlsafe(32)
+        with self.lock:
+            self.codes[code] = AuthCode(request, email, time.time() + CODE_TTL_SECONDS)
+        return code
+
+    # ---- token endpoint ----------------------------------------------------------------------------
+
+    def exchange_code(
+        self, code: str, client_id: str, redirect_uri: str | None, verifier: str | None, secret: str | None
+    ) -> dict[str, object]:
+        with self.lock:
+            entry = self.codes.get(code)
+            if entry is None:
+                raise OAuthError("invalid_grant", "Malformed auth code." if not code.startswith("4/") else "Bad Request")
+            if entry.used or time.time() > entry.expires_at or entry.request.client_id != client_id:
+                raise OAuthError("invalid_grant", "Bad Request")
+            request = entry.request
+            if redirect_uri != request.redirect_uri:
+                raise OAuthError("redirect_uri_mismatch", "Bad Request")
+            if request.code_challenge:
+                if not verifier:
+                    raise OAuthError("invalid_grant", "Missing code verifier.")
+                if not pkce_matches(verifier, request.code_challenge, request.code_challenge_method):
+                    raise OAuthError("invalid_grant", "Invalid code verifier.")
+            entry.used = True
+            grant = Grant(secrets.token_hex(8), client_id, entry.email, request.scope, request.nonce)
+            if request.access_type == "offline":
+                grant.refresh_token = "1//0Sbx" + secrets.token_urlsafe(48)
+                self.refresh_tokens[grant.refresh_token] = grant
+            return self._token_response(grant, secret, include_refresh=True)
+
+    def refresh(self, refresh_token: str, client_id: str, scope: str | None, secret: str | None) -> dict[str, object]:
+        with self.lock:
+            grant = self.refresh_tokens.get(refresh_token)
+            if grant is None or grant.revoked:
+                raise OAuthError("invalid_grant", "Token has been expired or revoked.")
+            if grant.client_id != client_id:
+                raise OAuthError("unauthorized_client", "Unauthorized")
+            if scope and not set(scope.split()) <= set(grant.scope.split()):
+                raise OAuthError("invalid_scope", "Some requested scopes were invalid.")
+            return self._token_response(grant, secret, include_refresh=False, scope=scope)
+
+    def issue_direct(self, email: str, scope: str, client_id: str) -> dict[str, object]:
+        """Admin shortcut: a consented offline grant without the browser dance."""
+        with self.lock:
+            grant = Grant(secrets.token_hex(8), client_id, email, scope)
+            grant.refresh_token = "1//0Sbx" + secrets.token_urlsafe(48)
+            self.refresh_tokens[grant.refresh_token] = grant
+            return self._token_response(grant, None, include_refresh=True)
+
+    def _token_response(
+        self, grant: Grant, secret: str | None, *, include_refresh: bool, scope: str | None = None
+    ) -> dict[str, object]:
+        ttl = self.ttl_seconds()
+        token = "ya29.Sbx" + secrets.token_urlsafe(48)
+        self.access_tokens[token] = AccessToken(token, grant, time.time() + ttl)
+        body: dict[str, object] = {"access_token": token, "expires_in": ttl}
+        if include_refresh and grant.refresh_token:
+            body["refresh_token"] = grant.refresh_token
+        body["scope"] = scope or grant.scope
+        body["token_type"] = "Bearer"
+        if "openid" in grant.scope.split():
+            body["id_token"] = self._id_token(grant, secret or "sandbox", ttl)
+        return body
+
+    def _id_token(self, grant: Grant, key: str, ttl: int) -> str:
+        """An HS256 JWT keyed with the client secret (Google signs RS256; this one is for claims only)."""
+        now = int(time.time())
+        claims: dict[str, object] = {
+            "iss": self.issuer, "azp": grant.client_id, "aud": grant.client_id, "sub": self.sub_for(grant.email),
+            "email": grant.email, "email_verified": True, "iat": now, "exp": now + ttl,
+        }  # fmt: skip
+        if grant.nonce:
+            claims["nonce"] = grant.nonce
+        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        payload = _b64(json.dumps(claims).encode())
+        signature = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        return f"{header}.{payload}.{_b64(signature)}"
+
+    # ---- revocation and lookup ----------------------------------------------------------------------
+
+    def revoke(self, token: str) -> bool:
+        """Revoke a refresh or access token; either way the whole grant goes (as Google does)."""
+        with self.lock:
+            grant = self.refresh_tokens.get(token)
+            access = self.access_tokens.get(token)
+            if grant is None and access is not None and access.valid:
+                grant = access.grant
+            if grant is None or grant.revoked:
+                return False
+            grant.revoked = True
+            return True
+
+    def lookup(self, token: str) -> AccessToken | None:
+        with self.lock:
+            access = self.access_tokens.get(token)
+            return access if access is not None and access.valid else None
+
+    def expire_access_tokens(self, email: str | None = None) -> int:
+        with self.lock:
+            count = 0
+            for access in self.access_tokens.values():
+                if access.valid and (email is None or access.grant.email == email):
+                    access.expires_at = 0
+                    count += 1
+            return count

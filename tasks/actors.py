@@ -1,0 +1,15 @@
+"""Dramatiq actors: thin wrappers around plain async service functions."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from tasks import outbox
+from tasks.broker import broker
+
+__all__ = ["broker", "process_outbox_event"]
+
+
+@dramatiq.actor(max_retries=12, min_backoff=500, max_backoff=300_000, queue_name="outbox")
+async def process_outbox_event(event_id: int) -> None:
+    await outbox.process_event(event_id)
