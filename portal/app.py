@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from redis.asyncio import Redis as AsyncRedis
 
 from portal.api.blocks import BlocksApi
 from portal.api.bookings import BookingsApi
@@ -21,6 +22,7 @@ from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
 from rentcal.db import close_pool, open_pool
 from rentcal.settings import ROOT, Settings, get_settings
+
 
 async def _startup() -> None:
     await open_pool()
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     ensure_services(settings.data_dir)
     settings = get_settings()
-    store = RedisStore.with_client(url=settings.redis_url, namespace="rentcal:sessions")
+    store = RedisStore(AsyncRedis.from_url(settings.redis_url), namespace="rentcal:sessions")
     sessions = ServerSideSessionConfig(
         store="sessions",
         max_age=60 * 60 * 12,

@@ -46,9 +46,13 @@ def _token_hash(token: str) -> str:
 
 
 async def authenticate(email: str, password: str) -> Staff:
-    row = await StaffUser.select().where(
-        (StaffUser.email == email.strip().lower()) & (StaffUser.active == True)  # noqa: E712
-    ).first()
+    row = (
+        await StaffUser.select()
+        .where(
+            (StaffUser.email == email.strip().lower()) & (StaffUser.active == True)  # noqa: E712
+        )
+        .first()
+    )
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -73,9 +77,7 @@ async def create_api_token(email: str, name: str = "cli") -> str:
     if row is None:
         raise NotFound(f"no staff member with e-mail {email}")
     token = "rc_" + secrets.token_urlsafe(32)
-    await ApiToken.insert(
-        ApiToken(company=row["company"], user=row["id"], name=name, token_hash=_token_hash(token))
-    )
+    await ApiToken.insert(ApiToken(company=row["company"], user=row["id"], name=name, token_hash=_token_hash(token)))
     return token
 
 

@@ -18,14 +18,18 @@ MAX_RANGE_DAYS = 366
 
 
 async def product_units(tenant: Tenant, product_id: int) -> list[int]:
-    product = await Product.select(Product.id).where(
-        (Product.id == product_id) & (Product.company == tenant.id)
-    ).first()
+    product = (
+        await Product.select(Product.id).where((Product.id == product_id) & (Product.company == tenant.id)).first()
+    )
     if product is None:
         raise NotFound(f"product {product_id} not found")
-    rows = await Unit.select(Unit.id).where(
-        (Unit.product == product_id) & (Unit.active == True)  # noqa: E712
-    ).order_by(Unit.id)
+    rows = (
+        await Unit.select(Unit.id)
+        .where(
+            (Unit.product == product_id) & (Unit.active == True)  # noqa: E712
+        )
+        .order_by(Unit.id)
+    )
     return [r["id"] for r in rows]
 
 

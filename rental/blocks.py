@@ -71,15 +71,19 @@ async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual"
 
 
 async def list_blocks(tenant: Tenant) -> list[Block]:
-    rows = await AvailabilityBlock.select().where(AvailabilityBlock.company == tenant.id).order_by(
-        AvailabilityBlock.blocked_from
+    rows = (
+        await AvailabilityBlock.select()
+        .where(AvailabilityBlock.company == tenant.id)
+        .order_by(AvailabilityBlock.blocked_from)
     )
     return [_to_schema(r) for r in rows]
 
 
 async def delete_block(tenant: Tenant, block_id: int) -> None:
-    rows = await AvailabilityBlock.delete().where(
-        (AvailabilityBlock.id == block_id) & (AvailabilityBlock.company == tenant.id)
-    ).returning(AvailabilityBlock.id)
+    rows = (
+        await AvailabilityBlock.delete()
+        .where((AvailabilityBlock.id == block_id) & (AvailabilityBlock.company == tenant.id))
+        .returning(AvailabilityBlock.id)
+    )
     if not rows:
         raise NotFound(f"block {block_id} not found")

@@ -110,18 +110,22 @@ async def list_bookings(
 async def _staff_id(tenant: Tenant, staff_id: int | None) -> int | None:
     if staff_id is None:
         return None
-    row = await StaffUser.select(StaffUser.id).where(
-        (StaffUser.id == staff_id) & (StaffUser.company == tenant.id)
-    ).first()
+    row = (
+        await StaffUser.select(StaffUser.id)
+        .where((StaffUser.id == staff_id) & (StaffUser.company == tenant.id))
+        .first()
+    )
     if row is None:
         raise InvalidInput(f"assigned_staff_id {staff_id} is not a member of this company")
     return staff_id
 
 
 async def _customer_id(tenant: Tenant, name: str, email: str, phone: str) -> int:
-    existing = await CustomerTable.select(CustomerTable.id).where(
-        (CustomerTable.company == tenant.id) & (CustomerTable.email.ilike(email))
-    ).first()
+    existing = (
+        await CustomerTable.select(CustomerTable.id)
+        .where((CustomerTable.company == tenant.id) & (CustomerTable.email.ilike(email)))
+        .first()
+    )
     if existing is not None:
         await CustomerTable.update({CustomerTable.name: name, CustomerTable.phone: phone}).where(
             CustomerTable.id == existing["id"]
@@ -164,9 +168,11 @@ async def describe_clashes(tenant: Tenant, unit_ids: list[int], start: datetime,
 async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime) -> Conflict:
     closure = await availability.closure_for(tenant, product_id, start, end)
     if closure is not None:
-        return Conflict(f"closed from {closure.starts_at.astimezone(tenant.tz):%Y-%m-%d %H:%M} "
-                        f"to {closure.ends_at.astimezone(tenant.tz):%Y-%m-%d %H:%M}: {closure.reason}",
-                        clashes=[{"kind": "closure", "reason": closure.reason}])
+        return Conflict(
+            f"closed from {closure.starts_at.astimezone(tenant.tz):%Y-%m-%d %H:%M} "
+            f"to {closure.ends_at.astimezone(tenant.tz):%Y-%m-%d %H:%M}: {closure.reason}",
+            clashes=[{"kind": "closure", "reason": closure.reason}],
+        )
     clashes = await describe_clashes(tenant, unit_ids, start, end)
     parts = [f"{c['unit_name']} has {c['kind']} {c['id']} from {c['starts_at']} to {c['ends_at']}" for c in clashes]
     detail = "no unit is free for the requested time"
@@ -176,9 +182,11 @@ async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start:
 
 
 async def _unit_of_product(tenant: Tenant, product_id: int, unit_id: int) -> None:
-    unit = await Unit.select(Unit.id).where(
-        (Unit.id == unit_id) & (Unit.product == product_id) & (Unit.company == tenant.id)
-    ).first()
+    unit = (
+        await Unit.select(Unit.id)
+        .where((Unit.id == unit_id) & (Unit.product == product_id) & (Unit.company == tenant.id))
+        .first()
+    )
     if unit is None:
         raise InvalidInput(f"unit {unit_id} is not a unit of product {product_id}")
 
@@ -192,8 +200,9 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
     staff_id = await _staff_id(tenant, data.assigned_staff_id)
     if data.unit_id is not None:
         await _unit_of_product(tenant, data.product_id, data.unit_id)
-        candidates = [data.unit_id] if data.unit_id in await availability.free_units(
-            tenant, data.product_id, start, end) else []
+        candidates = (
+            [data.unit_id] if data.unit_id in await availability.free_units(tenant, data.product_id, start, end) else []
+        )
     else:
         candidates = await availability.free_units(tenant, data.product_id, start, end)
     for unit_id in candidates:
@@ -241,8 +250,11 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
     if status != current.status:
         changes[BookingTable.status] = status
         significant.append("status")
-    for field, column in (("pickup_location", BookingTable.pickup_location),
-                          ("return_location", BookingTable.return_location), ("notes", BookingTable.notes)):
+    for field, column in (
+        ("pickup_location", BookingTable.pickup_location),
+        ("return_location", BookingTable.return_location),
+        ("notes", BookingTable.notes),
+    ):
         value = getattr(data, field)
         if value is not None and value != getattr(current, field):
             changes[column] = value

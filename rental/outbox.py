@@ -50,7 +50,7 @@ async def claim_undispatched(limit: int = 100) -> list[int]:
     return sorted(int(r["id"]) for r in rows)
 
 
-async def requeue_stale(older_than_seconds: int = 300) -> int:
+async def requeue_stale(older_than_seconds: int = 300) -> list[int]:
     """Dispatched but never processed (lost message): make it eligible again."""
     rows = await Outbox.raw(
         """
@@ -61,7 +61,7 @@ async def requeue_stale(older_than_seconds: int = 300) -> int:
         """,
         older_than_seconds,
     )
-    return len(rows)
+    return [int(r["id"]) for r in rows]
 
 
 async def load(event_id: int) -> OutboxEvent | None:
@@ -79,9 +79,7 @@ async def load(event_id: int) -> OutboxEvent | None:
 
 
 async def mark_processed(event_id: int, error: str = "") -> None:
-    await Outbox.update(
-        {Outbox.processed_at: datetime.now(UTC), Outbox.last_error: error}
-    ).where(Outbox.id == event_id)
+    await Outbox.update({Outbox.processed_at: datetime.now(UTC), Outbox.last_error: error}).where(Outbox.id == event_id)
 
 
 async def mark_failed(event_id: int, error: str) -> None:

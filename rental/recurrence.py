@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -44,7 +44,8 @@ def occurrences(
     for count, occurrence in enumerate(recurrence.xafter(lower, inc=True)):  # type: ignore[union-attr]
         if occurrence >= upper or count >= MAX_OCCURRENCES:
             return
-        start = occurrence.replace(tzinfo=tz)
-        end = (occurrence + duration).replace(tzinfo=tz)
+        # Wall-clock in the zone, then UTC: same-zone datetime arithmetic ignores DST.
+        start = occurrence.replace(tzinfo=tz).astimezone(UTC)
+        end = (occurrence + duration).replace(tzinfo=tz).astimezone(UTC)
         if start < window_end and end > window_start:
             yield start, end

@@ -47,27 +47,35 @@ async def seed_demo(today: datetime | None = None) -> bool:
         return False
     tz = ZoneInfo("America/Los_Angeles")
     hours = {d: ["07:00", "18:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": ["08:00", "13:00"]}
-    company = (await Company.insert(Company(name="Demo Rentals", slug="demo", timezone=tz.key,
-                                            business_hours=hours)).returning(Company.id))[0]["id"]
+    company = (
+        await Company.insert(
+            Company(name="Demo Rentals", slug="demo", timezone=tz.key, business_hours=hours)
+        ).returning(Company.id)
+    )[0]["id"]
     password = hash_password(DEMO_PASSWORD)
     staff: dict[str, int] = {}
     for email, name, role in DEMO_STAFF:
-        row = await StaffUser.insert(StaffUser(company=company, email=email, name=name, role=role,
-                                               password_hash=password)).returning(StaffUser.id)
+        row = await StaffUser.insert(
+            StaffUser(company=company, email=email, name=name, role=role, password_hash=password)
+        ).returning(StaffUser.id)
         staff[role] = row[0]["id"]
     customers = []
     for name, email, phone in CUSTOMERS:
-        row = await Customer.insert(Customer(company=company, name=name, email=email, phone=phone)).returning(Customer.id)
+        row = await Customer.insert(Customer(company=company, name=name, email=email, phone=phone)).returning(
+            Customer.id
+        )
         customers.append(row[0]["id"])
     units: list[tuple[int, int]] = []
     for name, description, count in DEMO_PRODUCTS:
-        product = (await Product.insert(Product(company=company, name=name, description=description))
-                   .returning(Product.id))[0]["id"]
+        product = (
+            await Product.insert(Product(company=company, name=name, description=description)).returning(Product.id)
+        )[0]["id"]
         for n in range(1, count + 1):
-            unit = (await Unit.insert(Unit(company=company, product=product, name=f"{name} #{n}"))
-                    .returning(Unit.id))[0]["id"]
+            unit = (await Unit.insert(Unit(company=company, product=product, name=f"{name} #{n}")).returning(Unit.id))[
+                0
+            ]["id"]
             units.append((product, unit))
-    rng = random.Random(42)  # noqa: S311 - demo data only
+    rng = random.Random(42)
     base = (today or datetime.now(UTC)).astimezone(tz).date()
     for product, unit in units:
         day = base + timedelta(days=rng.randint(1, 6))
@@ -76,31 +84,61 @@ async def seed_demo(today: datetime | None = None) -> bool:
             start = datetime.combine(day, time(8), tzinfo=tz)
             end = datetime.combine(day + timedelta(days=length), time(17), tzinfo=tz)
             status = rng.choice(["confirmed", "confirmed", "pending"])
-            booking = (await Booking.insert(Booking(
-                company=company, product=product, unit=unit, customer=rng.choice(customers),
-                assigned_staff=staff["manager"], starts_at=start, ends_at=end, status=status,
-                pickup_location="Yard, 100 Main St, Los Angeles",
-            )).returning(Booking.id))[0]["id"]
+            booking = (
+                await Booking.insert(
+                    Booking(
+                        company=company,
+                        product=product,
+                        unit=unit,
+                        customer=rng.choice(customers),
+                        assigned_staff=staff["manager"],
+                        starts_at=start,
+                        ends_at=end,
+                        status=status,
+                        pickup_location="Yard, 100 Main St, Los Angeles",
+                    )
+                ).returning(Booking.id)
+            )[0]["id"]
             if rng.random() < 0.4:
-                await Delivery.insert(Delivery(
-                    company=company, booking=booking, driver=staff["driver"], kind="delivery",
-                    starts_at=start - timedelta(hours=2), ends_at=start, address="42 Site Rd, Pasadena",
-                    route_order=rng.randint(1, 5)))
+                await Delivery.insert(
+                    Delivery(
+                        company=company,
+                        booking=booking,
+                        driver=staff["driver"],
+                        kind="delivery",
+                        starts_at=start - timedelta(hours=2),
+                        ends_at=start,
+                        address="42 Site Rd, Pasadena",
+                        route_order=rng.randint(1, 5),
+                    )
+                )
             day = end.date() + timedelta(days=rng.randint(2, 9))
         maintenance_day = day + timedelta(days=2)
-        await MaintenanceSchedule.insert(MaintenanceSchedule(
-            company=company, unit=unit, technician=staff["technician"],
-            starts_at=datetime.combine(maintenance_day, time(8), tzinfo=tz),
-            ends_at=datetime.combine(maintenance_day, time(16), tzinfo=tz),
-            description="Scheduled service: oil, filters, safety check"))
+        await MaintenanceSchedule.insert(
+            MaintenanceSchedule(
+                company=company,
+                unit=unit,
+                technician=staff["technician"],
+                starts_at=datetime.combine(maintenance_day, time(8), tzinfo=tz),
+                ends_at=datetime.combine(maintenance_day, time(16), tzinfo=tz),
+                description="Scheduled service: oil, filters, safety check",
+            )
+        )
     christmas = datetime.combine(base.replace(month=12, day=24), time(0), tzinfo=tz)
     await AvailabilityBlock.insert(
-        AvailabilityBlock(company=company, blocked_from=christmas, blocked_until=christmas + timedelta(days=3),
-                          reason="Christmas holidays", rrule="FREQ=YEARLY"),
-        AvailabilityBlock(company=company, blocked_from=datetime.combine(base, time(0), tzinfo=tz)
-                          + timedelta(days=(6 - base.weekday()) % 7),
-                          blocked_until=datetime.combine(base, time(0), tzinfo=tz)
-                          + timedelta(days=(6 - base.weekday()) % 7 + 1),
-                          reason="Closed on Sundays", rrule="FREQ=WEEKLY;BYDAY=SU"),
+        AvailabilityBlock(
+            company=company,
+            blocked_from=christmas,
+            blocked_until=christmas + timedelta(days=3),
+            reason="Christmas holidays",
+            rrule="FREQ=YEARLY",
+        ),
+        AvailabilityBlock(
+            company=company,
+            blocked_from=datetime.combine(base, time(0), tzinfo=tz) + timedelta(days=(6 - base.weekday()) % 7),
+            blocked_until=datetime.combine(base, time(0), tzinfo=tz) + timedelta(days=(6 - base.weekday()) % 7 + 1),
+            reason="Closed on Sundays",
+            rrule="FREQ=WEEKLY;BYDAY=SU",
+        ),
     )
     return True

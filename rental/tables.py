@@ -8,6 +8,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -17,6 +18,7 @@ from piccolo.table import Table
 
 
 class Company(Table, tablename="company"):
+    id: Serial = Serial(primary_key=True)
     name = Varchar(length=200)
     slug = Varchar(length=64, unique=True, index=True)
     timezone = Varchar(length=64, default="UTC")
@@ -28,6 +30,7 @@ class Company(Table, tablename="company"):
 
 
 class StaffUser(Table, tablename="staff_user"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     email = Varchar(length=254, unique=True, index=True)
     name = Varchar(length=200)
@@ -38,6 +41,7 @@ class StaffUser(Table, tablename="staff_user"):
 
 
 class ApiToken(Table, tablename="api_token"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=False)
     name = Varchar(length=100, default="")
@@ -48,6 +52,7 @@ class ApiToken(Table, tablename="api_token"):
 
 
 class Customer(Table, tablename="customer"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     name = Varchar(length=200)
     email = Varchar(length=254, index=True)
@@ -56,6 +61,7 @@ class Customer(Table, tablename="customer"):
 
 
 class Product(Table, tablename="product"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     name = Varchar(length=200)
     description = Text(default="")
@@ -64,6 +70,7 @@ class Product(Table, tablename="product"):
 
 
 class Unit(Table, tablename="unit"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     product = ForeignKey(references=Product, on_delete=OnDelete.cascade, null=False, index=True)
     name = Varchar(length=100)
@@ -71,6 +78,7 @@ class Unit(Table, tablename="unit"):
 
 
 class Booking(Table, tablename="booking"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict, null=False, index=True)
     unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=False, index=True)
@@ -89,6 +97,7 @@ class Booking(Table, tablename="booking"):
 
 
 class MaintenanceSchedule(Table, tablename="maintenance_schedule"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     unit = ForeignKey(references=Unit, on_delete=OnDelete.cascade, null=False, index=True)
     technician = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
@@ -100,6 +109,7 @@ class MaintenanceSchedule(Table, tablename="maintenance_schedule"):
 
 
 class Delivery(Table, tablename="delivery"):
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     booking = ForeignKey(references=Booking, on_delete=OnDelete.cascade, null=False, index=True)
     driver = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
@@ -114,6 +124,7 @@ class Delivery(Table, tablename="delivery"):
 class AvailabilityBlock(Table, tablename="availability_block"):
     """A block-out: company-wide when product, unit and staff are all empty."""
 
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     product = ForeignKey(references=Product, on_delete=OnDelete.cascade, null=True)
     unit = ForeignKey(references=Unit, on_delete=OnDelete.cascade, null=True)
@@ -130,6 +141,7 @@ class AvailabilityBlock(Table, tablename="availability_block"):
 class Outbox(Table, tablename="outbox"):
     """Work that calendars must do, committed in the same transaction as the change."""
 
+    id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     topic = Varchar(length=64)  # e.g. booking.created, booking.updated, booking.cancelled
     aggregate_id = Integer()

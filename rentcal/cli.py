@@ -139,7 +139,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "seed":
         print("demo data created" if asyncio.run(seed_demo()) else "demo data already present")
     elif args.command == "token":
-        print(asyncio.run(create_token(args.email)))
+        from rental.errors import DomainError
+
+        try:
+            print(asyncio.run(create_token(args.email)))
+        except DomainError as exc:
+            raise SystemExit(f"rentcal: {exc.detail}") from None
 
 
 if __name__ == "__main__":

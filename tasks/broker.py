@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker

@@ -50,8 +50,13 @@ def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
         raise InvalidInput("choose a product")
     try:
         customer = msgspec.convert(
-            {"name": form.customer_name.strip(), "email": form.customer_email.strip(),
-             "phone": form.customer_phone.strip()}, CustomerIn)
+            {
+                "name": form.customer_name.strip(),
+                "email": form.customer_email.strip(),
+                "phone": form.customer_phone.strip(),
+            },
+            CustomerIn,
+        )
     except msgspec.ValidationError as exc:
         from rental.errors import InvalidInput
 
@@ -73,7 +78,9 @@ class BookingPages(Controller):
     dependencies = PORTAL_DEPENDENCIES
     include_in_schema = False
 
-    async def _list_context(self, tenant: Tenant, first: date | None, last: date | None, status: str | None) -> dict[str, Any]:
+    async def _list_context(
+        self, tenant: Tenant, first: date | None, last: date | None, status: str | None
+    ) -> dict[str, Any]:
         return {
             "bookings": await bookings.list_bookings(tenant, first=first, last=last, status=status or None),
             "filters": {"from": first, "to": last, "status": status or ""},
@@ -105,7 +112,10 @@ class BookingPages(Controller):
 
     @post("/", status_code=200)
     async def create(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
         data: Annotated[BookingForm, Form],
     ) -> Template:
         context = await self._form_context(tenant)
@@ -114,8 +124,11 @@ class BookingPages(Controller):
         except DomainError as exc:
             context.update(form=data, error=exc.detail, message=None)
             return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
-        context.update(form=BookingForm(), error=None,
-                       message=f"Booking #{booking.id} created: {booking.product_name}, {booking.unit_name}")
+        context.update(
+            form=BookingForm(),
+            error=None,
+            message=f"Booking #{booking.id} created: {booking.product_name}, {booking.unit_name}",
+        )
         context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None), oob=True)
         return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
 
@@ -127,27 +140,45 @@ class BookingPages(Controller):
     @get("/{booking_id:int}/edit")
     async def edit(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
         booking = await bookings.get_booking(tenant, booking_id)
-        return render(request, staff, tenant, "partials/booking_edit.html", "partials/booking_edit.html",
-                      b=booking, error=None)
+        return render(
+            request, staff, tenant, "partials/booking_edit.html", "partials/booking_edit.html", b=booking, error=None
+        )
 
     @post("/{booking_id:int}/move", status_code=200)
     async def move(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        booking_id: int,
         data: Annotated[MoveForm, Form],
     ) -> Template:
         try:
-            change = BookingUpdate(starts_at=local_datetime(data.starts_at, tenant.tz, "Pickup"),
-                                   ends_at=local_datetime(data.ends_at, tenant.tz, "Return"))
+            change = BookingUpdate(
+                starts_at=local_datetime(data.starts_at, tenant.tz, "Pickup"),
+                ends_at=local_datetime(data.ends_at, tenant.tz, "Return"),
+            )
             booking = await bookings.update_booking(tenant, booking_id, change)
         except DomainError as exc:
             booking = await bookings.get_booking(tenant, booking_id)
-            return render(request, staff, tenant, "partials/booking_edit.html", "partials/booking_edit.html",
-                          b=booking, error=exc.detail)
+            return render(
+                request,
+                staff,
+                tenant,
+                "partials/booking_edit.html",
+                "partials/booking_edit.html",
+                b=booking,
+                error=exc.detail,
+            )
         return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html", b=booking)
 
     @post("/{booking_id:int}/status", status_code=200)
     async def set_status(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        booking_id: int,
         data: Annotated[dict[str, str], Form],
     ) -> Template:
         error = None
@@ -161,5 +192,6 @@ class BookingPages(Controller):
         except DomainError as exc:
             booking = await bookings.get_booking(tenant, booking_id)
             error = exc.detail
-        return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html",
-                      b=booking, error=error)
+        return render(
+            request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html", b=booking, error=error
+        )

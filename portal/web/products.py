@@ -23,17 +23,35 @@ class ProductPages(Controller):
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
-        return render(request, staff, tenant, "portal/products.html",
-                      products=await catalogue.list_products(tenant), units=await catalogue.list_units(tenant))
+        return render(
+            request,
+            staff,
+            tenant,
+            "portal/products.html",
+            products=await catalogue.list_products(tenant),
+            units=await catalogue.list_units(tenant),
+        )
 
     @get("/{product_id:int}")
     async def show(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, product_id: int,
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        product_id: int,
         from_: date | None = Parameter(query="from", default=None),
     ) -> Template:
         first = from_ or date.today()
         days = await availability.available_dates(tenant, product_id, first, first + timedelta(days=41))
-        return render(request, staff, tenant, "portal/product.html", "partials/availability_grid.html",
-                      product=await catalogue.get_product(tenant, product_id),
-                      units=await catalogue.list_units(tenant, product_id), days=days,
-                      prev=first - timedelta(days=42), next=first + timedelta(days=42))
+        return render(
+            request,
+            staff,
+            tenant,
+            "portal/product.html",
+            "partials/availability_grid.html",
+            product=await catalogue.get_product(tenant, product_id),
+            units=await catalogue.list_units(tenant, product_id),
+            days=days,
+            prev=first - timedelta(days=42),
+            next=first + timedelta(days=42),
+        )

@@ -128,7 +128,9 @@ def insufficient_scopes() -> GoogleError:
         "insufficientPermissions",
         "Insufficient Permission",
         top_message="Request had insufficient authentication scopes.",
-        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="insufficient_scope"'},
+        headers={
+            "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="insufficient_scope"'
+        },
     )
 
 

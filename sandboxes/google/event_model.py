@@ -15,7 +15,7 @@ from .errors import GoogleError, bad_request, time_range_empty
 _ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
 _BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 
-# Fields Google computes itself; clients may send them back (e.g. get -> modify -> update) and they are ignored.
+# Fields Google computes itself; clients may send them back (get -> modify -> update); they are ignored.
 READ_ONLY = frozenset(
     {"kind", "etag", "htmlLink", "created", "updated", "creator", "hangoutLink", "privateCopy", "locked"}
 )
@@ -185,4 +185,3 @@ def localise(resource: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
             if moment is not None:
                 out[key] = {**value, "dateTime": timeutil.format_offset(moment.astimezone(tz))}
     return out
-

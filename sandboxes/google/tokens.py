@@ -114,7 +114,9 @@ class TokenStore:
         with self.lock:
             entry = self.codes.get(code)
             if entry is None:
-                raise OAuthError("invalid_grant", "Malformed auth code." if not code.startswith("4/") else "Bad Request")
+                raise OAuthError(
+                    "invalid_grant", "Malformed auth code." if not code.startswith("4/") else "Bad Request"
+                )
             if entry.used or time.time() > entry.expires_at or entry.request.client_id != client_id:
                 raise OAuthError("invalid_grant", "Bad Request")
             request = entry.request
@@ -132,7 +134,9 @@ class TokenStore:
                 self.refresh_tokens[grant.refresh_token] = grant
             return self._token_response(grant, secret, include_refresh=True)
 
-    def refresh(self, refresh_token: str, client_id: str, scope: str | None, secret: str | None) -> dict[str, object]:
+    def refresh(
+        self, refresh_token: str, client_id: str, scope: str | None, secret: str | None
+    ) -> dict[str, object]:
         with self.lock:
             grant = self.refresh_tokens.get(refresh_token)
             if grant is None or grant.revoked:
@@ -161,7 +165,7 @@ class TokenStore:
         if include_refresh and grant.refresh_token:
             body["refresh_token"] = grant.refresh_token
         body["scope"] = scope or grant.scope
-        body["token_type"] = "Bearer"
+        body["token_type"] = "Bearer"  # noqa: S105 - a token type, not a secret
         if "openid" in grant.scope.split():
             body["id_token"] = self._id_token(grant, secret or "sandbox", ttl)
         return body
@@ -170,8 +174,9 @@ class TokenStore:
         """An HS256 JWT keyed with the client secret (Google signs RS256; this one is for claims only)."""
         now = int(time.time())
         claims: dict[str, object] = {
-            "iss": self.issuer, "azp": grant.client_id, "aud": grant.client_id, "sub": self.sub_for(grant.email),
-            "email": grant.email, "email_verified": True, "iat": now, "exp": now + ttl,
+            "iss": self.issuer, "azp": grant.client_id, "aud": grant.client_id,
+            "sub": self.sub_for(grant.email), "email": grant.email, "email_verified": True,
+            "iat": now, "exp": now + ttl,
         }  # fmt: skip
         if grant.nonce:
             claims["nonce"] = grant.nonce

@@ -1,0 +1,95 @@
+"""Fault injection switched over HTTP: error rates, latency, short token lifetimes."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import GoogleError, OAuthError
+
+# kind -> (HTTP code, domain, reason, message, sends Retry-After)
+KINDS: dict[str, tuple[int, str, str, str, bool]] = {
+    "rateLimitExceeded": (403, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded", False),
+    "userRateLimitExceeded": (403, "usageLimits", "userRateLimitExceeded", "User Rate Limit Exceeded", False),
+    "quotaExceeded": (403, "usageLimits", "quotaExceeded", "Calendar usage limits exceeded.", False),
+    "tooManyRequests": (429, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded", True),
+    "backendError": (500, "global", "backendError", "Backend Error", False),
+    "serviceUnavailable": (503, "global", "backendError", "The service is currently unavailable.", True),
+}
+
+
+@dataclass
+class FaultConfig:
+    error_rate: float = 0.0
+    error_kinds: list[str] = field(default_factory=lambda: ["backendError"])
+    latency_ms: int = 0
+    token_ttl_seconds: int | None = None
+    seed: int | None = None
+    apply_to_token: bool = False
+    retry_after_seconds: int = 1
+    fail_next: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> FaultConfig:
+        if not isinstance(data, dict):
+            raise ValueError("body must be a JSON object")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        config = cls(**data)
+        if not isinstance(config.error_rate, int | float) or not 0 <= config.error_rate <= 1:
+            raise ValueError("error_rate must be a number in [0, 1]")
+        for kind in [*config.error_kinds, *config.fail_next]:
+            if kind not in KINDS:
+                raise ValueError(f"unknown error kind {kind!r}; known: {sorted(KINDS)}")
+        if config.error_rate and not config.error_kinds:
+            raise ValueError("error_kinds must not be empty when error_rate > 0")
+        if config.token_ttl_seconds is not None and config.token_ttl_seconds < 1:
+            raise ValueError("token_ttl_seconds must be >= 1")
+        return config
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "known_kinds": sorted(KINDS)}
+
+
+class Faults:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> FaultConfig:
+        return self.configure(FaultConfig())
+
+    def configure(self, config: FaultConfig) -> FaultConfig:
+        with self.lock:
+            self.config = config
+            self.rng = random.Random(config.seed)
+            return config
+
+    def decide(self, scope: str, method_id: str | None) -> tuple[int, str | None]:
+        """(latency in ms, error kind or None) for a request in ``scope`` ("api" or "token")."""
+        with self.lock:
+            config = self.config
+            if scope == "token" and not config.apply_to_token:
+                return 0, None
+            if config.methods and method_id not in config.methods:
+                return 0, None
+            if config.fail_next:
+                return config.latency_ms, config.fail_next.pop(0)
+            if config.error_rate and self.rng.random() < config.error_rate:
+                return config.latency_ms, self.rng.choice(config.error_kinds)
+            return config.latency_ms, None
+
+    def api_error(self, kind: str) -> GoogleError:
+        code, domain, reason, message, retry = KINDS[kind]
+        headers = {"Retry-After": str(self.config.retry_after_seconds)} if retry else {}
+        return GoogleError(code, reason, message, domain=domain, headers=headers)
+
+    @staticmethod
+    def token_error(kind: str) -> OAuthError:
+        if kind == "backendError":
+            return OAuthError("internal_failure", "Backend Error", 500)
+        return OAuthError("temporarily_unavailable", "The service is currently unavailable.", 503)

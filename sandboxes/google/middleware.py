@@ -1,0 +1,66 @@
+"""ASGI middleware: per-method request statistics and fault injection (latency, Google-shaped errors)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from .context import Sandbox
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+    payload = json.dumps(body).encode()
+    raw_headers = [
+        (b"content-type", b"application/json; charset=UTF-8"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+
+def sandbox_middleware(sb: Sandbox) -> Any:
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            handler = scope.get("route_handler")
+            opt: dict[str, Any] = getattr(handler, "opt", {}) or {}
+            method_id: str | None = opt.get("google_method")
+            paths = sorted(getattr(handler, "paths", None) or [scope["path"]])
+            route = f"{scope.get('method', 'GET')} {paths[0]}"
+            fault_scope = opt.get("fault_scope")
+            if fault_scope:
+                latency_ms, kind = sb.faults.decide(fault_scope, method_id)
+                if latency_ms:
+                    await asyncio.sleep(latency_ms / 1000)
+                if kind:
+                    sb.stats.fault(kind)
+                    if fault_scope == "token":
+                        oauth_error = sb.faults.token_error(kind)
+                        status, body, headers = oauth_error.status_code, dict(oauth_error.body()), {}
+                    else:
+                        error = sb.faults.api_error(kind)
+                        status, body, headers = error.code, error.body(), error.headers
+                    sb.stats.request(method_id, route, status)
+                    await _send_json(send, status, body, headers)
+                    return
+            seen: dict[str, int] = {}
+
+            async def capture(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    seen["status"] = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, capture)
+            finally:
+                sb.stats.request(method_id, route, seen.get("status", 500))
+
+        return middleware
+
+    return factory
