@@ -21,6 +21,7 @@ from portal.problems import HANDLERS
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
 from rentcal.db import close_pool, open_pool
+from widget import ROUTES as WIDGET_ROUTES
 from rentcal.settings import ROOT, Settings, get_settings
 
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BookingsApi,
             BlocksApi,
             *WEB_ROUTES,
+            *WIDGET_ROUTES,
             create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),
         ],
         stores={"sessions": store},

@@ -1,0 +1,5 @@
+"""Public availability widget: iframe pages, embed.js and public JSON."""
+
+from typing import Any
+
+ROUTES: list[Any] = []

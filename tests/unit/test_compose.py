@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_compose_file_matches_the_compose_spec_schema() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     schema = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text())
-    jsonschema.validate(compose, schema)  # raises with the offending path when invalid
+    jsonschema.Draft201909Validator(schema).validate(compose)  # raises with the offending path
     services = compose["services"]
     assert {"postgres", "redis", "web", "worker"} <= set(services)
     for name in ("postgres", "redis", "web", "worker"):
