@@ -107,4 +107,21 @@ async def channels_stop(request: Request[Any, Any, Any]) -> Response[Any]:
     return no_content()
 
 
-ROUTES = [calendar_list, calendar_list_get, calendars_get, colors_get, freebusy_query, channels_stop]
+@get("/discovery/v1/apis/calendar/v3/rest")
+async def discovery_document(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Google's discovery document, pointed at this server (for ``discoveryServiceUrl`` clients)."""
+    sb = sandbox_of(request)
+    document = dict(sb.discovery.document)
+    document.update(rootUrl=f"{sb.base_url}/", baseUrl=f"{sb.base_url}/calendar/v3/")
+    return respond(document)
+
+
+ROUTES = [
+    discovery_document,
+    calendar_list,
+    calendar_list_get,
+    calendars_get,
+    colors_get,
+    freebusy_query,
+    channels_stop,
+]

@@ -41,9 +41,7 @@ class Sandbox:
         self.store = Store(self.base_url, settings.time_zone, settings.seed_accounts)
         self.notifier = Notifier(self.base_url, self.stats)
         self.store.add_listener(self.notifier.calendar_changed)
-        self.tokens = TokenStore(
-            self.base_url, self.token_ttl, lambda email: self.store.ensure_account(email).sub
-        )
+        self.tokens = TokenStore(self.base_url, self.token_ttl, lambda email: self.store.ensure_account(email).sub)
         self._seed()
 
     def token_ttl(self) -> int:

@@ -79,9 +79,7 @@ def duplicate() -> GoogleError:
 
 
 def precondition_failed() -> GoogleError:
-    return GoogleError(
-        412, "conditionNotMet", "Precondition Failed", location="If-Match", location_type="header"
-    )
+    return GoogleError(412, "conditionNotMet", "Precondition Failed", location="If-Match", location_type="header")
 
 
 def time_range_empty() -> GoogleError:
@@ -128,9 +126,7 @@ def insufficient_scopes() -> GoogleError:
         "insufficientPermissions",
         "Insufficient Permission",
         top_message="Request had insufficient authentication scopes.",
-        headers={
-            "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="insufficient_scope"'
-        },
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="insufficient_scope"'},
     )
 
 

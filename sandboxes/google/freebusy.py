@@ -20,9 +20,7 @@ def _bound(body: dict[str, Any], name: str) -> datetime:
     return moment
 
 
-def busy_blocks(
-    store: Store, cal: Calendar, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime]]:
+def busy_blocks(store: Store, cal: Calendar, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     events, _ = store.snapshot(cal)
     spans: list[tuple[datetime, datetime]] = []
     for stored in events:

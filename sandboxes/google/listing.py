@@ -88,9 +88,7 @@ class EventQuery:
         self.single = bool(params.get("singleEvents"))
         self.order_by: str | None = params.get("orderBy")
         if self.order_by == "startTime" and not self.single:
-            raise GoogleError(
-                400, "badRequest", "The requested ordering is not available for the particular query."
-            )
+            raise GoogleError(400, "badRequest", "The requested ordering is not available for the particular query.")
         self.time_min = _time_param(params, "timeMin")
         self.time_max = _time_param(params, "timeMax")
         if self.time_min and self.time_max and self.time_max <= self.time_min:
@@ -119,7 +117,7 @@ class EventQuery:
             "kind": "calendar#events",
             "etag": f'"{self.cal.updated_us}"',
             "summary": self.cal.summary,
-            "description": self.cal.description,
+            **({"description": self.cal.description} if self.cal.description else {}),
             "updated": timeutil.format_from_micros(self.cal.updated_us),
             "timeZone": self.params.get("timeZone") or self.cal.time_zone,
             "accessRole": "owner",

@@ -46,21 +46,15 @@ async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
     if sb.settings.client_id and client_id != sb.settings.client_id:
         return _html(pages.error_page(401, "invalid_client", "The OAuth client was not found."), 401)
     if not urlsplit(redirect_uri).scheme.startswith("http"):
-        return _html(
-            pages.error_page(400, "invalid_request", "Invalid parameter value for redirect_uri"), 400
-        )
+        return _html(pages.error_page(400, "invalid_request", "Invalid parameter value for redirect_uri"), 400)
     state = q.get("state")
     extra = {"state": state} if state is not None else {}
     if q["response_type"] != "code":
         return _redirect(redirect_uri, {"error": "unsupported_response_type", **extra})
     method = q.get("code_challenge_method") or ("plain" if q.get("code_challenge") else "S256")
     challenge = q.get("code_challenge")
-    if method not in ("S256", "plain") or (
-        challenge and not re.fullmatch(r"[A-Za-z0-9\-._~]{43,128}", challenge)
-    ):
-        return _html(
-            pages.error_page(400, "invalid_request", "Invalid code_challenge_method or code_challenge"), 400
-        )
+    if method not in ("S256", "plain") or (challenge and not re.fullmatch(r"[A-Za-z0-9\-._~]{43,128}", challenge)):
+        return _html(pages.error_page(400, "invalid_request", "Invalid code_challenge_method or code_challenge"), 400)
     auth = AuthRequest(
         client_id=client_id,
         redirect_uri=redirect_uri,
@@ -82,9 +76,7 @@ async def decide(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await _form(request)
     auth = sb.tokens.take_request(form.get("request_id", ""))
     if auth is None:
-        return _html(
-            pages.error_page(400, "invalid_request", "This sign-in request expired; start again."), 400
-        )
+        return _html(pages.error_page(400, "invalid_request", "This sign-in request expired; start again."), 400)
     extra = {"state": auth.state} if auth.state is not None else {}
     if form.get("decision") != "allow":
         return _redirect(auth.redirect_uri, {"error": "access_denied", **extra})

@@ -74,9 +74,7 @@ def instances(
         yield _instance(resource, start, end, tz, span.all_day), em.Span(start, end, span.all_day)
 
 
-def _instance(
-    master: dict[str, Any], start: datetime, end: datetime, tz: tzinfo, all_day: bool
-) -> dict[str, Any]:
+def _instance(master: dict[str, Any], start: datetime, end: datetime, tz: tzinfo, all_day: bool) -> dict[str, Any]:
     out = {k: v for k, v in master.items() if k != "recurrence"}
     zone_name = (master.get("start") or {}).get("timeZone")
     extra = {"timeZone": zone_name} if zone_name else {}

@@ -69,9 +69,7 @@ def secondary_calendar_id(email: str, summary: str) -> str:
 
 
 class Store:
-    def __init__(
-        self, base_url: str, time_zone: str = "Europe/Berlin", seed_accounts: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, base_url: str, time_zone: str = "Europe/Berlin", seed_accounts: tuple[str, ...] = ()) -> None:
         self.base_url = base_url.rstrip("/")
         self.time_zone = time_zone
         self.seed_accounts = seed_accounts
@@ -118,9 +116,7 @@ class Store:
             self.accounts[email] = account
             self._add_calendar(account, email, email, PRIMARY_COLOR, primary=True)
             for summary, color in SECONDARY_CALENDARS:
-                self._add_calendar(
-                    account, secondary_calendar_id(email, summary), summary, color, primary=False
-                )
+                self._add_calendar(account, secondary_calendar_id(email, summary), summary, color, primary=False)
             return account
 
     def _add_calendar(self, account: Account, cid: str, summary: str, color: str, *, primary: bool) -> None:
@@ -177,9 +173,7 @@ class Store:
             elif not isinstance(event_id, str) or not em.is_valid_event_id(event_id):
                 raise GoogleError(400, "invalid", "Invalid resource id value.")
             ical_uid = body.get("iCalUID") or f"{event_id}@google.com"
-            if event_id in cal.events or any(
-                e.resource.get("iCalUID") == ical_uid for e in cal.events.values()
-            ):
+            if event_id in cal.events or any(e.resource.get("iCalUID") == ical_uid for e in cal.events.values()):
                 raise duplicate()
             resource = {k: v for k, v in body.items() if k not in em.READ_ONLY}
             resource.setdefault("status", "confirmed")
@@ -269,9 +263,7 @@ class Store:
             resource = em.strip_nulls(change(current))
             span = self._validate(resource, cal)
             if any(resource.get(k) != stored.resource.get(k) for k in em.MATERIAL):
-                resource["sequence"] = max(
-                    int(resource.get("sequence", 0)), int(stored.resource["sequence"]) + 1
-                )
+                resource["sequence"] = max(int(resource.get("sequence", 0)), int(stored.resource["sequence"]) + 1)
             rev, now_us = self.stamp()
             self._stamp_resource(resource, now_us)
             stored.resource, stored.span, stored.rev = em.ordered(resource), span, rev

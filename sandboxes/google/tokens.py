@@ -134,9 +134,7 @@ class TokenStore:
                 self.refresh_tokens[grant.refresh_token] = grant
             return self._token_response(grant, secret, include_refresh=True)
 
-    def refresh(
-        self, refresh_token: str, client_id: str, scope: str | None, secret: str | None
-    ) -> dict[str, object]:
+    def refresh(self, refresh_token: str, client_id: str, scope: str | None, secret: str | None) -> dict[str, object]:
         with self.lock:
             grant = self.refresh_tokens.get(refresh_token)
             if grant is None or grant.revoked:

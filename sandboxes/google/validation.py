@@ -119,9 +119,7 @@ class Discovery:
             return number
         enum = spec.get("enum")
         if enum and raw not in enum:
-            raise bad_request(
-                f"Invalid value '{raw}'. Values must be one of: {', '.join(enum)}", location=name
-            )
+            raise bad_request(f"Invalid value '{raw}'. Values must be one of: {', '.join(enum)}", location=name)
         return raw
 
     # ---- request bodies ---------------------------------------------------------------------
@@ -132,9 +130,7 @@ class Discovery:
             return
         schema = self.schemas[request["$ref"]]
         if not isinstance(body, dict):
-            raise _invalid_json(
-                f"Invalid value at 'resource' ({self._proto_name(request['$ref'])}), {_render(body)}"
-            )
+            raise _invalid_json(f"Invalid value at 'resource' ({self._proto_name(request['$ref'])}), {_render(body)}")
         self._check(body, schema, "resource")
 
     def _proto_name(self, ref: str) -> str:

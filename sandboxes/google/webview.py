@@ -77,10 +77,7 @@ def _event_row(cal: Calendar, stored: StoredEvent, ids: count[int]) -> str:
 def _calendar_section(store: Store, cal: Calendar, ids: count[int]) -> str:
     events, _ = store.snapshot(cal)
     events.sort(key=lambda e: (e.cancelled, e.span.start))
-    rows = (
-        "".join(_event_row(cal, e, ids) for e in events)
-        or "<tr><td colspan='5' class='muted'>No events</td></tr>"
-    )
+    rows = "".join(_event_row(cal, e, ids) for e in events) or "<tr><td colspan='5' class='muted'>No events</td></tr>"
     n = next(ids)
     add = (
         "<form method='post' action='/_web/events/create' class='row-form' "

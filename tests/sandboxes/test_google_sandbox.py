@@ -205,7 +205,8 @@ def test_access_tokens_expire(sandbox_http: httpx.Client) -> None:
     assert "invalid_token" in expired.headers["www-authenticate"]
     # The refresh token still works, and the admin switch expires the new token early.
     fresh = sandbox_http.post(
-        "/token", data={"grant_type": "refresh_token", "refresh_token": issued["refresh_token"], "client_id": "sandbox-client"}
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": issued["refresh_token"], "client_id": "sandbox-client"},
     ).json()
     bearer = {"Authorization": f"Bearer {fresh['access_token']}"}
     assert sandbox_http.get("/calendar/v3/colors", headers=bearer).status_code == 200
@@ -528,12 +529,16 @@ def test_watch_delivers_sync_then_exists(account: Account, receiver: Receiver) -
     )
     assert duplicate.status_code == 400
 
-    stop = account.client.post("/calendar/v3/channels/stop", json={"id": channel_id, "resourceId": channel["resourceId"]})
+    stop = account.client.post(
+        "/calendar/v3/channels/stop", json={"id": channel_id, "resourceId": channel["resourceId"]}
+    )
     assert stop.status_code == 204
     account.client.delete(f"{account.calendar}/events/{event['id']}")
     time.sleep(0.4)
     assert len(receiver.hits) == 3
-    again = account.client.post("/calendar/v3/channels/stop", json={"id": channel_id, "resourceId": channel["resourceId"]})
+    again = account.client.post(
+        "/calendar/v3/channels/stop", json={"id": channel_id, "resourceId": channel["resourceId"]}
+    )
     assert again.status_code == 404
 
 
@@ -629,6 +634,16 @@ def test_fault_injection_rates_and_shapes(account: Account, sandbox_http: httpx.
     refused = sandbox_http.post("/_sandbox/faults", json={"error_kinds": ["nope"]})
     assert refused.status_code == 400
 
+    sandbox_http.post("/_sandbox/faults", json={"fail_next": ["backendError"], "apply_to_token": True})
+    try:
+        refresh = {"grant_type": "refresh_token", "refresh_token": account.refresh_token, "client_id": "sandbox-client"}
+        token_fault = sandbox_http.post("/token", data=refresh)
+        assert token_fault.status_code == 500 and token_fault.json()["error"] == "internal_failure"
+        assert sandbox_http.post("/token", data=refresh).status_code == 200
+    finally:
+        sandbox_http.delete("/_sandbox/faults")
+    assert sandbox_http.get("/_sandbox/stats").json()["faults_injected"]["backendError"] >= 1
+
 
 def test_stats_count_requests_by_method(account: Account, sandbox_http: httpx.Client) -> None:
     before = sandbox_http.get("/_sandbox/stats").json()["requests"]["by_method"]
@@ -704,13 +719,17 @@ def test_google_api_python_client_talks_to_the_sandbox(account: Account, google_
     from googleapiclient.discovery import build
     from googleapiclient.errors import HttpError
 
+    rest = httpx.get(f"{google_sandbox}/discovery/v1/apis/calendar/v3/rest").json()
+    assert rest["rootUrl"] == f"{google_sandbox}/" and "events" in rest["resources"]
     service = build(
         "calendar", "v3", credentials=Credentials(account.token),
         client_options={"api_endpoint": f"{google_sandbox}/calendar/v3/"}, cache_discovery=False,
     )  # fmt: skip
-    created = service.events().insert(
-        calendarId="primary", body=timed("2031-01-05T10:00:00Z", "2031-01-05T11:00:00Z", id="gapiclient01")
-    ).execute()
+    created = (
+        service.events()
+        .insert(calendarId="primary", body=timed("2031-01-05T10:00:00Z", "2031-01-05T11:00:00Z", id="gapiclient01"))
+        .execute()
+    )
     assert created["id"] == "gapiclient01"
     listed = service.events().list(calendarId="primary", singleEvents=True, orderBy="startTime").execute()
     assert "gapiclient01" in [item["id"] for item in listed["items"]]

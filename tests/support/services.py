@@ -10,13 +10,14 @@ import asyncio
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_DB = "rentcal_test"
+TEST_DB = os.environ.get("RENTCAL_TEST_DB", "rentcal_test")
 
 
 def _with_database(url: str, name: str) -> str:
@@ -43,7 +44,9 @@ def prepare() -> tuple[str, str]:
     redis_url = os.environ.get("REDIS_URL", "").strip()
     if redis_url:
         parts = urlsplit(redis_url)
-        redis_url = urlunsplit(parts._replace(path="/15")) if parts.scheme.startswith("redis") else redis_url
+        # parallel runs with their own RENTCAL_TEST_DB also get their own Redis database
+        db = 15 if TEST_DB == "rentcal_test" else zlib.crc32(TEST_DB.encode()) % 14 + 1
+        redis_url = urlunsplit(parts._replace(path=f"/{db}")) if parts.scheme.startswith("redis") else redis_url
     else:
         redis_url = start_redis(data)
     os.environ["DATABASE_URL"] = database_url
