@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -84,14 +84,17 @@ async def create_api_token(email: str, name: str = "cli") -> str:
 async def staff_for_token(token: str) -> Staff:
     rows = await ApiToken.raw(
         """
-        UPDATE api_token t SET last_used_at = {}
-        FROM staff_user s
-        WHERE t.token_hash = {} AND t.revoked_at IS NULL AND s.id = t.user AND s.active
-        RETURNING s.id, s.company, s.email, s.name, s.role
+        SELECT t.id AS token_id, t.last_used_at, s.id, s.company, s.email, s.name, s.role
+        FROM api_token t JOIN staff_user s ON s.id = t.user
+        WHERE t.token_hash = {} AND t.revoked_at IS NULL AND s.active
         """,
-        datetime.now(UTC),
         _token_hash(token),
     )
     if not rows:
         raise NotAuthenticated("invalid or revoked API token")
-    return Staff.from_row(rows[0])
+    row = rows[0]
+    now = datetime.now(UTC)
+    # Record use at most once a minute: a write on every request would cost more than the read.
+    if row["last_used_at"] is None or now - row["last_used_at"] > timedelta(minutes=1):
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
+    return Staff.from_row(row)

@@ -23,7 +23,7 @@ async def open_pool(max_size: int = 20) -> None:
 
     engine = engine_finder()
     if engine is not None:
-        await engine.start_connection_pool(max_size=max_size)  # type: ignore[call-arg]
+        await engine.start_connection_pool(min_size=min(2, max_size), max_size=max_size)  # type: ignore[call-arg]
 
 
 async def close_pool() -> None:

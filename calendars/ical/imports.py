@@ -74,10 +74,12 @@ def parse_feed(
     """The busy occurrences of ``data`` overlapping ``[window_start, window_end)``.
 
     Recurring events are expanded (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides).  Times with a
-    TZID or ``Z`` are honoured; floating times and all-day dates are read in ``default_tz`` (the
-    company's zone).  A VEVENT without DTEND lasts for its DURATION, else one day (all-day) or
-    zero (timed), per RFC 5545.  STATUS:CANCELLED and TRANSP:TRANSPARENT events are skipped.
-    The result is sorted by start.
+    TZID or ``Z`` are honoured.  Floating times are read in the feed's X-WR-TIMEZONE if it names
+    a known zone (as Google/Apple do; recurring-ical-events applies it), otherwise in
+    ``default_tz`` (the company's zone); an unknown TZID without VTIMEZONE counts as floating.
+    All-day events keep their dates and span local midnights of ``default_tz``.  A VEVENT without
+    DTEND lasts for its DURATION, else one day (all-day) or zero (timed), per RFC 5545.
+    STATUS:CANCELLED and TRANSP:TRANSPARENT events are skipped.  The result is sorted by start.
 
     Raises ``FeedError`` for any malformed, oversized or unusable feed and ``ValueError`` for
     bad arguments (naive window, unknown ``default_tz``).
@@ -93,7 +95,8 @@ def parse_feed(
     text = _decode(data, max_bytes=max_bytes, max_line_length=max_line_length, max_events=max_events)
     _check_timezone_rules(text)
     calendar, vevents = _parse(text)
-    _check_vevents(vevents, max_events)
+    _check_vevents(vevents, max_events, zone)
+    _drop_unknown_x_wr_timezone(calendar)
     recurring_uids = _check_recurrences(vevents, window_start, window_end, max_events)
 
     found: dict[str, tuple[int, ImportedEvent]] = {}
@@ -205,11 +208,11 @@ def _parse(text: str) -> tuple[Calendar, list[Component]]:
         raise FeedError("The feed does not contain a VCALENDAR.")
     for component, name, message in broken:
         if component.name != "VEVENT" or str(name).upper() in _RELEVANT_PROPERTIES:
-            raise FeedError(f"{_label(component)} has an invalid {name}: {_excerpt(str(message))}")
+            raise FeedError(f"{_label(component)} has an invalid {name}: {_describe(message)}")
     return calendar, vevents
 
 
-def _check_vevents(vevents: list[Component], max_events: int) -> None:
+def _check_vevents(vevents: list[Component], max_events: int, zone: tzinfo) -> None:
     if len(vevents) > max_events:
         raise FeedError(f"The feed has {len(vevents):,} events, more than the limit of {max_events:,}.")
     for vevent in vevents:
@@ -217,6 +220,33 @@ def _check_vevents(vevents: list[Component], max_events: int) -> None:
             raise FeedError(f"{_label(vevent)} has no UID.")
         if "DTSTART" not in vevent:
             raise FeedError(f"{_label(vevent)} has no DTSTART.")
+        try:
+            start = _dt(vevent, "DTSTART")
+            end = _dt(vevent, "DTEND") if "DTEND" in vevent else None
+            duration = _dt(vevent, "DURATION") if "DURATION" in vevent else None
+            mixed = end is not None and isinstance(start, datetime) != isinstance(end, datetime)
+            backwards = end is not None and not mixed and _instant(end, zone) < _instant(start, zone)
+            negative = isinstance(duration, timedelta) and duration < timedelta(0)
+        except Exception as exc:
+            raise FeedError(f"{_label(vevent)} has unusable DTSTART/DTEND values: {_describe(exc)}") from exc
+        if mixed:
+            raise FeedError(f"{_label(vevent)} mixes a date and a date-time in DTSTART/DTEND.")
+        if backwards:
+            raise FeedError(f"{_label(vevent)} ends (DTEND) before it starts (DTSTART).")
+        if negative:
+            raise FeedError(f"{_label(vevent)} has a negative DURATION.")
+
+
+def _drop_unknown_x_wr_timezone(calendar: Calendar) -> None:
+    """recurring-ical-events reads X-WR-TIMEZONE (Google's calendar zone); an unknown one would
+    make it fail although the event times themselves are fine, so it is ignored instead."""
+    name = str(calendar.get("X-WR-TIMEZONE", "")).strip()
+    if not name:
+        return
+    try:
+        load_zone(name)
+    except ValueError:
+        del calendar["X-WR-TIMEZONE"]
 
 
 # --- 4. cost of recurrences ------------------------------------------------------------------
@@ -234,7 +264,7 @@ def _check_recurrences(
         if "RRULE" not in vevent:
             continue
         try:
-            start = _approximate_utc(vevent["DTSTART"].dt)
+            start = _approximate_utc(_dt(vevent, "DTSTART"))
             rules = list(_as_list(vevent["RRULE"]))
             estimates = [_estimate(rule, start, window_start, window_end) for rule in rules]
         except Exception as exc:
@@ -313,9 +343,9 @@ def _convert(
         location = str(component["LOCATION"]) if "LOCATION" in component else None
         description = str(component.get("DESCRIPTION", ""))
         sequence = int(component.get("SEQUENCE", 0))
-        start: Any = component["DTSTART"].dt
-        end: Any = component["DTEND"].dt if "DTEND" in component else _default_end(component, start)
-        recurrence: Any = component["RECURRENCE-ID"].dt if "RECURRENCE-ID" in component else None
+        start = _dt(component, "DTSTART")
+        end = _dt(component, "DTEND") if "DTEND" in component else _default_end(component, start)
+        recurrence = _dt(component, "RECURRENCE-ID") if "RECURRENCE-ID" in component else None
         if status == "CANCELLED" or transparent:
             return None
         event = _build(uid, summary, location, description, status, start, end, recurrence, zone,
@@ -327,9 +357,9 @@ def _convert(
     return sequence, event
 
 
-def _default_end(component: Component, start: date | datetime) -> date | datetime:
+def _default_end(component: Component, start: Any) -> Any:
     if "DURATION" in component:
-        return start + component["DURATION"].dt  # type: ignore[no-any-return]
+        return start + _dt(component, "DURATION")
     if isinstance(start, datetime):
         return start
     return start + timedelta(days=1)
@@ -387,6 +417,12 @@ def _overlaps(event: ImportedEvent, window_start: datetime, window_end: datetime
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _dt(component: Component, name: str) -> Any:
+    """The Python value of a date/time/duration property (icalendar types it as a wide union)."""
+    prop: Any = component[name]
+    return prop.dt
+
+
 def _as_list(value: Any) -> Iterator[Any]:
     if isinstance(value, list):
         yield from value
@@ -409,7 +445,7 @@ def _excerpt(value: str) -> str:
     return repr(value)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException | str) -> str:
     message = str(exc).strip() or type(exc).__name__
     message = " ".join(message.split())
     if len(message) > _DETAIL_LIMIT:

@@ -36,6 +36,7 @@ ALTER TABLE availability_block ADD CONSTRAINT block_time_order CHECK (blocked_un
 ALTER TABLE staff_user ADD CONSTRAINT staff_role_valid
     CHECK (role IN ('admin', 'manager', 'driver', 'technician'));
 CREATE INDEX booking_company_starts ON booking (company, starts_at);
+CREATE INDEX unit_occupancy_unit ON unit_occupancy (unit, lower(during));
 CREATE INDEX outbox_pending ON outbox (id) WHERE dispatched_at IS NULL;
 
 CREATE FUNCTION booking_occupancy_sync() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -74,6 +75,7 @@ DROP FUNCTION IF EXISTS maintenance_occupancy_sync();
 DROP FUNCTION IF EXISTS booking_occupancy_sync();
 DROP INDEX IF EXISTS outbox_pending;
 DROP INDEX IF EXISTS booking_company_starts;
+DROP INDEX IF EXISTS unit_occupancy_unit;
 ALTER TABLE staff_user DROP CONSTRAINT IF EXISTS staff_role_valid;
 ALTER TABLE availability_block DROP CONSTRAINT IF EXISTS block_time_order;
 ALTER TABLE delivery DROP CONSTRAINT IF EXISTS delivery_kind_valid;

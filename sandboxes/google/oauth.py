@@ -67,7 +67,16 @@ async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
         login_hint=q.get("login_hint"),
     )
     sb.tokens.remember_request(auth)
-    return _html(pages.consent_page(auth, sorted(sb.store.accounts)))
+    return _html(pages.consent_page(auth, _picker_accounts(sb, auth)))
+
+
+def _picker_accounts(sb: Sandbox, auth: AuthRequest) -> list[str]:
+    """The seeded accounts, plus the login_hint when it names a known account."""
+    accounts = list(sb.settings.seed_accounts)
+    hint = (auth.login_hint or "").strip().lower()
+    if hint and hint not in accounts and sb.store.account(hint) is not None:
+        accounts.insert(0, hint)
+    return accounts
 
 
 @post("/o/oauth2/v2/auth/decision", opt={"google_method": "oauth2.consent"})
@@ -83,7 +92,7 @@ async def decide(request: Request[Any, Any, Any]) -> Response[Any]:
     email = (form.get("other_email") or form.get("account") or "").strip().lower()
     if not _EMAIL.match(email):
         sb.tokens.remember_request(auth)
-        return _html(pages.consent_page(auth, sorted(sb.store.accounts)), 400)
+        return _html(pages.consent_page(auth, _picker_accounts(sb, auth)), 400)
     sb.store.ensure_account(email)
     code = sb.tokens.issue_code(auth, email)
     return _redirect(auth.redirect_uri, {**extra, "code": code, "scope": auth.scope, "authuser": "0"})

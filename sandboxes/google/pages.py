@@ -21,7 +21,7 @@ cursor:pointer} button.primary{background:#1a73e8;color:#fff;border-color:#1a73e
 .accounts label{display:block;padding:8px;border:1px solid #dadce0;border-radius:4px;margin:6px 0;
 cursor:pointer}
 .row-form{display:flex;flex-wrap:wrap;gap:6px;align-items:end} .row-form label{font-size:.8rem;display:block}
-.actions{display:flex;gap:12px;justify-content:flex-end;margin-top:16px}
+.actions{display:flex;flex-direction:row-reverse;gap:12px;justify-content:flex-start;margin-top:16px}
 """
 
 
@@ -66,8 +66,8 @@ def consent_page(request: AuthRequest, accounts: list[str]) -> str:
     </fieldset>
     <h2>This will allow the app to:</h2><ul>{scopes}</ul>
     <div class='actions'>
-      <button type='submit' name='decision' value='deny'>Cancel</button>
       <button type='submit' name='decision' value='allow' class='primary'>Allow</button>
+      <button type='submit' name='decision' value='deny'>Cancel</button>
     </div>
   </form>
 </div>"""

@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import Any
 
@@ -23,6 +23,8 @@ DEFAULT_REMINDERS = [{"method": "popup", "minutes": 30}]
 
 @dataclass
 class StoredEvent:
+    """One event. ``resource`` is copy-on-write: writes swap in a new dict, never mutate the old one."""
+
     resource: dict[str, Any]
     span: em.Span
     rev: int  # store-wide change counter of the last write
@@ -46,6 +48,7 @@ class Calendar:
     sync_epoch: int = 0
     updated_us: int = 0
     events: dict[str, StoredEvent] = field(default_factory=dict)
+    ical_uids: set[str] = field(default_factory=set)
 
     @property
     def tz(self) -> tzinfo:
@@ -153,9 +156,9 @@ class Store:
     # ---- events ----------------------------------------------------------------------------------
 
     def snapshot(self, cal: Calendar) -> tuple[list[StoredEvent], int]:
-        """A consistent copy of a calendar's events plus the current revision."""
+        """A consistent copy of a calendar's events plus the current revision (resources are shared)."""
         with self.lock:
-            return [copy.deepcopy(event) for event in cal.events.values()], self.rev
+            return [replace(event) for event in cal.events.values()], self.rev
 
     def get_event(self, cal: Calendar, event_id: str) -> dict[str, Any]:
         with self.lock:
@@ -173,7 +176,7 @@ class Store:
             elif not isinstance(event_id, str) or not em.is_valid_event_id(event_id):
                 raise GoogleError(400, "invalid", "Invalid resource id value.")
             ical_uid = body.get("iCalUID") or f"{event_id}@google.com"
-            if event_id in cal.events or any(e.resource.get("iCalUID") == ical_uid for e in cal.events.values()):
+            if event_id in cal.events or ical_uid in cal.ical_uids:
                 raise duplicate()
             resource = {k: v for k, v in body.items() if k not in em.READ_ONLY}
             resource.setdefault("status", "confirmed")
@@ -191,6 +194,7 @@ class Store:
             self._order += 1
             resource = em.ordered(resource)
             cal.events[event_id] = StoredEvent(resource, span, rev, self._order)
+            cal.ical_uids.add(ical_uid)
             cal.updated_us = now_us
             out = copy.deepcopy(resource)
         self._changed(cal.id)
@@ -238,10 +242,11 @@ class Store:
             if stored.cancelled:
                 raise deleted()
             rev, now_us = self.stamp()
-            stored.resource["status"] = "cancelled"
-            stored.resource["sequence"] = int(stored.resource.get("sequence", 0)) + 1
-            self._stamp_resource(stored.resource, now_us)
-            stored.rev = rev
+            resource = dict(stored.resource)
+            resource["status"] = "cancelled"
+            resource["sequence"] = int(resource.get("sequence", 0)) + 1
+            self._stamp_resource(resource, now_us)
+            stored.resource, stored.rev = resource, rev
             cal.updated_us = now_us
         self._changed(cal.id)
 
