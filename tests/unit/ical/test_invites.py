@@ -78,11 +78,9 @@ def test_vtimezone_carries_the_zone_dst_transitions() -> None:
     def onsets(kind: str) -> dict[date, tuple[timedelta, timedelta]]:
         result = {}
         for observance in timezone.walk(kind):
-            starts = [observance.DTSTART]
-            for rdate in observance.get("RDATE", []) if isinstance(observance.get("RDATE"), list) else (
-                [observance["RDATE"]] if "RDATE" in observance else []
-            ):
-                starts += [period.dt for period in rdate.dts]
+            rdates = observance.get("RDATE", [])
+            rdates = rdates if isinstance(rdates, list) else [rdates]
+            starts = [observance.DTSTART, *(period.dt for rdate in rdates for period in rdate.dts)]
             for start in starts:
                 result[start.date()] = (observance.TZOFFSETFROM, observance.TZOFFSETTO)
         return result
