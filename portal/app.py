@@ -16,13 +16,15 @@ from redis.asyncio import Redis as AsyncRedis
 
 from portal.api.blocks import BlocksApi
 from portal.api.bookings import BookingsApi
+from portal.api.integrations import IntegrationsApi
 from portal.api.products import ProductsApi
 from portal.problems import HANDLERS
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
+from portal.webhooks import google_notification
 from rentcal.db import close_pool, open_pool
-from widget import ROUTES as WIDGET_ROUTES
 from rentcal.settings import ROOT, Settings, get_settings
+from widget import ROUTES as WIDGET_ROUTES
 
 
 async def _startup() -> None:
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProductsApi,
             BookingsApi,
             BlocksApi,
+            IntegrationsApi,
+            google_notification,
             *WEB_ROUTES,
             *WIDGET_ROUTES,
             create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),

@@ -7,4 +7,4 @@ from rentcal.db import database_url
 
 DB = PostgresEngine(config={"dsn": database_url()})
 
-APP_REGISTRY = AppRegistry(apps=["rental.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["rental.piccolo_app", "calendars.piccolo_app"])

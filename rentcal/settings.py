@@ -42,6 +42,9 @@ class Settings:
     google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105
     google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
     google_api_url: str = "https://www.googleapis.com/calendar/v3"
+    google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    google_webhook_url: str = ""
+    inbound_sync_minutes: float = 15.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -70,6 +73,9 @@ class Settings:
             google_token_url=_env("RENTCAL_GOOGLE_TOKEN_URL", defaults.google_token_url),
             google_revoke_url=_env("RENTCAL_GOOGLE_REVOKE_URL", defaults.google_revoke_url),
             google_api_url=_env("RENTCAL_GOOGLE_API_URL", defaults.google_api_url).rstrip("/"),
+            google_userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", defaults.google_userinfo_url),
+            google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
+            inbound_sync_minutes=float(_env("RENTCAL_INBOUND_SYNC_MINUTES", "15")),
         )
 
     def validate(self) -> None:

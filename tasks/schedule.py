@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from rentcal.settings import get_settings
 from tasks.dispatcher import Periodic
+from tasks.sync import schedule_channel_renewal, schedule_inbound_sync
 
-PERIODIC: list[Periodic] = []
+PERIODIC: list[Periodic] = [
+    (get_settings().inbound_sync_minutes * 60, schedule_inbound_sync),
+    (3600.0, schedule_channel_renewal),
+]

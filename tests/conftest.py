@@ -16,6 +16,7 @@ from tests.support.services import ROOT, prepare
 
 DATABASE_URL, REDIS_URL = prepare()
 
+from tests.support.google_sandbox import google_sandbox  # noqa: E402, F401
 from tests.support.net import free_port, wait_until_up  # noqa: E402
 
 
@@ -26,6 +27,25 @@ async def db_pool() -> AsyncIterator[None]:
     await open_pool(max_size=10)
     yield
     await close_pool()
+
+
+@pytest.fixture(scope="session")
+def app_env(google_sandbox: str) -> dict[str, str]:
+    """Settings shared by the web process, the worker and in-test service calls."""
+    from rentcal.settings import get_settings
+
+    port = free_port()
+    values = {
+        "RENTCAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{google_sandbox}/o/oauth2/v2/auth",
+        "RENTCAL_GOOGLE_TOKEN_URL": f"{google_sandbox}/token",
+        "RENTCAL_GOOGLE_REVOKE_URL": f"{google_sandbox}/revoke",
+        "RENTCAL_GOOGLE_USERINFO_URL": f"{google_sandbox}/oauth2/v3/userinfo",
+        "RENTCAL_GOOGLE_API_URL": f"{google_sandbox}/calendar/v3",
+    }
+    os.environ.update(values)
+    get_settings.cache_clear()
+    return {**values, "PORT": str(port)}
 
 
 def _start(args: list[str], health: str) -> subprocess.Popen[bytes]:
@@ -39,10 +59,10 @@ def _start(args: list[str], health: str) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+def live_server(app_env: dict[str, str]) -> Iterator[str]:
     """The real web application served by uvicorn in its own process."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    port = int(app_env["PORT"])
+    base = app_env["RENTCAL_BASE_URL"]
     process = _start(["web", "--port", str(port)], f"{base}/health")
     yield base
     process.terminate()
@@ -50,7 +70,7 @@ def live_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def worker_process() -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(app_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """`rentcal worker`: the outbox dispatcher plus Dramatiq worker processes."""
     process = subprocess.Popen(
         [sys.executable, "-m", "rentcal.cli", "worker", "--threads", "4"], cwd=ROOT, env=os.environ.copy()

@@ -2,4 +2,8 @@
 
 from typing import Any
 
-ROUTES: list[Any] = []
+from widget.assets import widget_asset
+from widget.pages import WidgetPages
+from widget.public_api import PublicApi
+
+ROUTES: list[Any] = [PublicApi, WidgetPages, widget_asset]

@@ -155,8 +155,7 @@ def parse_smtp_url(smtp_url: str) -> SmtpTarget:
         raise SmtpError(f"invalid SMTP URL: {exc}", permanent=True) from exc
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps"):
-        raise SmtpError(f"SMTP URL must start with smtp:// or smtps://, got {scheme or 'nothing'!r}",
-                        permanent=True)
+        raise SmtpError(f"SMTP URL must start with smtp:// or smtps://, got {scheme or 'nothing'!r}", permanent=True)
     if not parts.hostname:
         raise SmtpError("SMTP URL has no host name", permanent=True)
     query = {key.lower(): values[-1].lower() for key, values in parse_qs(parts.query).items()}
@@ -234,8 +233,7 @@ def send_message(
     except smtplib.SMTPException as exc:
         raise SmtpError(f"{where}: {type(exc).__name__}: {exc}") from exc
     except ssl.SSLCertVerificationError as exc:
-        raise SmtpError(f"{where}: TLS certificate verification failed: {exc.verify_message}",
-                        permanent=True) from exc
+        raise SmtpError(f"{where}: TLS certificate verification failed: {exc.verify_message}", permanent=True) from exc
     except ssl.SSLError as exc:
         raise SmtpError(f"{where}: TLS error: {exc.reason or exc}") from exc
     except TimeoutError as exc:
@@ -244,8 +242,9 @@ def send_message(
         raise SmtpError(f"{where}: cannot connect: {exc.strerror or exc}") from exc
     if refused:
         details = "; ".join(f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in refused.items())
-        raise SmtpError(f"{where}: some recipients refused ({details})",
-                        permanent=all(code >= 500 for code, _ in refused.values()))
+        raise SmtpError(
+            f"{where}: some recipients refused ({details})", permanent=all(code >= 500 for code, _ in refused.values())
+        )
     logger.info("sent message %s via %s", message.get("Message-ID"), where)
 
 

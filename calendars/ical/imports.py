@@ -44,9 +44,23 @@ MAX_TIMEZONE_RULE_EXPANSION = 64
 """VTIMEZONE rules are expanded up to 2038 while parsing; only small yearly rules are allowed."""
 
 _RELEVANT_PROPERTIES = frozenset(
-    {"UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "STATUS",
-     "TRANSP", "SUMMARY", "SEQUENCE"}
+    {
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "RECURRENCE-ID",
+        "STATUS",
+        "TRANSP",
+        "SUMMARY",
+        "SEQUENCE",
+    }
 )
+_SINGLETONS = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP")
+_STRICT_COMPONENTS = frozenset({"VTIMEZONE", "STANDARD", "DAYLIGHT"})
 _BY_PARTS = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH")
 _FREQ_SECONDS = {
     "SECONDLY": 1,
@@ -111,8 +125,7 @@ def parse_feed(
         if previous is None or sequence > previous[0]:
             found[event.key] = (sequence, event)
     if len(found) > max_events:
-        raise FeedError(f"The feed has {len(found)} events in the import window, more than the limit "
-                        f"of {max_events}.")
+        raise FeedError(f"The feed has {len(found)} events in the import window, more than the limit of {max_events}.")
     return sorted((event for _, event in found.values()), key=lambda e: (e.starts_at, e.ends_at, e.uid))
 
 
@@ -130,25 +143,31 @@ def _decode(data: bytes, *, max_bytes: int, max_line_length: int, max_events: in
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FeedError(f"The feed is not UTF-8 text (invalid byte at offset {exc.start}); "
-                        "it may be a binary file or use an unsupported encoding.") from None
+        raise FeedError(
+            f"The feed is not UTF-8 text (invalid byte at offset {exc.start}); "
+            "it may be a binary file or use an unsupported encoding."
+        ) from None
     head = text.lstrip()
     if head.startswith("<"):
-        raise FeedError("The URL returned a web page (HTML/XML), not an iCalendar feed. Check that the "
-                        "address is the calendar's secret/public iCal link and that it is accessible "
-                        "without logging in.")
+        raise FeedError(
+            "The URL returned a web page (HTML/XML), not an iCalendar feed. Check that the "
+            "address is the calendar's secret/public iCal link and that it is accessible "
+            "without logging in."
+        )
     if "\x00" in text:
         raise FeedError("The feed contains NUL characters; it is binary data, not an iCalendar feed.")
     if not head[:15].upper().startswith("BEGIN:VCALENDAR"):
-        raise FeedError(f"The feed does not start with BEGIN:VCALENDAR (it starts with "
-                        f"{_excerpt(head[:40])}), so it is not an iCalendar feed.")
+        raise FeedError(
+            f"The feed does not start with BEGIN:VCALENDAR (it starts with "
+            f"{_excerpt(head[:40])}), so it is not an iCalendar feed."
+        )
     if not text.rstrip()[-13:].upper().endswith("END:VCALENDAR"):
-        raise FeedError("The feed is incomplete: it does not end with END:VCALENDAR (the download may "
-                        "have been cut off).")
+        raise FeedError(
+            "The feed is incomplete: it does not end with END:VCALENDAR (the download may have been cut off)."
+        )
     longest = max(len(line) for line in text.split("\n"))
     if longest > max_line_length:
-        raise FeedError(f"The feed has a line of {longest:,} characters, more than the limit of "
-                        f"{max_line_length:,}.")
+        raise FeedError(f"The feed has a line of {longest:,} characters, more than the limit of {max_line_length:,}.")
     count = text.upper().count("BEGIN:VEVENT")
     if count > max_events:
         raise FeedError(f"The feed has {count:,} events, more than the limit of {max_events:,}.")
@@ -183,8 +202,10 @@ def _check_timezone_rules(text: str) -> None:
             except Exception as exc:
                 raise FeedError(f"A time zone in the feed has an invalid RRULE: {_describe(exc)}") from exc
             if freq != ["YEARLY"] or expansion > MAX_TIMEZONE_RULE_EXPANSION:
-                raise FeedError(f"A time zone in the feed has an unsupported RRULE ({_excerpt(line)}); "
-                                "time-zone rules must be small yearly rules.")
+                raise FeedError(
+                    f"A time zone in the feed has an unsupported RRULE ({_excerpt(line)}); "
+                    "time-zone rules must be small yearly rules."
+                )
 
 
 # --- 3. parsing ------------------------------------------------------------------------------
@@ -196,18 +217,17 @@ def _parse(text: str) -> tuple[Calendar, list[Component]]:
         # Subcomponents are parsed lazily; walking forces them now, inside this try.
         components = calendar.walk()
         vevents = [component for component in components if component.name == "VEVENT"]
-        broken = [
-            (component, name, message)
-            for component in components
-            if component.name in ("VEVENT", "VTIMEZONE", "STANDARD", "DAYLIGHT")
-            for name, message in component.errors
-        ]
+        broken = [(component, name, message) for component in components for name, message in component.errors]
     except Exception as exc:
         raise FeedError(f"The feed is not valid iCalendar: {_describe(exc)}") from exc
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
         raise FeedError("The feed does not contain a VCALENDAR.")
     for component, name, message in broken:
-        if component.name != "VEVENT" or str(name).upper() in _RELEVANT_PROPERTIES:
+        if name is None:
+            raise FeedError(f"{_label(component)} contains a line that is not valid iCalendar: {_describe(message)}")
+        if component.name in _STRICT_COMPONENTS or (
+            component.name == "VEVENT" and str(name).upper() in _RELEVANT_PROPERTIES
+        ):
             raise FeedError(f"{_label(component)} has an invalid {name}: {_describe(message)}")
     return calendar, vevents
 
@@ -216,6 +236,9 @@ def _check_vevents(vevents: list[Component], max_events: int, zone: tzinfo) -> N
     if len(vevents) > max_events:
         raise FeedError(f"The feed has {len(vevents):,} events, more than the limit of {max_events:,}.")
     for vevent in vevents:
+        for name in _SINGLETONS:
+            if isinstance(vevent.get(name), list):
+                raise FeedError(f"{_label(vevent)} has more than one {name}.")
         if not str(vevent.get("UID", "")).strip():
             raise FeedError(f"{_label(vevent)} has no UID.")
         if "DTSTART" not in vevent:
@@ -266,17 +289,23 @@ def _check_recurrences(
         try:
             start = _approximate_utc(_dt(vevent, "DTSTART"))
             rules = list(_as_list(vevent["RRULE"]))
-            estimates = [_estimate(rule, start, window_start, window_end) for rule in rules]
+            estimates = [
+                (_excerpt(rule.to_ical().decode("utf-8", "replace")), *_estimate(rule, start, window_start, window_end))
+                for rule in rules
+            ]
         except Exception as exc:
             raise FeedError(f"{_label(vevent)} has an unusable recurrence: {_describe(exc)}") from exc
-        for rule, (steps, occurrences) in zip(rules, estimates, strict=True):
-            text = _excerpt(rule.to_ical().decode("utf-8", "replace"))
+        for text, steps, occurrences in estimates:
             if steps > MAX_RECURRENCE_STEPS:
-                raise FeedError(f"{_label(vevent)} repeats too often to expand ({text}: about {steps:,.0f} "
-                                f"repetitions from its start to the end of the import window).")
+                raise FeedError(
+                    f"{_label(vevent)} repeats too often to expand ({text}: about {steps:,.0f} "
+                    f"repetitions from its start to the end of the import window)."
+                )
             if occurrences > max_events:
-                raise FeedError(f"{_label(vevent)} would have about {occurrences:,.0f} occurrences in the "
-                                f"import window ({text}), more than the limit of {max_events:,}.")
+                raise FeedError(
+                    f"{_label(vevent)} would have about {occurrences:,.0f} occurrences in the "
+                    f"import window ({text}), more than the limit of {max_events:,}."
+                )
     return frozenset(recurring)
 
 
@@ -326,14 +355,14 @@ def _expand(calendar: Calendar, span_start: datetime, span_end: datetime, max_ev
     except Exception as exc:
         raise FeedError(f"The feed's events could not be expanded: {_describe(exc)}") from exc
     if len(occurrences) > max_events * 2:
-        raise FeedError(f"The feed has {len(occurrences):,} occurrences around the import window, more than "
-                        f"the limit of {max_events:,}.")
+        raise FeedError(
+            f"The feed has {len(occurrences):,} occurrences around the import window, more than "
+            f"the limit of {max_events:,}."
+        )
     return list(occurrences)
 
 
-def _convert(
-    component: Component, zone: tzinfo, recurring_uids: frozenset[str]
-) -> tuple[int, ImportedEvent] | None:
+def _convert(component: Component, zone: tzinfo, recurring_uids: frozenset[str]) -> tuple[int, ImportedEvent] | None:
     """``(SEQUENCE, ImportedEvent)`` for one occurrence, or ``None`` if it does not block time."""
     try:
         status = str(component.get("STATUS", "CONFIRMED")).strip().upper()
@@ -348,8 +377,7 @@ def _convert(
         recurrence = _dt(component, "RECURRENCE-ID") if "RECURRENCE-ID" in component else None
         if status == "CANCELLED" or transparent:
             return None
-        event = _build(uid, summary, location, description, status, start, end, recurrence, zone,
-                       uid in recurring_uids)
+        event = _build(uid, summary, location, description, status, start, end, recurrence, zone, uid in recurring_uids)
     except FeedError:
         raise
     except Exception as exc:
@@ -386,15 +414,33 @@ def _build(
         starts_at, ends_at = _instant(start, zone), _instant(end, zone)
         if ends_at < starts_at:
             raise FeedError(f"{label} ends before it starts.")
-        return ImportedEvent(uid=uid, summary=summary, starts_at=starts_at, ends_at=ends_at, all_day=False,
-                             recurrence_id=recurrence_id, location=location, description=description,
-                             status=event_status)
+        return ImportedEvent(
+            uid=uid,
+            summary=summary,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            all_day=False,
+            recurrence_id=recurrence_id,
+            location=location,
+            description=description,
+            status=event_status,
+        )
     if end < start:
         raise FeedError(f"{label} ends before it starts.")
     end = max(end, start + timedelta(days=1))  # DTEND == DTSTART: treat as the usual one day
-    return ImportedEvent(uid=uid, summary=summary, starts_at=_instant(start, zone), ends_at=_instant(end, zone),
-                         all_day=True, start_date=start, end_date=end, recurrence_id=recurrence_id,
-                         location=location, description=description, status=event_status)
+    return ImportedEvent(
+        uid=uid,
+        summary=summary,
+        starts_at=_instant(start, zone),
+        ends_at=_instant(end, zone),
+        all_day=True,
+        start_date=start,
+        end_date=end,
+        recurrence_id=recurrence_id,
+        location=location,
+        description=description,
+        status=event_status,
+    )
 
 
 def _instant(value: date | datetime, zone: tzinfo) -> datetime:
@@ -431,8 +477,13 @@ def _as_list(value: Any) -> Iterator[Any]:
 
 
 def _label(component: Component) -> str:
-    kind = {"VEVENT": "Event", "VTIMEZONE": "Time zone", "STANDARD": "A time zone rule",
-            "DAYLIGHT": "A time zone rule"}.get(str(component.name), str(component.name))
+    kind = {
+        "VCALENDAR": "The calendar",
+        "VEVENT": "Event",
+        "VTIMEZONE": "Time zone",
+        "STANDARD": "A time zone rule",
+        "DAYLIGHT": "A time zone rule",
+    }.get(str(component.name), str(component.name))
     for key in ("UID", "TZID"):
         if key in component and not isinstance(component[key], list):
             return f"{kind} {_excerpt(str(component[key]))}"
@@ -451,4 +502,3 @@ def _describe(exc: BaseException | str) -> str:
     if len(message) > _DETAIL_LIMIT:
         message = message[: _DETAIL_LIMIT - 3] + "..."
     return message
-

@@ -62,7 +62,8 @@ def build_invite(event: InviteEvent, method: InviteMethod) -> bytes:
     )
     if event.location:
         vevent.add("LOCATION", clean_text(event.location))
-    vevent.add("DESCRIPTION", clean_text(event.description))
+    if event.description:
+        vevent.add("DESCRIPTION", clean_text(event.description))
     if method == "CANCEL":
         vevent.add("STATUS", "CANCELLED")
         vevent.add("TRANSP", "TRANSPARENT")

@@ -6,7 +6,7 @@
 
 Messages are parsed with ``email.policy.default`` (so they are ``EmailMessage`` objects) and kept
 in memory; with ``maildir=`` they are also written to a Maildir that any mail client can open.
-Optionally it requires a user name and password (``credentials``), offers STARTTLS
+Optionally it checks a user name and password (``credentials``), offers STARTTLS
 (``starttls_context``) or speaks implicit TLS (``implicit_tls_context``).
 """
 
@@ -106,7 +106,9 @@ class SmtpSink:
         if self.starttls_context is not None:
             kwargs["tls_context"] = self.starttls_context
         if self.credentials is not None:
-            kwargs.update(authenticator=self._authenticate, auth_required=True, auth_require_tls=False)
+            # AUTH is offered (also without TLS) and wrong credentials are refused; it is not
+            # *required*, which aiosmtpd only allows together with TLS without warning.
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
         return Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
 
     # --- what arrived -------------------------------------------------------------------------
@@ -146,19 +148,19 @@ class SmtpSink:
 
     # --- called by aiosmtpd on its thread -----------------------------------------------------
 
-    def _store(self, envelope: Envelope, session: Session) -> None:
+    def _store(self, envelope: Envelope, session: Session, *, tls: bool) -> None:
         raw = envelope.original_content or b""
         if not raw and isinstance(envelope.content, bytes):
             raw = envelope.content
         message = cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
-        login = session.login_data
+        login = session.auth_data if session.authenticated else None
         item = ReceivedMessage(
             mail_from=envelope.mail_from or "",
             rcpt_tos=tuple(envelope.rcpt_tos),
             message=message,
             raw=raw,
             login=login.decode() if isinstance(login, bytes) else (str(login) if login else None),
-            tls=session.ssl is not None,
+            tls=tls,
         )
         if self.maildir is not None:
             mailbox.Maildir(self.maildir, create=True).add(raw)
@@ -181,7 +183,9 @@ class _Handler:
         self._sink = sink
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self._sink._store(envelope, session)
+        transport = getattr(server, "transport", None)
+        implicit = transport is not None and transport.get_extra_info("ssl_object") is not None
+        self._sink._store(envelope, session, tls=implicit or session.ssl is not None)
         return "250 Message accepted for delivery"
 
 

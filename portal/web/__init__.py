@@ -1,7 +1,12 @@
 """Staff portal pages (Jinja2 + HTMX)."""
 
+from typing import Any
+
 from portal.web.auth import AuthPages
+from portal.web.blocks import BlockPages
 from portal.web.bookings import BookingPages
+from portal.web.embed import EmbedPages
+from portal.web.integrations import IntegrationPages, google_callback
 from portal.web.products import ProductPages
 
-ROUTES = [AuthPages, BookingPages, ProductPages]
+ROUTES: list[Any] = [AuthPages, BookingPages, ProductPages, IntegrationPages, google_callback, BlockPages, EmbedPages]

@@ -17,6 +17,9 @@ MANAGERS = ("admin", "manager")
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Bookings", "/portal/bookings", ALL),
     ("Products & units", "/portal/products", ALL),
+    ("Calendar integrations", "/portal/integrations", ALL),
+    ("Block-outs", "/portal/blocks", MANAGERS),
+    ("Embed on your website", "/portal/embed", MANAGERS),
 ]
 
 

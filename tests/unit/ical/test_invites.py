@@ -149,9 +149,10 @@ def test_tentative_request_and_invalid_combinations() -> None:
         build_invite(invite(), "PUBLISH")  # type: ignore[arg-type]
 
 
-def test_without_location_there_is_no_location_property() -> None:
-    _, event = parse(build_invite(invite(location=None), "REQUEST"))
+def test_without_location_or_description_there_are_no_such_properties() -> None:
+    _, event = parse(build_invite(invite(location=None, description=""), "REQUEST"))
     assert "LOCATION" not in event
+    assert "DESCRIPTION" not in event
 
 
 def test_control_characters_are_removed_and_long_lines_folded() -> None:

@@ -1,0 +1,205 @@
+"""Connecting, configuring, testing and disconnecting calendar integrations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from calendars import channels, vault
+from calendars.connections import google_oauth_config, provider_for
+from calendars.oauth import exchange_code, revoke, start_authorization
+from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
+from calendars.schemas import CalendarChoice, Conflict, ConnectionTest, Integration, IntegrationSettings, MappedEvent
+from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
+from rental.accounts import Staff
+from rental.errors import Forbidden, InvalidInput, NotFound
+from rental.tenants import Tenant
+
+DEFAULT_KINDS = {"manager": ["bookings"], "admin": ["bookings"], "driver": ["deliveries"],
+                 "technician": ["maintenance"]}
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    url: str
+    state: str
+    code_verifier: str
+
+
+def _kinds(raw: Any) -> list[str]:
+    return list(json.loads(raw) if isinstance(raw, str) else raw or [])
+
+
+async def _visible(tenant: Tenant, staff: Staff, integration_id: int) -> dict[str, Any]:
+    row = await CalendarIntegration.select().where(
+        (CalendarIntegration.id == integration_id) & (CalendarIntegration.company == tenant.id)
+    ).first()
+    if row is None or (row["user"] != staff.id and not staff.is_manager):
+        raise NotFound(f"integration {integration_id} not found")
+    return dict(row)
+
+
+async def _owned(tenant: Tenant, staff: Staff, integration_id: int) -> dict[str, Any]:
+    row = await _visible(tenant, staff, integration_id)
+    if row["user"] != staff.id and staff.role != "admin":
+        raise Forbidden("only the person who connected this calendar can change it")
+    return row
+
+
+async def _view(row: dict[str, Any]) -> Integration:
+    targets = await CalendarTarget.select().where(CalendarTarget.integration == row["id"]).order_by(CalendarTarget.id)
+    return Integration(
+        id=row["id"], provider=row["provider"], account_email=row["account_email"], user_id=row["user"],
+        status=row["status"], status_detail=row["status_detail"], direction=row["direction"],
+        on_remote_delete=row["on_remote_delete"], include_all_bookings=row["include_all_bookings"],
+        last_synced_at=row["last_synced_at"],
+        calendars=[CalendarChoice(t["id"], t["external_id"], t["name"], _kinds(t["write_kinds"]),  # type: ignore[arg-type]
+                                  t["read_busy"], t["last_read_at"], t["read_error"]) for t in targets],
+    )
+
+
+async def list_integrations(tenant: Tenant, staff: Staff) -> list[Integration]:
+    condition = CalendarIntegration.company == tenant.id
+    if not staff.is_manager:
+        condition &= CalendarIntegration.user == staff.id  # type: ignore[assignment]
+    rows = await CalendarIntegration.select().where(condition & (CalendarIntegration.status != "disconnected"))
+    return [await _view(dict(r)) for r in sorted(rows, key=lambda r: r["id"])]
+
+
+async def get_integration(tenant: Tenant, staff: Staff, integration_id: int) -> Integration:
+    return await _view(await _visible(tenant, staff, integration_id))
+
+
+def begin_google() -> PendingAuthorization:
+    request = start_authorization(google_oauth_config())
+    return PendingAuthorization(request.url, request.state, request.code_verifier)
+
+
+async def _sync_calendar_list(integration_id: int, company_id: int, role: str, calendars: list[RemoteCalendar]) -> None:
+    existing = {r["external_id"] for r in await CalendarTarget.select(CalendarTarget.external_id).where(
+        CalendarTarget.integration == integration_id)}
+    for calendar in calendars:
+        if calendar.id in existing:
+            continue
+        await CalendarTarget.insert(CalendarTarget(
+            company=company_id, integration=integration_id, external_id=calendar.id, name=calendar.name,
+            write_kinds=DEFAULT_KINDS.get(role, []) if calendar.primary and calendar.writable else [],
+            read_busy=calendar.primary,
+        ))
+
+
+async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier: str) -> int:
+    """Exchange the code, store the encrypted grant, and list the account's calendars."""
+    credentials = await exchange_code(google_oauth_config(), code, code_verifier)
+    email = credentials.extra.get("email", "")
+    sealed = vault.seal_credentials(credentials)
+    existing = await CalendarIntegration.select(CalendarIntegration.id).where(
+        (CalendarIntegration.user == staff.id) & (CalendarIntegration.provider == "google")
+        & (CalendarIntegration.account_email == email)
+    ).first()
+    if existing is not None:  # reconnecting: keep its settings and mappings
+        integration_id = int(existing["id"])
+        await CalendarIntegration.update({
+            CalendarIntegration.credentials: sealed, CalendarIntegration.status: "active",
+            CalendarIntegration.status_detail: "",
+        }).where(CalendarIntegration.id == integration_id)
+    else:
+        rows = await CalendarIntegration.insert(CalendarIntegration(
+            company=tenant.id, user=staff.id, provider="google", account_email=email, credentials=sealed,
+            include_all_bookings=False,
+        )).returning(CalendarIntegration.id)
+        integration_id = int(rows[0]["id"])
+    row = await CalendarIntegration.select().where(CalendarIntegration.id == integration_id).first()
+    assert row is not None
+    calendars = await provider_for(dict(row)).list_calendars()
+    await _sync_calendar_list(integration_id, tenant.id, staff.role, calendars)
+    return integration_id
+
+
+async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings: IntegrationSettings) -> Integration:
+    row = await _owned(tenant, staff, integration_id)
+    values: dict[Any, Any] = {}
+    if settings.direction is not None:
+        values[CalendarIntegration.direction] = settings.direction
+    if settings.on_remote_delete is not None:
+        values[CalendarIntegration.on_remote_delete] = settings.on_remote_delete
+    if settings.include_all_bookings is not None:
+        if settings.include_all_bookings and not staff.is_manager:
+            raise InvalidInput("only managers can receive every company booking")
+        values[CalendarIntegration.include_all_bookings] = settings.include_all_bookings
+    if values:
+        await CalendarIntegration.update(values).where(CalendarIntegration.id == integration_id)
+    for choice in settings.calendars or []:
+        updated = await CalendarTarget.update({
+            CalendarTarget.write_kinds: sorted(set(choice.write_kinds)), CalendarTarget.read_busy: choice.read_busy,
+        }).where((CalendarTarget.id == choice.id) & (CalendarTarget.integration == integration_id)).returning(
+            CalendarTarget.id)
+        if not updated:
+            raise InvalidInput(f"calendar {choice.id} does not belong to integration {integration_id}")
+    return await _view(await _visible(tenant, staff, row["id"]))
+
+
+async def test_connection(tenant: Tenant, staff: Staff, integration_id: int) -> ConnectionTest:
+    row = await _visible(tenant, staff, integration_id)
+    try:
+        calendars = await provider_for(row).list_calendars()
+    except NeedsReconnect as exc:
+        return ConnectionTest(False, f"the connection must be renewed: {exc}")
+    except ProviderError as exc:
+        return ConnectionTest(False, f"{row['provider']} did not answer as expected: {exc}")
+    await _sync_calendar_list(integration_id, tenant.id, staff.role, calendars)
+    return ConnectionTest(True, f"connected to {row['account_email'] or row['provider']}", len(calendars))
+
+
+async def disconnect(tenant: Tenant, staff: Staff, integration_id: int) -> None:
+    """Stop channels and revoke the grant. Events already in the calendar stay there."""
+    row = await _owned(tenant, staff, integration_id)
+    for target in await CalendarTarget.select(CalendarTarget.id).where(CalendarTarget.integration == integration_id):
+        await channels.stop_channel(int(target["id"]))
+    if row["credentials"]:
+        try:
+            credentials = vault.open_credentials(row["credentials"])
+            await revoke(google_oauth_config(), credentials.refresh_token or credentials.access_token)
+        except Exception:  # noqa: S110 - revocation is best effort; the grant is dropped below anyway
+            pass
+    await CalendarIntegration.update({
+        CalendarIntegration.status: "disconnected", CalendarIntegration.credentials: "",
+        CalendarIntegration.status_detail: "disconnected by the user",
+    }).where(CalendarIntegration.id == integration_id)
+
+
+async def mapped_events(tenant: Tenant, staff: Staff, integration_id: int, limit: int = 500) -> list[MappedEvent]:
+    await _visible(tenant, staff, integration_id)
+    rows = await CalendarEvent.raw(
+        """
+        SELECT e.item_key, t.name AS calendar, e.external_id, e.state, e.last_synced_at
+        FROM calendar_event e JOIN calendar_target t ON t.id = e.target
+        WHERE e.integration = {} ORDER BY e.last_synced_at DESC LIMIT {}
+        """,
+        integration_id, limit,
+    )
+    return [MappedEvent(**r) for r in rows]
+
+
+async def open_conflicts(tenant: Tenant) -> list[Conflict]:
+    rows = await SyncConflict.select().where(
+        (SyncConflict.company == tenant.id) & SyncConflict.resolved_at.is_null()
+    ).order_by(SyncConflict.created_at, ascending=False)
+    return [Conflict(r["id"], r["integration"], r["item_key"], r["kind"], r["detail"], r["remote_starts_at"],
+                     r["remote_ends_at"], r["created_at"]) for r in rows]
+
+
+async def resolve_conflict(tenant: Tenant, conflict_id: int) -> None:
+    from datetime import UTC, datetime
+
+    rows = await SyncConflict.update({SyncConflict.resolved_at: datetime.now(UTC)}).where(
+        (SyncConflict.id == conflict_id) & (SyncConflict.company == tenant.id)
+    ).returning(SyncConflict.id)
+    if not rows:
+        raise NotFound(f"conflict {conflict_id} not found")
+
+
+async def integration_ids_for_inbound_target(target_id: int) -> int | None:
+    row = await CalendarTarget.select(CalendarTarget.integration).where(CalendarTarget.id == target_id).first()
+    return int(row["integration"]) if row else None

@@ -1,0 +1,175 @@
+"""The one provider interface every calendar adapter implements, and its shared types.
+
+Adapters state what they can do (`Capabilities`) instead of raising on what they cannot. They
+speak in `EventData` (what we want in the calendar) and `RemoteEvent` (what is there), and
+raise only the errors below, so the sync engine never sees a provider's wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    writes: bool
+    incremental_changes: bool
+    push_notifications: bool
+    free_busy: bool
+    client_ids: bool  # the event id can be chosen by us (idempotent create)
+
+
+@dataclass(frozen=True)
+class RemoteCalendar:
+    id: str
+    name: str
+    primary: bool
+    writable: bool
+    timezone: str | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    method: str  # "email" | "popup"
+    minutes: int
+
+
+@dataclass(frozen=True)
+class EventData:
+    """An event as we want it to be in the external calendar."""
+
+    summary: str
+    starts_at: datetime  # aware
+    ends_at: datetime  # aware
+    timezone: str  # IANA zone of the company
+    description: str = ""
+    location: str = ""
+    color_id: str | None = None  # provider colour (Google colorId "1".."11")
+    status: str = "confirmed"  # confirmed | tentative
+    reminders: tuple[Reminder, ...] = ()
+    key: str = ""  # our stable key, e.g. "booking:42", stored in the event's private properties
+
+
+@dataclass(frozen=True)
+class RemoteEvent:
+    """An event as the provider reports it."""
+
+    id: str
+    etag: str
+    status: str  # confirmed | tentative | cancelled
+    summary: str = ""
+    starts_at: datetime | None = None  # None for cancelled stubs
+    ends_at: datetime | None = None
+    all_day_start: date | None = None
+    all_day_end: date | None = None
+    key: str | None = None  # our key when we created it
+    transparent: bool = False
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    events: list[RemoteEvent]
+    next_sync_token: str | None
+    full: bool  # True when this was a full listing (first sync or after 410)
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    resource_id: str
+    expires_at: datetime
+    token: str
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass
+class Credentials:
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None
+    scope: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """Base of everything an adapter raises."""
+
+
+class RetryableError(ProviderError):
+    """Rate limit or server trouble: try again later (after retry_after seconds if known)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthExpired(ProviderError):
+    """The access token was refused; refresh it and try again."""
+
+
+class NeedsReconnect(ProviderError):
+    """The grant is gone (invalid_grant, revoked): a person must connect again."""
+
+
+class EventMissing(ProviderError):
+    """The event does not exist (404) or was deleted (410 on delete)."""
+
+
+class EventExists(ProviderError):
+    """A create with our deterministic id found the id taken (409 duplicate)."""
+
+
+class PreconditionFailed(ProviderError):
+    """If-Match failed: the event changed remotely since we last saw it (412)."""
+
+
+class FullSyncRequired(ProviderError):
+    """The sync token is no longer valid (410): list everything again."""
+
+
+class RequestRejected(ProviderError):
+    """The provider refused the request as invalid (400/403 other than rate limits). Not retryable."""
+
+
+class CalendarProvider(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def list_calendars(self) -> list[RemoteCalendar]: ...
+
+    async def create_event(self, calendar_id: str, event_id: str, event: EventData) -> RemoteEvent:
+        """Create with our deterministic id; raises EventExists when the id is taken."""
+        ...
+
+    async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent: ...
+
+    async def update_event(
+        self, calendar_id: str, event_id: str, event: EventData, etag: str | None = None
+    ) -> RemoteEvent:
+        """Replace our fields; with etag, raise PreconditionFailed when it no longer matches."""
+        ...
+
+    async def delete_event(self, calendar_id: str, event_id: str, etag: str | None = None) -> None:
+        """Delete; an already missing or deleted event raises EventMissing."""
+        ...
+
+    async def list_changes(self, calendar_id: str, sync_token: str | None) -> ChangePage:
+        """All pages of changes since sync_token (everything when None); FullSyncRequired on 410."""
+        ...
+
+    async def watch(self, calendar_id: str, channel_id: str, address: str, token: str) -> Channel: ...
+
+    async def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
+
+    async def free_busy(
+        self, calendar_ids: list[str], start: datetime, end: datetime
+    ) -> dict[str, list[BusyInterval]]: ...

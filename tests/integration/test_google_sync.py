@@ -1,0 +1,213 @@
+"""Two-way Google sync end to end: portal API -> outbox -> worker -> sandbox, and back by webhook."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from calendars.tables import CalendarEvent, CalendarIntegration, SyncConflict
+from rental import bookings
+from rental.schemas import BookingCreate, CustomerIn
+from rental.tables import Booking
+from tests.factories import make_product, make_staff, make_tenant
+from tests.support.google_flow import connect_google, eventually, sandbox_events
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+async def setup_connected(live_server: str) -> dict[str, Any]:
+    from rental.accounts import create_api_token
+
+    tenant = await make_tenant()
+    staff_id, email = await make_staff(tenant, "manager")
+    token = await create_api_token(email)
+    product, units = await make_product(tenant, units=1)
+    account = f"{tenant.slug}@gmail.test"
+    integration = await connect_google(live_server, token, account)
+    return {"tenant": tenant, "staff_id": staff_id, "token": token, "product": product, "units": units,
+            "account": account, "integration": integration}
+
+
+async def ours(sandbox: str, account: str) -> list[dict[str, Any]]:
+    return [e for e in await sandbox_events(sandbox, account)
+            if e.get("extendedProperties", {}).get("private", {}).get("rentcal_key")]
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def test_booking_reaches_google_and_moves_back(
+    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+) -> None:
+    ctx = await setup_connected(live_server)
+    tenant, account = ctx["tenant"], ctx["account"]
+    assert ctx["integration"]["status"] == "active"
+    primary = next(c for c in ctx["integration"]["calendars"] if c["external_id"] == account)
+    assert primary["write_kinds"] == ["bookings"] and primary["read_busy"] is True
+
+    start = datetime(2027, 9, 6, 9, tzinfo=LA)
+    booking = await bookings.create_booking(tenant, BookingCreate(
+        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(days=2),
+        customer=CustomerIn(name="Gail Google", email="gail@example.test", phone="+1 555 0142"),
+        assigned_staff_id=ctx["staff_id"], pickup_location="Yard 3"))
+
+    async def in_google() -> list[dict[str, Any]] | None:
+        found = [e for e in await ours(google_sandbox, account) if e["status"] != "cancelled"]
+        return found or None
+
+    events = await eventually(in_google, what="the booking in Google")
+    assert len(events) == 1
+    event = events[0]
+    assert event["extendedProperties"]["private"]["rentcal_key"] == f"booking:{booking.id}"
+    assert parse(event["start"]["dateTime"]) == start and parse(event["end"]["dateTime"]) == start + timedelta(days=2)
+    assert event["colorId"] == "10"  # confirmed -> basil
+    assert event["reminders"] == {"useDefault": False, "overrides": [
+        {"method": "email", "minutes": 1440}, {"method": "popup", "minutes": 60}]}
+    assert "Gail Google" in event["summary"] and event["location"] == "Yard 3"
+
+    # a person moves the event in Google: the booking follows (webhook -> worker -> booking service)
+    new_start = start + timedelta(days=1)
+    async with httpx.AsyncClient() as client:
+        moved = await client.patch(f"{google_sandbox}/_sandbox/calendars/{account}/events/{event['id']}", json={
+            "start": {"dateTime": new_start.isoformat(), "timeZone": "America/Los_Angeles"},
+            "end": {"dateTime": (new_start + timedelta(days=2)).isoformat(), "timeZone": "America/Los_Angeles"}})
+        assert moved.status_code == 200, moved.text
+
+    async def booking_moved() -> bool:
+        row = await Booking.select(Booking.starts_at).where(Booking.id == booking.id).first()
+        return row is not None and row["starts_at"] == new_start
+
+    await eventually(booking_moved, what="the booking to follow the Google move")
+
+    # a status change recolours the event in place (same event, new colour)
+    await bookings.update_booking(tenant, booking.id, __import__("rental.schemas", fromlist=["BookingUpdate"])
+                                  .BookingUpdate(status="picked_up"))
+
+    async def recoloured() -> bool:
+        found = [e for e in await ours(google_sandbox, account) if e["status"] != "cancelled"]
+        return len(found) == 1 and found[0].get("colorId") == "9" and found[0]["id"] == event["id"]
+
+    await eventually(recoloured, what="the colour of picked_up")
+
+
+async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
+    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+) -> None:
+    ctx = await setup_connected(live_server)
+    tenant, account = ctx["tenant"], ctx["account"]
+    start = datetime(2027, 10, 4, 9, tzinfo=LA)
+    mine = await bookings.create_booking(tenant, BookingCreate(
+        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(hours=8),
+        customer=CustomerIn(name="Mo", email="mo@example.test"), assigned_staff_id=ctx["staff_id"]))
+    other = await bookings.create_booking(tenant, BookingCreate(
+        product_id=ctx["product"], starts_at=start + timedelta(days=2), ends_at=start + timedelta(days=3),
+        customer=CustomerIn(name="Ola", email="ola@example.test")))
+
+    async def mapped() -> dict[str, Any] | None:
+        return await CalendarEvent.select().where(CalendarEvent.item_key == f"booking:{mine.id}").first()
+
+    mapping = await eventually(mapped, what="the event mapping")
+    clash = start + timedelta(days=2)
+    async with httpx.AsyncClient() as client:
+        response = await client.patch(
+            f"{google_sandbox}/_sandbox/calendars/{account}/events/{mapping['external_id']}",
+            json={"start": {"dateTime": clash.isoformat()}, "end": {"dateTime": (clash + timedelta(hours=8)).isoformat()}})
+        assert response.status_code == 200
+
+    async def conflict() -> dict[str, Any] | None:
+        return await SyncConflict.select().where(SyncConflict.item_key == f"booking:{mine.id}").first()
+
+    recorded = await eventually(conflict, what="a conflict record")
+    assert recorded["kind"] == "move_refused" and str(other.id) in recorded["detail"]
+
+    async def put_back() -> bool:
+        events = {e["id"]: e for e in await sandbox_events(google_sandbox, account)}
+        current = events[mapping["external_id"]]
+        return parse(current["start"]["dateTime"]) == start
+
+    await eventually(put_back, what="the Google event to be put back")
+    row = await Booking.select(Booking.starts_at).where(Booking.id == mine.id).first()
+    assert row is not None and row["starts_at"] == start
+
+    # staff see the conflict in the portal API of conflicts (portal page lists the same rows)
+    from calendars.integrations import open_conflicts
+
+    assert any(c.item_key == f"booking:{mine.id}" for c in await open_conflicts(tenant))
+
+
+async def test_event_deleted_in_google_is_restored(
+    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+) -> None:
+    ctx = await setup_connected(live_server)
+    tenant, account = ctx["tenant"], ctx["account"]
+    start = datetime(2027, 11, 8, 9, tzinfo=LA)
+    booking = await bookings.create_booking(tenant, BookingCreate(
+        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(hours=5),
+        customer=CustomerIn(name="Del", email="del@example.test"), assigned_staff_id=ctx["staff_id"]))
+    key = f"booking:{booking.id}"
+
+    async def live_events() -> list[dict[str, Any]] | None:
+        found = [e for e in await ours(google_sandbox, account)
+                 if e["status"] != "cancelled" and e["extendedProperties"]["private"]["rentcal_key"] == key]
+        return found or None
+
+    first = (await eventually(live_events, what="the event"))[0]
+    async with httpx.AsyncClient() as client:
+        deleted = await client.delete(f"{google_sandbox}/_sandbox/calendars/{account}/events/{first['id']}")
+        assert deleted.status_code in (200, 204)
+
+    async def restored() -> list[dict[str, Any]] | None:
+        found = await live_events()
+        return found if found and found[0]["id"] != first["id"] else None
+
+    again = await eventually(restored, what="the event to be restored")
+    assert len(again) == 1
+    # cancelling the booking removes it from Google
+    await bookings.cancel_booking(tenant, booking.id)
+
+    async def removed() -> bool:
+        return not await live_events()
+
+    await eventually(removed, what="the cancelled booking to leave Google")
+
+
+async def test_revoked_grant_marks_needs_reconnect_and_loses_nothing(
+    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+) -> None:
+    ctx = await setup_connected(live_server)
+    tenant, account = ctx["tenant"], ctx["account"]
+    async with httpx.AsyncClient() as client:
+        # the person revokes access in their Google account; access tokens die with the grant
+        row = await CalendarIntegration.select().where(CalendarIntegration.id == ctx["integration"]["id"]).first()
+        from calendars.vault import open_credentials
+
+        credentials = open_credentials(row["credentials"])
+        assert (await client.post(f"{google_sandbox}/revoke", data={"token": credentials.refresh_token})).is_success
+    start = datetime(2027, 12, 6, 9, tzinfo=LA)
+    booking = await bookings.create_booking(tenant, BookingCreate(
+        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(hours=5),
+        customer=CustomerIn(name="Rev", email="rev@example.test"), assigned_staff_id=ctx["staff_id"]))
+
+    async def flagged() -> bool:
+        row = await CalendarIntegration.select().where(CalendarIntegration.id == ctx["integration"]["id"]).first()
+        return row is not None and row["status"] == "needs_reconnect"
+
+    await eventually(flagged, what="needs_reconnect")
+    assert (await Booking.select().where(Booking.id == booking.id).first()) is not None
+    async with httpx.AsyncClient() as client:
+        listed = (await client.get(f"{live_server}/api/v1/calendar_integrations",
+                                   headers={"Authorization": f"Bearer {ctx['token']}"})).json()
+    assert listed[0]["status"] == "needs_reconnect"
+    # reconnecting brings the missed booking into the calendar
+    await connect_google(live_server, ctx["token"], account)
+
+    async def arrived() -> bool:
+        return any(e["extendedProperties"]["private"]["rentcal_key"] == f"booking:{booking.id}"
+                   for e in await ours(google_sandbox, account) if e["status"] != "cancelled")
+
+    await eventually(arrived, what="the booking after reconnecting")

@@ -1,0 +1,181 @@
+"""The widget's iframe pages: month calendar, request form, confirmation (Jinja2 + HTMX)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import partial
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Template
+
+from rental.errors import Conflict
+from rental.schemas import Product
+from rental.tenants import Tenant, tenant_by_slug
+from rentcal.settings import get_settings
+from widget import calendar, i18n, ranges, tokens
+from widget.booking_requests import RequestForm, Window, check_window, contact_errors, request_booking
+from widget.http import NO_SESSION
+from widget.options import Options, options_from_request
+from widget.public import company_today, public_days, public_product
+from widget.ratelimit import rate_limit
+
+
+async def widget_tenant(company_slug: str) -> Tenant:
+    return await tenant_by_slug(company_slug)
+
+
+async def widget_product(tenant: Tenant, product_id: int) -> Product:
+    return await public_product(tenant, product_id)
+
+
+def _token_subject(tenant: Tenant, product: Product) -> str:
+    return f"widget-request|{tenant.id}|{product.id}"
+
+
+def range_message(locale: i18n.Locale, error: ranges.RangeError) -> str:
+    day = i18n.long_date(locale, error.day) if error.day else ""
+    return i18n.text(locale, error.code, date=day, max=ranges.MAX_DAYS)
+
+
+class WidgetPages(Controller):
+    path = "/widget/{company_slug:str}/{product_id:int}"
+    guards = [rate_limit]
+    dependencies = {
+        "tenant": Provide(widget_tenant),
+        "product": Provide(widget_product),
+        "opts": Provide(options_from_request, sync_to_thread=False),
+    }
+    cache_control = CacheControlHeader(no_store=True)
+    include_in_schema = False
+    opt = NO_SESSION
+
+    def _context(self, tenant: Tenant, product: Product, opts: Options, **extra: Any) -> dict[str, Any]:
+        return {
+            "tenant": tenant,
+            "product": product,
+            "opts": opts,
+            "t": partial(i18n.text, opts.locale),
+            "base": f"/widget/{tenant.slug}/{product.id}",
+            **extra,
+        }
+
+    async def _month(self, tenant: Tenant, product: Product, opts: Options, first: date) -> calendar.Month:
+        _, last = calendar.month_bounds(first)
+        days = await public_days(tenant, product.id, first, last)
+        return calendar.build_month(first, days, company_today(tenant), opts.locale, opts.first_day)
+
+    def _form(
+        self,
+        tenant: Tenant,
+        product: Product,
+        opts: Options,
+        window: Window,
+        form: RequestForm,
+        status_code: int = 200,
+        **extra: Any,
+    ) -> Template:
+        summary = {
+            "pickup": i18n.text(
+                opts.locale,
+                "at_time",
+                date=i18n.long_date(opts.locale, window.selection.pickup),
+                time=i18n.clock(opts.locale, window.starts_at.astimezone(tenant.tz).time()),
+            ),
+            "return": i18n.text(
+                opts.locale,
+                "by_time",
+                date=i18n.long_date(opts.locale, window.selection.return_date),
+                time=i18n.clock(opts.locale, window.ends_at.astimezone(tenant.tz).time()),
+            ),
+        }
+        token = tokens.issue(get_settings().secret_key, _token_subject(tenant, product))
+        context = self._context(tenant, product, opts, form=form, summary=summary, token=token, **extra)
+        return Template("widget/request.html", context=context, status_code=status_code)
+
+    def _refusal(self, tenant: Tenant, product: Product, opts: Options, message: str, **extra: Any) -> Template:
+        context = self._context(tenant, product, opts, form=None, error=message, **extra)
+        return Template("widget/request.html", context=context, status_code=422)
+
+    @get("/")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        product: Product,
+        opts: Options,
+        month: str | None = None,
+    ) -> Template:
+        """The whole widget, or only the month grid for HTMX month navigation."""
+        first = calendar.parse_month(month, company_today(tenant))
+        context = self._context(
+            tenant,
+            product,
+            opts,
+            month=await self._month(tenant, product, opts, first),
+            headers=i18n.weekday_headers(opts.locale, opts.first_day),
+        )
+        if request.headers.get("hx-request"):
+            return Template("widget/month.html", context=context)
+        strings = {key: i18n.STRINGS[opts.locale][key] for key in i18n.SCRIPT_KEYS}
+        return Template("widget/page.html", context={**context, "script_strings": json.dumps(strings)})
+
+    @get("/request")
+    async def request_form(
+        self,
+        tenant: Tenant,
+        product: Product,
+        opts: Options,
+        pickup: str = "",
+        return_date: Annotated[str, QueryParameter(name="return")] = "",
+    ) -> Template:
+        """The contact form for a chosen range, after the server has checked the range."""
+        try:
+            window = await check_window(tenant, product.id, ranges.parse_selection(pickup, return_date))
+        except ranges.RangeError as exc:
+            return self._refusal(tenant, product, opts, range_message(opts.locale, exc))
+        return self._form(tenant, product, opts, window, RequestForm(pickup=pickup, return_date=return_date))
+
+    @post("/request", status_code=201)
+    async def submit(
+        self,
+        tenant: Tenant,
+        product: Product,
+        opts: Options,
+        data: Annotated[RequestForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        t = partial(i18n.text, opts.locale)
+        try:
+            selection = ranges.parse_selection(data.pickup, data.return_date)
+            window = await check_window(tenant, product.id, selection)
+        except ranges.RangeError as exc:
+            return self._refusal(tenant, product, opts, range_message(opts.locale, exc))
+        if not tokens.verify(get_settings().secret_key, _token_subject(tenant, product), data.token):
+            return self._form(tenant, product, opts, window, data, 422, error=t("expired"))
+        errors = {field: t(key) for field, key in contact_errors(data).items()}
+        if errors:
+            return self._form(tenant, product, opts, window, data, 422, errors=errors)
+        headers = i18n.weekday_headers(opts.locale, opts.first_day)
+        month_first = selection.pickup.replace(day=1)
+        try:
+            booking = await request_booking(tenant, product.id, window, data)
+        except Conflict:
+            month = await self._month(tenant, product, opts, month_first)
+            return self._form(
+                tenant, product, opts, window, data, 409, error=t("conflict"), month=month, headers=headers
+            )
+        context = self._context(
+            tenant,
+            product,
+            opts,
+            booking_id=booking.id,
+            month=await self._month(tenant, product, opts, month_first),
+            headers=headers,
+        )
+        trigger = json.dumps({"rentcal:booked": {"bookingId": booking.id}})
+        return Template("widget/confirmation.html", context=context, status_code=201, headers={"HX-Trigger": trigger})

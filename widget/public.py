@@ -1,0 +1,61 @@
+"""Public catalogue and availability: what anyone may see, with no personal data at all."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from rental import availability, catalogue
+from rental.daystatus import DayStatus
+from rental.errors import InvalidInput
+from rental.schemas import CalendarDay, Product, ProductCalendar
+from rental.tables import Company
+from rental.tenants import Tenant, tenant_by_slug
+
+DEFAULT_DAYS = 30
+
+
+def company_today(tenant: Tenant) -> date:
+    return datetime.now(tenant.tz).date()
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a date like 2027-03-14, not {value!r}") from None
+
+
+async def public_products(slug: str) -> list[Product]:
+    return await catalogue.list_products(await tenant_by_slug(slug), public_only=True)
+
+
+async def public_product(tenant: Tenant, product_id: int) -> Product:
+    """The product when it is shown publicly; NotFound for another company's or a hidden one."""
+    return await catalogue.get_product(tenant, product_id, public_only=True)
+
+
+async def public_days(tenant: Tenant, product_id: int, first: date, last: date) -> list[DayStatus]:
+    await public_product(tenant, product_id)
+    return await availability.available_dates(tenant, product_id, first, last)
+
+
+async def public_calendar(slug: str, product_id: int, first: str | None, last: str | None) -> ProductCalendar:
+    """Day statuses in the shape of the staff calendar endpoint; `from` defaults to today, `to` to 30 days on."""
+    tenant = await tenant_by_slug(slug)
+    start = parse_day(first, "from") or company_today(tenant)
+    end = parse_day(last, "to") or start + timedelta(days=DEFAULT_DAYS - 1)
+    days = await public_days(tenant, product_id, start, end)
+    return ProductCalendar(
+        product_id=product_id,
+        timezone=tenant.timezone,
+        days=[CalendarDay(d.day, d.status, d.available_units, d.total_units, d.reason) for d in days],  # type: ignore[arg-type]
+    )
+
+
+async def business_hours(tenant: Tenant) -> dict[str, Any]:
+    row = await Company.select(Company.business_hours).where(Company.id == tenant.id).output(load_json=True).first()
+    hours = row["business_hours"] if row else None
+    return hours if isinstance(hours, dict) else {}
