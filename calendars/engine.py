@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import zlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from calendars import store
+from calendars import channels, store
 from calendars.connections import mark_needs_reconnect, provider_for
 from calendars.items import Item, item_keys_for_staff, load_item, related_keys
 from calendars.plan import (
@@ -42,6 +43,7 @@ from calendars.providers.base import (
     FullSyncRequired,
     NeedsReconnect,
     PreconditionFailed,
+    ProviderError,
     RemoteEvent,
     RequestRejected,
 )
@@ -70,18 +72,24 @@ def event_id_for(target: Target, key: str, generation: int) -> str:
 
 
 class _Lock:
-    """Transaction-scoped advisory lock on (calendar, item): one writer per event at a time."""
+    """Advisory lock on (calendar, item), held on its own connection: one writer per event at a time.
+
+    Not a transaction: domain changes made while holding it (moving a booking) commit on their own.
+    """
 
     def __init__(self, target_id: int, key: str) -> None:
         self.args = (target_id, zlib.crc32(key.encode()) - 2**31)
-        self.transaction = CalendarEvent._meta.db.transaction()
+        self.connection: Any = None
 
     async def __aenter__(self) -> None:
-        await self.transaction.__aenter__()
-        await CalendarEvent.raw("SELECT pg_advisory_xact_lock({}, {})", *self.args)
+        self.connection = await CalendarEvent._meta.db.get_new_connection()
+        await self.connection.execute("SELECT pg_advisory_lock($1, $2)", *self.args)
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.transaction.__aexit__(*exc)  # type: ignore[arg-type]
+        try:
+            await self.connection.execute("SELECT pg_advisory_unlock($1, $2)", *self.args)
+        finally:
+            await self.connection.close()
 
 
 # --- push ------------------------------------------------------------------------------------
@@ -299,7 +307,15 @@ async def full_sync(integration_id: int) -> None:
     if integration is None or integration["status"] != "active":
         return
     since = datetime.now(UTC) - FULL_SYNC_LOOKBACK
-    for target in await store.integration_targets(integration_id):
+    targets = await store.integration_targets(integration_id)
+    # Channels first: a change made after this point is notified; the full read below covers the rest.
+    for target in targets:
+        if target.inbound:
+            try:
+                await channels.ensure_channel(target.id)
+            except ProviderError as exc:
+                await store.log(target, "watch", outcome="error", detail=f"push notifications unavailable: {exc}")
+    for target in targets:
         if target.write_kinds and target.direction in store.WRITING_DIRECTIONS:
             keys = set(await item_keys_for_staff(target.company_id, target.user_id, set(target.write_kinds),
                                                  target.include_all_bookings and target.user_role in ("admin", "manager"),

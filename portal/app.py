@@ -18,6 +18,7 @@ from portal.api.blocks import BlocksApi
 from portal.api.bookings import BookingsApi
 from portal.api.integrations import IntegrationsApi
 from portal.api.products import ProductsApi
+from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
 from portal.problems import HANDLERS
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             google_notification,
             *WEB_ROUTES,
             *WIDGET_ROUTES,
+            *PUBLIC_CALENDAR_ROUTES,
             create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),
         ],
         stores={"sessions": store},

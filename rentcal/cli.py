@@ -51,6 +51,8 @@ def cmd_worker(processes: int, threads: int) -> None:
         [sys.executable, "-m", "dramatiq", "tasks.actors", "-p", str(processes), "-t", str(threads)],
         env=os.environ.copy(),
     )
+    # SIGTERM (docker stop, the test fixtures) must reach the finally below, or the Dramatiq child is orphaned.
+    signal.signal(signal.SIGTERM, _exit)
     try:
         from tasks.schedule import PERIODIC
 
@@ -59,7 +61,14 @@ def cmd_worker(processes: int, threads: int) -> None:
         pass
     finally:
         child.terminate()
-        child.wait(timeout=30)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _exit(*_: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_up(port: int, host: str) -> None:
@@ -100,10 +109,12 @@ def cmd_up(port: int, host: str) -> None:
 
 
 SANDBOX_PORT = 8801
+MAIL_SINK_PORT = 8825
 
 
 def extra_processes(env: dict[str, str]) -> list[list[str]]:
-    """Local stand-ins started by `up`: the Google sandbox when no real Google credentials are set."""
+    """Local stand-ins started by `up`: the Google sandbox when no real Google credentials are set,
+    an SMTP sink (mails kept in <data dir>/mail, shown in the portal) when RENTCAL_SMTP_URL is unset."""
     commands: list[list[str]] = []
     if not env.get("RENTCAL_GOOGLE_CLIENT_ID"):
         base = f"http://127.0.0.1:{SANDBOX_PORT}"
@@ -116,6 +127,13 @@ def extra_processes(env: dict[str, str]) -> list[list[str]]:
             "RENTCAL_GOOGLE_API_URL": f"{base}/calendar/v3",
         })
         print(f"Google Calendar sandbox: {base} (no RENTCAL_GOOGLE_CLIENT_ID set)", flush=True)
+    if not env.get("RENTCAL_SMTP_URL"):
+        maildir = str(get_settings().data_dir / "mail")
+        commands.append(
+            [sys.executable, "-m", "calendars.demo_mail", "--port", str(MAIL_SINK_PORT), "--maildir", maildir]
+        )
+        env.update({"RENTCAL_SMTP_URL": f"smtp://127.0.0.1:{MAIL_SINK_PORT}", "RENTCAL_DEMO_MAILDIR": maildir})
+        print(f"Mail: local SMTP sink on port {MAIL_SINK_PORT}, see Mailbox (demo) in the portal", flush=True)
     return commands
 
 

@@ -45,6 +45,9 @@ class Settings:
     google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     google_webhook_url: str = ""
     inbound_sync_minutes: float = 15.0
+    demo_maildir: str = ""
+    feed_import_minutes: float = 60.0
+    feed_import_private: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,6 +79,9 @@ class Settings:
             google_userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", defaults.google_userinfo_url),
             google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
             inbound_sync_minutes=float(_env("RENTCAL_INBOUND_SYNC_MINUTES", "15")),
+            demo_maildir=_env("RENTCAL_DEMO_MAILDIR"),
+            feed_import_minutes=float(_env("RENTCAL_FEED_IMPORT_MINUTES", "60")),
+            feed_import_private=_bool("RENTCAL_FEED_IMPORT_PRIVATE", _env("RENTCAL_ENV") != "production"),
         )
 
     def validate(self) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dramatiq
 
-from tasks import outbox, sync
+from tasks import mail, outbox, sync
 from tasks.broker import broker
 
-__all__ = ["broker", "process_outbox_event", "sync"]
+__all__ = ["broker", "mail", "process_outbox_event", "sync"]
 
 
 @dramatiq.actor(max_retries=12, min_backoff=500, max_backoff=300_000, queue_name="outbox")

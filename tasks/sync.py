@@ -33,8 +33,6 @@ async def delivery_changed(event: OutboxEvent) -> None:
 @dramatiq.actor(**_retry)  # type: ignore[arg-type]
 async def full_sync(integration_id: int) -> None:
     await engine.full_sync(integration_id)
-    for target_id in await channels.targets_needing_channels():
-        ensure_channel.send(target_id)
 
 
 @dramatiq.actor(**_retry)  # type: ignore[arg-type]

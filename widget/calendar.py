@@ -41,6 +41,13 @@ class Month:
     def key(self) -> str:
         return f"{self.first:%Y-%m}"
 
+    @property
+    def focus_day(self) -> date | None:
+        """The day that takes Tab focus before any script runs: the first one that can be chosen."""
+        cells = [c for week in self.weeks for c in week if c is not None]
+        chosen = next((c for c in cells if not c.disabled), cells[0] if cells else None)
+        return chosen.day if chosen else None
+
 
 def parse_month(value: str | None, today: date) -> date:
     """'YYYY-MM' as the first day of that month; empty means the current month."""

@@ -7,9 +7,10 @@ from typing import Any
 
 from rental import availability, catalogue
 from rental.daystatus import DayStatus
-from rental.errors import InvalidInput
+from rental.errors import InvalidInput, NotFound
 from rental.schemas import CalendarDay, Product, ProductCalendar
 from rental.tables import Company
+from rental.tables import Product as ProductTable
 from rental.tenants import Tenant, tenant_by_slug
 
 DEFAULT_DAYS = 30
@@ -37,8 +38,17 @@ async def public_product(tenant: Tenant, product_id: int) -> Product:
     return await catalogue.get_product(tenant, product_id, public_only=True)
 
 
+async def ensure_public(tenant: Tenant, product_id: int) -> None:
+    """Like public_product, for callers that need no more than the check (one cheap query)."""
+    shown = await ProductTable.exists().where(
+        (ProductTable.id == product_id) & (ProductTable.company == tenant.id) & (ProductTable.public == True)  # noqa: E712
+    )
+    if not shown:
+        raise NotFound(f"product {product_id} not found")
+
+
 async def public_days(tenant: Tenant, product_id: int, first: date, last: date) -> list[DayStatus]:
-    await public_product(tenant, product_id)
+    await ensure_public(tenant, product_id)
     return await availability.available_dates(tenant, product_id, first, last)
 
 

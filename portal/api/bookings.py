@@ -7,6 +7,7 @@ from datetime import date
 from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 
+from calendars.mail_records import MailRecord
 from portal.deps import API_DEPENDENCIES
 from rental import bookings
 from rental.schemas import Booking, BookingCreate, BookingStatus, BookingUpdate
@@ -43,3 +44,13 @@ class BookingsApi(Controller):
     @post("/{booking_id:int}/cancel", status_code=200)
     async def cancel(self, tenant: Tenant, booking_id: int) -> Booking:
         return await bookings.cancel_booking(tenant, booking_id)
+
+    @post("/{booking_id:int}/send_calendar_invite", status_code=202)
+    async def send_calendar_invite(self, tenant: Tenant, booking_id: int) -> MailRecord:
+        """Mail the customer the invitation for the booking's current SEQUENCE (once; a failed one is retried).
+
+        202 with the mail record; 404 for another company's booking; 409 unless confirmed or picked up.
+        """
+        from tasks.mail import request_invite
+
+        return await request_invite(tenant, booking_id)

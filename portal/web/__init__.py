@@ -6,7 +6,10 @@ from portal.web.auth import AuthPages
 from portal.web.blocks import BlockPages
 from portal.web.bookings import BookingPages
 from portal.web.embed import EmbedPages
+from portal.web.feeds import FeedPages
 from portal.web.integrations import IntegrationPages, google_callback
+from portal.web.mail import BookingDetailPages, MailboxPages, ReminderPages
 from portal.web.products import ProductPages
 
 ROUTES: list[Any] = [AuthPages, BookingPages, ProductPages, IntegrationPages, google_callback, BlockPages, EmbedPages]
+ROUTES += [BookingDetailPages, FeedPages, ReminderPages, MailboxPages]

@@ -83,7 +83,7 @@ def block_window(first: date, last: date | None, repeat: str, weekdays: list[str
         return Window(_midnight(start, tz), _midnight(start + timedelta(days=1), tz), rule)
     last = last or first
     if repeat == "yearly":
-        if (last - first).days >= 365:
+        if (last - first).days + 1 >= 365:
             raise InvalidInput("a yearly block must be shorter than a year")
         return Window(_midnight(first, tz), _midnight(last + timedelta(days=1), tz), "FREQ=YEARLY")
     if repeat != "none":

@@ -9,6 +9,7 @@ from litestar.response import Template
 
 from rental.accounts import Staff
 from rental.tenants import Tenant
+from rentcal.settings import get_settings
 
 ALL = ("admin", "manager", "driver", "technician")
 MANAGERS = ("admin", "manager")
@@ -20,6 +21,9 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Calendar integrations", "/portal/integrations", ALL),
     ("Block-outs", "/portal/blocks", MANAGERS),
     ("Embed on your website", "/portal/embed", MANAGERS),
+    ("Calendar feeds", "/portal/feeds", ALL),
+    ("Reminders", "/portal/reminders", MANAGERS),
+    *([("Mailbox (demo)", "/portal/mailbox", MANAGERS)] if get_settings().demo_maildir else []),
 ]
 
 

@@ -251,6 +251,8 @@ async def test_keyboard_alone_selects_clears_and_requests(visitor: Page, live_se
     await keys.press("Enter")
     await expect(widget.locator("#rc-month-title")).to_have_text(f"{first:%B %Y}")
     assert await focused() == "rc-next"
+    await expect(widget.locator(f"#rc-{first}")).to_have_attribute("tabindex", "0")  # one day in the tab order
+    await expect(widget.locator('td[tabindex="0"]')).to_have_count(1)
     await keys.press("Tab")
     assert await focused() == str(first)
     outline = await widget.evaluate("getComputedStyle(document.activeElement).outlineStyle")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from calendars.tables import CalendarEvent, CalendarIntegration, SyncConflict
+from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
 from rental import bookings
 from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking
@@ -28,8 +28,21 @@ async def setup_connected(live_server: str) -> dict[str, Any]:
     product, units = await make_product(tenant, units=1)
     account = f"{tenant.slug}@gmail.test"
     integration = await connect_google(live_server, token, account)
+    await listening(integration["id"])
     return {"tenant": tenant, "staff_id": staff_id, "token": token, "product": product, "units": units,
             "account": account, "integration": integration}
+
+
+async def listening(integration_id: int) -> None:
+    """Wait for the first full sync: push channel open and the calendar read once."""
+
+    async def ready() -> bool:
+        rows = await CalendarTarget.select().where(
+            (CalendarTarget.integration == integration_id) & (CalendarTarget.read_busy == True)  # noqa: E712
+        )
+        return bool(rows) and all(r["channel_id"] and r["last_read_at"] for r in rows)
+
+    await eventually(ready, what="the push channel and the first read")
 
 
 async def ours(sandbox: str, account: str) -> list[dict[str, Any]]:

@@ -69,7 +69,10 @@
     var target = cell(iso);
     if (target) return focusCell(target);
     var button = document.getElementById(iso < cells()[0].dataset.date ? "rc-prev" : "rc-next");
-    if (button && !button.disabled) { pendingFocus = iso; button.click(); }
+    if (!button || button.disabled) return;
+    pendingFocus = iso;
+    // htmx.ajax rather than a click: a button swapped in a moment ago is wired up only when it settles
+    htmx.ajax("GET", button.getAttribute("hx-get"), { target: "#rc-month", swap: "outerHTML" });
   }
 
   function keep() {
@@ -144,7 +147,15 @@
     rove();
     restore();
   });
-  document.body.addEventListener("htmx:beforeSwap", function (e) { if (e.detail.target === request) keep(); });
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target !== request) return;
+    if (e.detail.requestConfig.verb === "get") {
+      // a form for a range that is no longer selected (changed or cleared meanwhile) is dropped
+      var asked = new URL(e.detail.xhr.responseURL).searchParams;
+      if (asked.get("pickup") !== pickup || asked.get("return") !== ret) { e.detail.shouldSwap = false; return; }
+    }
+    keep();
+  });
   document.body.addEventListener("htmx:responseError", function (e) {
     refuse(e.detail.xhr.status === 429 ? S.rate_limited : S.failed);
   });

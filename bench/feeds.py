@@ -1,0 +1,168 @@
+"""Subscription feed benchmark: a 10,000-event feed rendered in-process, then served by the real web app
+for full answers (200) and conditional ones (304). Prints Markdown tables.
+
+    python -m bench.feeds [--seconds 10] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.common import fresh_database, load, machine, start_server
+
+EVENTS, UNITS = 10_000, 50
+TZ = ZoneInfo("America/Los_Angeles")
+
+
+async def populate() -> None:
+    import asyncpg
+
+    from rental.accounts import hash_password
+
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    company = await conn.fetchval(
+        "INSERT INTO company (name, slug, timezone, business_hours, status_colors, created_at)"
+        " VALUES ('Bench Rentals', 'bench', $1, '{}', '{}', now()) RETURNING id", TZ.key)
+    await conn.execute(
+        "INSERT INTO staff_user (company, email, name, password_hash, role, active, created_at)"
+        " VALUES ($1, 'bench@bench.test', 'Bench', $2, 'manager', true, now())", company, hash_password("x"))
+    customer = await conn.fetchval("INSERT INTO customer (company, name, email, phone, created_at)"
+                                   " VALUES ($1, 'Casey Customer', 'c@bench.test', '', now()) RETURNING id", company)
+    product = await conn.fetchval("INSERT INTO product (company, name, description, public, created_at)"
+                                  " VALUES ($1, 'Excavator XL', '', true, now()) RETURNING id", company)
+    rows = []
+    first = datetime.combine(date.today() - timedelta(days=55), datetime.min.time(), tzinfo=TZ)
+    now = datetime.now(UTC)
+    for u in range(UNITS):
+        unit = await conn.fetchval("INSERT INTO unit (company, product, name, active) VALUES ($1, $2, $3, true)"
+                                   " RETURNING id", company, product, f"Unit {u}")
+        for i in range(EVENTS // UNITS):  # one day every 2.25 days: 450 days, inside the feed's window
+            start = first + timedelta(hours=54 * i + 8 + u % 5)
+            status = ("confirmed", "pending", "picked_up")[i % 3]
+            rows.append((company, product, unit, customer, start, start + timedelta(hours=30), status,
+                         "Yard 1, 100 Main St", now, now))
+    await conn.copy_records_to_table(
+        "booking", records=rows, columns=["company", "product", "unit", "customer", "starts_at", "ends_at", "status",
+                                          "pickup_location", "created_at", "updated_at"])
+    await conn.execute("ANALYZE")
+    await conn.close()
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    timings, result = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        timings.append((time.perf_counter() - t0) * 1000)
+    return timings, result
+
+
+async def in_process(repeats: int) -> tuple[str, list[tuple[str, str]]]:
+    from calendars import feeds
+    from calendars.feed_content import feed_events
+    from calendars.ical import render_feed
+    from calendars.ical.feeds import clear_event_cache
+    from calendars.ical_tables import FeedSubscription
+    from rental.accounts import staff_by_id
+    from rental.tables import StaffUser
+    from rental.tenants import tenant_by_slug
+    from rentcal.db import close_pool, open_pool
+
+    await open_pool(max_size=4)
+    tenant = await tenant_by_slug("bench")
+    row = await StaffUser.select(StaffUser.id).where(StaffUser.email == "bench@bench.test").first()
+    assert row is not None
+    staff = await staff_by_id(row["id"])
+    assert staff is not None
+    link = await feeds.create_subscription(tenant, staff, "company")
+    [sub] = await FeedSubscription.raw(
+        "SELECT f.*, s.role, c.timezone FROM feed_subscription f JOIN staff_user s ON s.id = f.owner "
+        "JOIN company c ON c.id = f.company WHERE f.id = {}", link.subscription.id)
+    scope = feeds.scope_for(sub, datetime.now(UTC))
+    assert scope is not None
+    queries = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        events = await feed_events(scope)
+        queries.append((time.perf_counter() - t0) * 1000)
+    assert len(events) == EVENTS, len(events)
+
+    def cold() -> bytes:
+        clear_event_cache()
+        return render_feed("Bench", TZ.key, events)
+
+    cold_ms, body = timed(cold, repeats)
+    warm_ms, _ = timed(lambda: render_feed("Bench", TZ.key, events), repeats)
+    answers = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        answer = await feeds.answer(link.https.rsplit("/", 1)[1].removesuffix(".ics"), None, None)
+        answers.append((time.perf_counter() - t0) * 1000)
+    assert answer is not None
+    await close_pool()
+    med = statistics.median
+    return link.https.rsplit("/", 1)[1], [
+        ("events in the feed", f"{len(events):,}"),
+        ("body size", f"{len(body) / 1e6:.2f} MB ({len(body) / len(events):.0f} bytes/event)"),
+        ("query + FeedEvents (p50)", f"{med(queries):.1f} ms"),
+        ("render_feed, cold VEVENT cache (p50)", f"{med(cold_ms):.1f} ms"),
+        ("render_feed, warm VEVENT cache (p50)", f"{med(warm_ms):.1f} ms"),
+        ("feeds.answer with a cached body (p50)", f"{med(answers):.1f} ms"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    fresh_database("rentcal_bench_feeds")
+    t0 = time.perf_counter()
+    asyncio.run(populate())
+    print(f"populated {EVENTS:,} bookings on {UNITS} units in {time.perf_counter() - t0:.1f}s")
+    filename, figures = asyncio.run(in_process(args.repeats))
+    print(f"\nMachine: {machine()}; date {date.today()}\n")
+    print("| measure (in process) | value |\n| --- | --- |")
+    for label, value in figures:
+        print(f"| {label} | {value} |")
+
+    port = 8791
+    server = start_server([sys.executable, "-m", "rentcal.cli", "web", "--port", str(port)], port,
+                          env={"RENTCAL_BASE_URL": f"http://127.0.0.1:{port}"})
+    try:
+        url = f"http://127.0.0.1:{port}/feeds/{filename}"
+        etag = asyncio.run(_etag(url))
+        asyncio.run(load(url, 2, 4))  # warm-up
+        full = asyncio.run(load(url, args.seconds, args.concurrency))
+        cached = asyncio.run(load(url, args.seconds, args.concurrency, lambda: {"If-None-Match": etag}))
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    print(f"\nGET /feeds/{{token}}.ics, one uvicorn worker, concurrency {args.concurrency}, "
+          f"{args.seconds:.0f}s each:\n")
+    print("| answer | req/s | p50 ms | p99 ms | statuses |\n| --- | --- | --- | --- | --- |")
+    print(full.row("200 (full body)"))
+    print(cached.row("304 (If-None-Match)"))
+
+
+async def _etag(url: str) -> str:
+    import httpx
+
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.headers["etag"]
+
+
+if __name__ == "__main__":
+    main()

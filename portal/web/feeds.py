@@ -1,0 +1,118 @@
+"""Portal page "Calendar feeds": subscription links (create, regenerate, revoke) and imported feeds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+
+from calendars import feed_import, feeds
+from calendars.feeds import NewLink
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.web.forms import optional_int
+from portal.web.layout import render
+from rental import catalogue
+from rental.accounts import Staff
+from rental.errors import DomainError
+from rental.tenants import Tenant
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class SubscriptionForm(msgspec.Struct):
+    kind: str = "assignments"
+    product_id: str = ""
+    name: str = ""
+
+
+class ImportForm(msgspec.Struct):
+    url: str = ""
+    name: str = ""
+    scope: str = "personal"  # personal | company
+
+
+class FeedPages(Controller):
+    path = "/portal/feeds"
+    dependencies = PORTAL_DEPENDENCIES
+    include_in_schema = False
+
+    async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                    new_link: NewLink | None = None, **extra: Any) -> Template:
+        return render(
+            request, staff, tenant, "portal/feeds.html",
+            subscriptions=await feeds.list_subscriptions(tenant, staff),
+            imports=await feed_import.list_imports(tenant, staff),
+            kinds=[(k, feeds.KINDS[k][0]) for k in feeds.allowed_kinds(staff.role)],
+            allowed=feeds.allowed_kinds(staff.role),
+            labels={k: label for k, (label, _) in feeds.KINDS.items()},
+            products=await catalogue.list_products(tenant),
+            new_link=new_link, **{"message": None, "error": None, **extra},
+        )
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+        return await self._page(request, staff, tenant)
+
+    @post("/subscriptions", status_code=200)
+    async def create(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                     data: Annotated[SubscriptionForm, Form]) -> Template:
+        try:
+            link = await feeds.create_subscription(tenant, staff, data.kind, optional_int(data.product_id), data.name)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        return await self._page(request, staff, tenant, new_link=link)
+
+    @post("/subscriptions/{subscription_id:int}/regenerate", status_code=200)
+    async def regenerate(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                         subscription_id: int) -> Template:
+        try:
+            link = await feeds.regenerate(tenant, staff, subscription_id)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        return await self._page(request, staff, tenant, new_link=link)
+
+    @post("/subscriptions/{subscription_id:int}/revoke", status_code=200)
+    async def revoke(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                     subscription_id: int) -> Template:
+        try:
+            await feeds.revoke(tenant, staff, subscription_id)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        return await self._page(request, staff, tenant, message="Feed revoked: its link no longer works.")
+
+    @post("/imports", status_code=200)
+    async def add_import(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                         data: Annotated[ImportForm, Form]) -> Template:
+        try:
+            added = await feed_import.add_import(tenant, staff, data.name, data.url, data.scope != "company")
+            view = await feed_import.refresh_for(tenant, staff, added.id)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        return await self._page(request, staff, tenant, **_outcome(view))
+
+    @post("/imports/{feed_id:int}/refresh", status_code=200)
+    async def refresh(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int) -> Template:
+        try:
+            view = await feed_import.refresh_for(tenant, staff, feed_id)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        return await self._page(request, staff, tenant, **_outcome(view))
+
+    @post("/imports/{feed_id:int}/delete", status_code=200)
+    async def delete_import(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                            feed_id: int) -> Template:
+        try:
+            await feed_import.delete_import(tenant, staff, feed_id)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        return await self._page(request, staff, tenant, message="Imported feed removed with its blocks.")
+
+
+def _outcome(view: feed_import.ImportView) -> dict[str, Any]:
+    if view.last_error:
+        return {"error": f"{view.name}: {view.last_error}", "message": None}
+    return {"message": f"{view.name}: {view.event_count} busy period(s) imported.", "error": None}

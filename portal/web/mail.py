@@ -1,0 +1,135 @@
+"""Portal: a booking's page with its mails and invitation links, reminder settings, the demo mailbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Template
+
+from calendars import demo_mail, invitations, mail_records, reminders
+from calendars.ical import calendar_links
+from portal.deps import PORTAL_DEPENDENCIES, require_manager
+from portal.web.layout import render
+from rental import bookings
+from rental.accounts import Staff
+from rental.errors import DomainError
+from rental.tables import Customer, StaffUser
+from rental.tenants import Tenant
+from rentcal.settings import get_settings
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class ReminderForm(msgspec.Struct):
+    offsets: str = ""
+    enabled: str = ""
+    notify_staff: str = ""
+
+
+class BookingDetailPages(Controller):
+    path = "/portal/bookings"
+    dependencies = PORTAL_DEPENDENCIES
+    include_in_schema = False
+
+    async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
+                    **extra: Any) -> Template:
+        booking = await bookings.get_booking(tenant, booking_id)
+        event = invitations.invite_event(booking, tenant, datetime.now(UTC))
+        return render(request, staff, tenant, "portal/booking.html", "partials/booking_mails.html",
+                      b=booking, mails=await mail_records.mails_of_booking(booking_id),
+                      urls=invitations.invite_urls(booking_id), links=calendar_links(event),
+                      can_invite=booking.status in invitations.INVITE_STATUSES,
+                      **{"message": None, "error": None, **extra})
+
+    @get("/{booking_id:int}")
+    async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
+        return await self._page(request, staff, tenant, booking_id)
+
+    @post("/{booking_id:int}/send_invite", status_code=200)
+    async def send_invite(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                          booking_id: int) -> Template:
+        from tasks.mail import request_invite
+
+        try:
+            mail = await request_invite(tenant, booking_id)
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, booking_id, error=exc.detail)
+        note = "Invitation queued." if mail.status == "queued" else f"This invitation was already {mail.status}."
+        return await self._page(request, staff, tenant, booking_id, message=f"{note} SEQUENCE {mail.sequence}.")
+
+
+class ReminderPages(Controller):
+    path = "/portal/reminders"
+    dependencies = PORTAL_DEPENDENCIES
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+        require_manager(staff)
+        config = await reminders.get_config(tenant.id)
+        return render(request, staff, tenant, "portal/reminders.html", config=config, fmt=reminders.format_offset,
+                      offsets=", ".join(_short(m) for m in config.offsets_minutes), message=None, error=None)
+
+    @post("/", status_code=200)
+    async def save(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
+                   data: Annotated[ReminderForm, Form]) -> Template:
+        require_manager(staff)
+        message = error = None
+        try:
+            config = await reminders.save_config(tenant.id, reminders.ReminderConfig(
+                enabled=data.enabled == "on", offsets_minutes=reminders.parse_offsets(data.offsets),
+                notify_staff=data.notify_staff == "on"))
+            message = "Saved."
+        except DomainError as exc:
+            config, error = await reminders.get_config(tenant.id), exc.detail
+        return render(request, staff, tenant, "portal/reminders.html", config=config, fmt=reminders.format_offset,
+                      offsets=data.offsets if error else ", ".join(_short(m) for m in config.offsets_minutes),
+                      message=message, error=error)
+
+
+def _short(minutes: int) -> str:
+    for unit, size in (("d", 1440), ("h", 60)):
+        if minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
+async def _addresses(tenant: Tenant) -> set[str]:
+    """The company's customers and staff: the demo sink is shared, each company sees its own mails."""
+    customers = await Customer.select(Customer.email).where(Customer.company == tenant.id)
+    staff = await StaffUser.select(StaffUser.email).where(StaffUser.company == tenant.id)
+    return {r["email"].lower() for r in [*customers, *staff]}
+
+
+def _to(mail: demo_mail.MailSummary) -> str:
+    return parseaddr(mail.to)[1].lower()
+
+
+class MailboxPages(Controller):
+    path = "/portal/mailbox"
+    dependencies = PORTAL_DEPENDENCIES
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+        require_manager(staff)
+        maildir = get_settings().demo_maildir
+        ours = await _addresses(tenant)
+        mails = [m for m in demo_mail.list_mails(maildir, limit=2000) if _to(m) in ours][:100] if maildir else []
+        return render(request, staff, tenant, "portal/mailbox.html", maildir=maildir, mails=mails)
+
+    @get("/{key:str}")
+    async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, key: str) -> Template:
+        require_manager(staff)
+        maildir = get_settings().demo_maildir
+        mail = demo_mail.read_mail(maildir, key) if maildir else None
+        if mail is None or _to(mail.summary) not in await _addresses(tenant):
+            raise NotFoundException("no such mail in the demo mailbox")
+        return render(request, staff, tenant, "portal/mail.html", mail=mail)

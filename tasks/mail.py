@@ -1,0 +1,52 @@
+"""Mail and feed-import actors, the outbox handler for invitations, and their periodic jobs."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from calendars import feed_import, invitations, mailer, reminders
+from calendars.mail_records import MailRecord
+from rental.outbox import OutboxEvent
+from rental.tenants import Tenant
+from tasks.broker import broker
+from tasks.outbox import on
+
+__all__ = ["broker", "deliver_mail", "refresh_feed_import"]
+
+QUEUE = "mail"
+
+
+@dramatiq.actor(max_retries=mailer.MAX_ATTEMPTS + 2, min_backoff=2_000, max_backoff=900_000, queue_name=QUEUE)
+async def deliver_mail(mail_id: int) -> None:
+    await mailer.deliver(mail_id)
+
+
+@dramatiq.actor(max_retries=2, min_backoff=60_000, queue_name=QUEUE)
+async def refresh_feed_import(feed_id: int) -> None:
+    await feed_import.refresh(feed_id)
+
+
+@on("booking.")
+async def booking_invitations(event: OutboxEvent) -> None:
+    for mail_id in await invitations.handle_booking_event(event):
+        deliver_mail.send(mail_id)
+
+
+async def request_invite(tenant: Tenant, booking_id: int) -> MailRecord:
+    """POST send_calendar_invite: record the invitation and send it unless it was already."""
+    record, send = await invitations.request_invite(tenant, booking_id)
+    if send:
+        deliver_mail.send(record.id)
+    return record
+
+
+async def schedule_reminders() -> None:
+    """Periodic (every minute): record due reminders and send them."""
+    for mail_id in await reminders.claim_due():
+        deliver_mail.send(mail_id)
+
+
+async def schedule_feed_imports() -> None:
+    """Periodic: refresh imported feeds not read for RENTCAL_FEED_IMPORT_MINUTES."""
+    for feed_id in await feed_import.due_imports():
+        refresh_feed_import.send(feed_id)
