@@ -50,7 +50,7 @@ async def claim_undispatched(limit: int = 100) -> list[int]:
     return sorted(int(r["id"]) for r in rows)
 
 
-async def requeue_stale(older_than_seconds: int = 300) -> list[int]:
+async def requeue_stale(older_than_seconds: float = 300) -> list[int]:
     """Dispatched but never processed (lost message): make it eligible again."""
     rows = await Outbox.raw(
         """

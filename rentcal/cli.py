@@ -56,7 +56,7 @@ def cmd_worker(processes: int, threads: int) -> None:
     try:
         from tasks.schedule import PERIODIC
 
-        asyncio.run(run(settings.database_url, settings.outbox_poll_seconds, PERIODIC))
+        asyncio.run(run(settings.database_url, settings.outbox_poll_seconds, PERIODIC, settings.outbox_requeue_seconds))
     except KeyboardInterrupt:
         pass
     finally:

@@ -36,6 +36,7 @@ class Settings:
     mail_from: str = "calendar@rentcal.test"
     public_rate_limit: int = 120
     outbox_poll_seconds: float = 2.0
+    outbox_requeue_seconds: float = 300.0
     google_client_id: str = ""
     google_client_secret: str = ""
     google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -70,6 +71,7 @@ class Settings:
             mail_from=_env("RENTCAL_MAIL_FROM", defaults.mail_from),
             public_rate_limit=int(_env("RENTCAL_PUBLIC_RATE_LIMIT", "120")),
             outbox_poll_seconds=float(_env("RENTCAL_OUTBOX_POLL_SECONDS", "2")),
+            outbox_requeue_seconds=float(_env("RENTCAL_OUTBOX_REQUEUE_SECONDS", "300")),
             google_client_id=_env("RENTCAL_GOOGLE_CLIENT_ID"),
             google_client_secret=_env("RENTCAL_GOOGLE_CLIENT_SECRET"),
             google_authorize_url=_env("RENTCAL_GOOGLE_AUTHORIZE_URL", defaults.google_authorize_url),

@@ -31,7 +31,9 @@ async def dispatch_once(limit: int = 200) -> int:
     return len(ids)
 
 
-async def run(database_url: str, poll_seconds: float, periodic: list[Periodic] | None = None) -> None:
+async def run(
+    database_url: str, poll_seconds: float, periodic: list[Periodic] | None = None, requeue_seconds: float = 300
+) -> None:
     wake = asyncio.Event()
     connection = await asyncpg.connect(database_url)
     await connection.add_listener(outbox.CHANNEL, lambda *_: wake.set())
@@ -43,8 +45,8 @@ async def run(database_url: str, poll_seconds: float, periodic: list[Periodic] |
             try:
                 while await dispatch_once() > 0:
                     pass
-                if loop.time() - last_run.get(-1, 0) > 60:
-                    await outbox.requeue_stale()
+                if loop.time() - last_run.get(-1, 0) > max(1.0, requeue_seconds / 2):
+                    await outbox.requeue_stale(int(requeue_seconds))
                     last_run[-1] = loop.time()
                 for index, (every, job) in enumerate(periodic or []):
                     if loop.time() - last_run.get(index, 0) >= every:

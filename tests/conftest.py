@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("PICCOLO_CONF", "rentcal.piccolo_conf")
 os.environ.setdefault("RENTCAL_OUTBOX_POLL_SECONDS", "0.5")
+os.environ.setdefault("RENTCAL_OUTBOX_REQUEUE_SECONDS", "8")
 
 from tests.support.services import ROOT, prepare
 
@@ -18,6 +19,7 @@ DATABASE_URL, REDIS_URL = prepare()
 
 from tests.support.google_sandbox import google_sandbox  # noqa: E402, F401
 from tests.support.net import free_port, wait_until_up  # noqa: E402
+from tests.support.worker import WorkerHandle  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,14 +72,8 @@ def live_server(app_env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def worker_process(app_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """`rentcal worker`: the outbox dispatcher plus Dramatiq worker processes."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rentcal.cli", "worker", "--threads", "4"], cwd=ROOT, env=os.environ.copy()
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def worker_process(app_env: dict[str, str]) -> Iterator[WorkerHandle]:
+    handle = WorkerHandle()
+    handle.start()
+    yield handle
+    handle.stop()

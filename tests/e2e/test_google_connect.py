@@ -1,6 +1,5 @@
 """Connect Google Calendar from the portal through the sandbox's consent screen, in Chromium."""
 
-import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,12 +11,13 @@ from rental import bookings
 from rental.schemas import BookingCreate, CustomerIn
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.google_flow import eventually, sandbox_events
+from tests.support.worker import WorkerHandle
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_connect_choose_calendars_and_see_a_booking_arrive(
-    page: Page, live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+    page: Page, live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
     tenant = await make_tenant()
     staff_id, email = await make_staff(tenant, "manager")

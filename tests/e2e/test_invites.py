@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import date, timedelta
 
 import httpx
@@ -15,6 +14,7 @@ from rental.tables import Booking
 from tests.factories import make_product, make_staff, make_tenant
 from tests.ical_integration.helpers import unique_email
 from tests.ical_integration.sink import session_sink, wait_for_mails
+from tests.support.worker import WorkerHandle
 
 session_sink()  # before live_server / worker_process start: they inherit RENTCAL_SMTP_URL and the demo Maildir
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ async def log_in(page: Page, live_server: str, email: str) -> None:
 
 
 async def test_invitation_mailbox_feed_and_reminders(
-    page: Page, browser: Browser, live_server: str, worker_process: subprocess.Popen[bytes]
+    page: Page, browser: Browser, live_server: str, worker_process: WorkerHandle
 ) -> None:
     tenant = await make_tenant(name="Acme Rentals")
     product, _ = await make_product(tenant, units=1, name="Scissor lift")

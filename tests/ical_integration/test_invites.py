@@ -19,6 +19,7 @@ from rental.schemas import BookingUpdate
 from rental.tables import Booking as BookingTable
 from rentcal.settings import get_settings
 from tasks import mail as mail_tasks
+from tests.support.worker import WorkerHandle
 from tests.factories import make_api_token, make_product, make_tenant
 from tests.ical_integration.helpers import (
     LA,
@@ -51,7 +52,7 @@ def assert_imip(message: Any) -> None:
     assert method == str(calendar["METHOD"])
 
 
-async def test_worker_sends_request_then_update_then_cancel(worker_process: subprocess.Popen[bytes]) -> None:
+async def test_worker_sends_request_then_update_then_cancel(worker_process: WorkerHandle) -> None:
     tenant = await make_tenant(name="Acme Rentals")
     product, _ = await make_product(tenant, units=1, name="Excavator XL")
     email = unique_email()
@@ -107,7 +108,7 @@ async def test_worker_sends_request_then_update_then_cancel(worker_process: subp
     ]
 
 
-async def test_pending_bookings_get_nothing_until_confirmed(worker_process: subprocess.Popen[bytes]) -> None:
+async def test_pending_bookings_get_nothing_until_confirmed(worker_process: WorkerHandle) -> None:
     tenant = await make_tenant()
     product, _ = await make_product(tenant, units=2)
     email, never = unique_email(), unique_email()
@@ -151,7 +152,7 @@ async def test_the_handler_running_twice_sends_once() -> None:
     assert len(await wait_for_mails(email, 1, settle=1.0)) == 1
 
 
-async def test_the_outbox_handler_twice_enqueues_once(worker_process: subprocess.Popen[bytes]) -> None:
+async def test_the_outbox_handler_twice_enqueues_once(worker_process: WorkerHandle) -> None:
     """The registered outbox handler, twice: the worker delivers one mail."""
     tenant = await make_tenant()
     product, units = await make_product(tenant, units=1)
@@ -218,7 +219,7 @@ async def test_a_superseded_invitation_sends_the_newer_sequence() -> None:
         (0, "skipped"), (1, "sent")]
 
 
-async def test_send_calendar_invite_endpoint(live_server: str, worker_process: subprocess.Popen[bytes]) -> None:
+async def test_send_calendar_invite_endpoint(live_server: str, worker_process: WorkerHandle) -> None:
     tenant, other = await make_tenant(), await make_tenant()
     product, units = await make_product(tenant, units=2)
     other_product, other_units = await make_product(other, units=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.google_flow import connect_google, eventually, sandbox_events
+from tests.support.worker import WorkerHandle
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -55,7 +55,7 @@ def parse(value: str) -> datetime:
 
 
 async def test_booking_reaches_google_and_moves_back(
-    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+    live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
@@ -109,7 +109,7 @@ async def test_booking_reaches_google_and_moves_back(
 
 
 async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
-    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+    live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
@@ -154,7 +154,7 @@ async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
 
 
 async def test_event_deleted_in_google_is_restored(
-    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+    live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
@@ -190,7 +190,7 @@ async def test_event_deleted_in_google_is_restored(
 
 
 async def test_revoked_grant_marks_needs_reconnect_and_loses_nothing(
-    live_server: str, worker_process: subprocess.Popen[bytes], google_sandbox: str
+    live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]

@@ -1,7 +1,6 @@
 """The outbox reaches the Dramatiq worker end to end, and nothing is lost or doubled."""
 
 import asyncio
-import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +9,7 @@ from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Outbox
 from tasks import outbox as outbox_tasks
 from tests.factories import make_product, make_tenant
+from tests.support.worker import WorkerHandle
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -34,7 +34,7 @@ async def held_back_event(company_id: int, topic: str, dispatched_ago: timedelta
     return int(rows[0]["id"])
 
 
-async def test_booking_change_is_processed_by_the_worker(worker_process: subprocess.Popen[bytes]) -> None:
+async def test_booking_change_is_processed_by_the_worker(worker_process: WorkerHandle) -> None:
     tenant = await make_tenant()
     product, _ = await make_product(tenant, units=1)
     start = datetime(2027, 8, 2, 8, tzinfo=LA)
