@@ -11,10 +11,10 @@ import asyncio
 import os
 import random
 import statistics
-
 import sys
 import time
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 from bench.common import fresh_database, load, machine, start_server
@@ -31,20 +31,36 @@ async def populate(start: date) -> tuple[list[int], str]:
     conn = await asyncpg.connect(os.environ["DATABASE_URL"])
     company = await conn.fetchval(
         "INSERT INTO company (name, slug, timezone, business_hours, status_colors, created_at)"
-        " VALUES ('Bench', 'bench', $1, '{}', '{}', now()) RETURNING id", TZ.key)
+        " VALUES ('Bench', 'bench', $1, '{}', '{}', now()) RETURNING id",
+        TZ.key,
+    )
     await conn.execute(
         "INSERT INTO staff_user (company, email, name, password_hash, role, active, created_at)"
-        " VALUES ($1, 'bench@bench.test', 'Bench', $2, 'manager', true, now())", company, hash_password("x"))
-    customer = await conn.fetchval("INSERT INTO customer (company, name, email, phone, created_at)"
-                                   " VALUES ($1, 'C', 'c@bench.test', '', now()) RETURNING id", company)
+        " VALUES ($1, 'bench@bench.test', 'Bench', $2, 'manager', true, now())",
+        company,
+        hash_password("x"),
+    )
+    customer = await conn.fetchval(
+        "INSERT INTO customer (company, name, email, phone, created_at)"
+        " VALUES ($1, 'C', 'c@bench.test', '', now()) RETURNING id",
+        company,
+    )
     products, units = [], []
     for p in range(PRODUCTS):
-        pid = await conn.fetchval("INSERT INTO product (company, name, description, public, created_at)"
-                                  " VALUES ($1, $2, '', true, now()) RETURNING id", company, f"Product {p}")
+        pid = await conn.fetchval(
+            "INSERT INTO product (company, name, description, public, created_at)"
+            " VALUES ($1, $2, '', true, now()) RETURNING id",
+            company,
+            f"Product {p}",
+        )
         products.append(pid)
         for u in range(UNITS):
-            uid = await conn.fetchval("INSERT INTO unit (company, product, name, active) VALUES ($1, $2, $3, true)"
-                                      " RETURNING id", company, pid, f"P{p} U{u}")
+            uid = await conn.fetchval(
+                "INSERT INTO unit (company, product, name, active) VALUES ($1, $2, $3, true) RETURNING id",
+                company,
+                pid,
+                f"P{p} U{u}",
+            )
             units.append((pid, uid))
     rng = random.Random(7)
     per_unit = BOOKINGS // len(units)
@@ -60,8 +76,20 @@ async def populate(start: date) -> tuple[list[int], str]:
             rows.append((company, pid, uid, customer, s, e, "confirmed", now, now))
             day += timedelta(days=length)
     await conn.copy_records_to_table(
-        "booking", records=rows,
-        columns=["company", "product", "unit", "customer", "starts_at", "ends_at", "status", "created_at", "updated_at"])
+        "booking",
+        records=rows,
+        columns=[
+            "company",
+            "product",
+            "unit",
+            "customer",
+            "starts_at",
+            "ends_at",
+            "status",
+            "created_at",
+            "updated_at",
+        ],
+    )
     await conn.execute("ANALYZE")
     await conn.close()
     return products, await create_api_token("bench@bench.test")
@@ -102,8 +130,10 @@ def main() -> None:
     port = 8790
     server = start_server([sys.executable, "-m", "rentcal.cli", "web", "--port", str(port)], port)
     try:
-        url = (f"http://127.0.0.1:{port}/api/v1/products/{products[0]}/calendar"
-               f"?from={start}&to={start + timedelta(days=89)}")
+        url = (
+            f"http://127.0.0.1:{port}/api/v1/products/{products[0]}/calendar"
+            f"?from={start}&to={start + timedelta(days=89)}"
+        )
         asyncio.run(load(url, 2, 8, lambda: {"Authorization": f"Bearer {token}"}))  # warm-up
         result = asyncio.run(load(url, args.seconds, args.concurrency, lambda: {"Authorization": f"Bearer {token}"}))
     finally:
@@ -112,7 +142,6 @@ def main() -> None:
     print(f"\nCalendar endpoint (90 days), one uvicorn worker, concurrency {args.concurrency}, {args.seconds:.0f}s:\n")
     print("| endpoint | req/s | p50 ms | p99 ms | statuses |\n| --- | --- | --- | --- | --- |")
     print(result.row("GET /api/v1/products/{id}/calendar"))
-
 
 
 if __name__ == "__main__":

@@ -50,14 +50,20 @@ def fresh_database(name: str) -> str:
     asyncio.run(recreate())
     url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     os.environ["DATABASE_URL"] = url
-    subprocess.run([sys.executable, "-m", "rentcal.cli", "migrate"], check=True, env=os.environ.copy(),
-                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "rentcal.cli", "migrate"],
+        check=True,
+        env=os.environ.copy(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     return url
 
 
 def start_server(args: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -85,11 +91,15 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
     def row(self, label: str) -> str:
-        return (f"| {label} | {self.rps:,.0f} | {statistics.median(self.latencies_ms):.1f} | "
-                f"{self.pct(0.99):.1f} | {dict(self.statuses)} |")
+        return (
+            f"| {label} | {self.rps:,.0f} | {statistics.median(self.latencies_ms):.1f} | "
+            f"{self.pct(0.99):.1f} | {dict(self.statuses)} |"
+        )
 
 
-async def load(url: str, seconds: float, concurrency: int, headers: Callable[[], dict[str, str]] | None = None) -> LoadResult:
+async def load(
+    url: str, seconds: float, concurrency: int, headers: Callable[[], dict[str, str]] | None = None
+) -> LoadResult:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     stop = time.perf_counter() + seconds

@@ -24,17 +24,22 @@ async def staff_busy(staff_id: int, start: datetime, end: datetime, *, ignore_bo
     result = StaffBusy()
     overlap = {"s": start, "e": end}
     externals = await ExternalBusy.count().where(
-        (ExternalBusy.staff == staff_id) & (ExternalBusy.starts_at < overlap["e"]) & (ExternalBusy.ends_at > overlap["s"])
+        (ExternalBusy.staff == staff_id)
+        & (ExternalBusy.starts_at < overlap["e"])
+        & (ExternalBusy.ends_at > overlap["s"])
     )
     if externals:
         result.clashes.append(f"{externals} event(s) in their own calendar")
     vacations = await AvailabilityBlock.select(AvailabilityBlock.reason).where(
-        (AvailabilityBlock.staff == staff_id) & (AvailabilityBlock.blocked_from < end)
+        (AvailabilityBlock.staff == staff_id)
+        & (AvailabilityBlock.blocked_from < end)
         & (AvailabilityBlock.blocked_until > start)
     )
     result.clashes += [f"away: {v['reason'] or 'vacation'}" for v in vacations]
     booking_condition = (
-        (Booking.assigned_staff == staff_id) & (Booking.starts_at < end) & (Booking.ends_at > start)
+        (Booking.assigned_staff == staff_id)
+        & (Booking.starts_at < end)
+        & (Booking.ends_at > start)
         & Booking.status.is_in(["pending", "confirmed", "picked_up"])
     )
     if ignore_booking is not None:
@@ -42,7 +47,8 @@ async def staff_busy(staff_id: int, start: datetime, end: datetime, *, ignore_bo
     for row in await Booking.select(Booking.id).where(booking_condition):
         result.clashes.append(f"booking #{row['id']}")
     for row in await MaintenanceSchedule.select(MaintenanceSchedule.id).where(
-        (MaintenanceSchedule.technician == staff_id) & (MaintenanceSchedule.starts_at < end)
+        (MaintenanceSchedule.technician == staff_id)
+        & (MaintenanceSchedule.starts_at < end)
         & (MaintenanceSchedule.ends_at > start)
     ):
         result.clashes.append(f"maintenance #{row['id']}")

@@ -43,12 +43,14 @@ async def ensure_channel(target_id: int, *, force: bool = False) -> bool:
         return False
     token = secrets.token_urlsafe(24)
     channel = await provider.watch(target.external_id, uuid.uuid4().hex, webhook_url(), token)
-    await CalendarTarget.update({
-        CalendarTarget.channel_id: channel.id,
-        CalendarTarget.channel_resource_id: channel.resource_id,
-        CalendarTarget.channel_token_hash: _hash(token),
-        CalendarTarget.channel_expires_at: channel.expires_at,
-    }).where(CalendarTarget.id == target_id)
+    await CalendarTarget.update(
+        {
+            CalendarTarget.channel_id: channel.id,
+            CalendarTarget.channel_resource_id: channel.resource_id,
+            CalendarTarget.channel_token_hash: _hash(token),
+            CalendarTarget.channel_expires_at: channel.expires_at,
+        }
+    ).where(CalendarTarget.id == target_id)
     if row["channel_id"] and row["channel_resource_id"]:
         try:
             await provider.stop_channel(row["channel_id"], row["channel_resource_id"])
@@ -69,17 +71,23 @@ async def stop_channel(target_id: int) -> None:
             await provider_for(integration).stop_channel(row["channel_id"], row["channel_resource_id"] or "")
         except ProviderError:
             log.info("channel of target %s could not be stopped; it will expire", target_id)
-    await CalendarTarget.update({
-        CalendarTarget.channel_id: None, CalendarTarget.channel_resource_id: None,
-        CalendarTarget.channel_token_hash: None, CalendarTarget.channel_expires_at: None,
-    }).where(CalendarTarget.id == target_id)
+    await CalendarTarget.update(
+        {
+            CalendarTarget.channel_id: None,
+            CalendarTarget.channel_resource_id: None,
+            CalendarTarget.channel_token_hash: None,
+            CalendarTarget.channel_expires_at: None,
+        }
+    ).where(CalendarTarget.id == target_id)
 
 
 async def verify(channel_id: str, token: str) -> int | None:
     """The target a notification is for, when its channel token matches."""
-    row = await CalendarTarget.select(CalendarTarget.id, CalendarTarget.channel_token_hash).where(
-        CalendarTarget.channel_id == channel_id
-    ).first()
+    row = (
+        await CalendarTarget.select(CalendarTarget.id, CalendarTarget.channel_token_hash)
+        .where(CalendarTarget.channel_id == channel_id)
+        .first()
+    )
     if row is None or not row["channel_token_hash"]:
         return None
     return int(row["id"]) if hmac.compare_digest(row["channel_token_hash"], _hash(token)) else None

@@ -25,8 +25,10 @@ def http_client() -> httpx.AsyncClient:
     loop_id = id(asyncio.get_running_loop())
     client = _clients.get(loop_id)
     if client is None or client.is_closed:
-        client = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0),
-                                   limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(20.0, connect=5.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
         _clients[loop_id] = client
     return client
 
@@ -58,9 +60,11 @@ class IntegrationTokens:
         self.integration_id = integration_id
 
     async def _sealed(self) -> str:
-        row = await CalendarIntegration.select(CalendarIntegration.credentials, CalendarIntegration.status).where(
-            CalendarIntegration.id == self.integration_id
-        ).first()
+        row = (
+            await CalendarIntegration.select(CalendarIntegration.credentials, CalendarIntegration.status)
+            .where(CalendarIntegration.id == self.integration_id)
+            .first()
+        )
         if row is None or row["status"] in ("needs_reconnect", "disconnected") or not row["credentials"]:
             raise NeedsReconnect("the calendar connection must be renewed")
         return str(row["credentials"])

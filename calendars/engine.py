@@ -7,10 +7,13 @@ retrying or reordering runs therefore converges to the same result.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import LockError
 
 from calendars import channels, store
 from calendars.connections import mark_needs_reconnect, provider_for
@@ -46,17 +49,20 @@ from calendars.providers.base import (
     ProviderError,
     RemoteEvent,
     RequestRejected,
+    RetryableError,
 )
 from calendars.providers.google import google_event_id
 from calendars.store import Target
-from calendars.tables import CalendarEvent, CalendarIntegration
+from calendars.tables import CalendarIntegration
 from rental import bookings
 from rental.errors import DomainError
 from rental.schemas import BookingUpdate
 from rental.tenants import tenant_by_id
+from rentcal.settings import get_settings
 
 log = logging.getLogger("rentcal.sync")
 FULL_SYNC_LOOKBACK = timedelta(days=30)
+FAN_OUT = 8  # concurrent provider writes per item
 
 
 def routes_to(item: Item, target: Target) -> bool:
@@ -71,25 +77,36 @@ def event_id_for(target: Target, key: str, generation: int) -> str:
     return google_event_id(f"{target.id}:{key}:{generation}")
 
 
-class _Lock:
-    """Advisory lock on (calendar, item), held on its own connection: one writer per event at a time.
+_redis_clients: dict[int, Redis] = {}
 
-    Not a transaction: domain changes made while holding it (moving a booking) commit on their own.
+
+def _redis() -> Redis:
+    loop_id = id(asyncio.get_running_loop())
+    if loop_id not in _redis_clients:
+        _redis_clients[loop_id] = Redis.from_url(get_settings().redis_url)
+    return _redis_clients[loop_id]
+
+
+class _Lock:
+    """Lock on (calendar, item) across all workers: one writer per event at a time.
+
+    A Redis lock rather than a database one: it holds no connection while the provider is called,
+    and domain changes made under it (moving a booking) commit on their own. It expires, so a
+    crashed worker cannot block an event for long.
     """
 
     def __init__(self, target_id: int, key: str) -> None:
-        self.args = (target_id, zlib.crc32(key.encode()) - 2**31)
-        self.connection: Any = None
+        self.lock = _redis().lock(f"rentcal:sync-lock:{target_id}:{key}", timeout=120, blocking_timeout=130)
 
     async def __aenter__(self) -> None:
-        self.connection = await CalendarEvent._meta.db.get_new_connection()
-        await self.connection.execute("SELECT pg_advisory_lock($1, $2)", *self.args)
+        if not await self.lock.acquire():
+            raise RetryableError("another worker holds this event for too long")
 
     async def __aexit__(self, *exc: object) -> None:
         try:
-            await self.connection.execute("SELECT pg_advisory_unlock($1, $2)", *self.args)
-        finally:
-            await self.connection.close()
+            await self.lock.release()
+        except LockError:
+            log.warning("sync lock expired before release")
 
 
 # --- push ------------------------------------------------------------------------------------
@@ -102,12 +119,31 @@ async def sync_item(key: str) -> None:
         targets: dict[int, Target] = {t.id: t for t in await store.mapped_targets(one)}
         if item is not None:
             targets.update({t.id: t for t in await store.write_targets(item.company_id)})
+        work = []
         for target in targets.values():
-            desired = item.event if item is not None and target.status == "active" and routes_to(item, target) \
-                and target.direction in store.WRITING_DIRECTIONS else None
             if target.status != "active":
                 continue
-            await _with_provider(target, lambda provider, t=target, d=desired, k=one: _push(provider, t, k, d))
+            desired = (
+                item.event
+                if item is not None and routes_to(item, target) and target.direction in store.WRITING_DIRECTIONS
+                else None
+            )
+            work.append(_with_provider(target, lambda provider, t=target, d=desired, k=one: _push(provider, t, k, d)))
+        await _bounded(work)
+
+
+async def _bounded(work: list[Any], limit: int = FAN_OUT) -> None:
+    """Run pushes to different calendars concurrently, a few at a time; the first error is raised."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(job: Any) -> None:
+        async with semaphore:
+            await job
+
+    results = await asyncio.gather(*(one(job) for job in work), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        raise errors[0]
 
 
 async def _with_provider(target: Target, work) -> None:  # type: ignore[no-untyped-def]
@@ -131,14 +167,21 @@ async def _push(provider: CalendarProvider, target: Target, key: str, desired: E
         await execute_push(provider, target, key, desired, mapping, action)
 
 
-async def execute_push(provider: CalendarProvider, target: Target, key: str, desired: EventData | None,
-                       mapping: Mapping | None, action: PushAction | InboundAction) -> None:
+async def execute_push(
+    provider: CalendarProvider,
+    target: Target,
+    key: str,
+    desired: EventData | None,
+    mapping: Mapping | None,
+    action: PushAction | InboundAction,
+) -> None:
     if isinstance(action, Noop | Ignore):
         return
     if isinstance(action, Create | Restore):
         assert desired is not None
-        await _create(provider, target, key, desired, action.generation, "restore" if isinstance(action, Restore)
-                      else "create")
+        await _create(
+            provider, target, key, desired, action.generation, "restore" if isinstance(action, Restore) else "create"
+        )
     elif isinstance(action, Update):
         assert desired is not None and mapping is not None
         await _update(provider, target, key, desired, mapping, action.etag)
@@ -156,8 +199,9 @@ async def execute_push(provider: CalendarProvider, target: Target, key: str, des
         await store.log(target, "remote_delete", item_key=key, outcome="conflict", detail="flagged for staff")
 
 
-async def _create(provider: CalendarProvider, target: Target, key: str, desired: EventData, generation: int,
-                  operation: str) -> None:
+async def _create(
+    provider: CalendarProvider, target: Target, key: str, desired: EventData, generation: int, operation: str
+) -> None:
     event_id = event_id_for(target, key, generation)
     try:
         remote = await provider.create_event(target.external_id, event_id, desired)
@@ -166,13 +210,15 @@ async def _create(provider: CalendarProvider, target: Target, key: str, desired:
         current = await provider.get_event(target.external_id, event_id)
         remote = await provider.update_event(target.external_id, event_id, desired, etag=current.etag)
         operation = f"{operation}_adopted"
-    await store.save_mapping(target, key, remote.id, etag=remote.etag, generation=generation,
-                             pushed_hash=event_hash(desired), event=desired)
+    await store.save_mapping(
+        target, key, remote.id, etag=remote.etag, generation=generation, pushed_hash=event_hash(desired), event=desired
+    )
     await store.log(target, operation, item_key=key, external_id=remote.id)
 
 
-async def _update(provider: CalendarProvider, target: Target, key: str, desired: EventData, mapping: Mapping,
-                  etag: str) -> None:
+async def _update(
+    provider: CalendarProvider, target: Target, key: str, desired: EventData, mapping: Mapping, etag: str
+) -> None:
     try:
         remote = await provider.update_event(target.external_id, mapping.external_id, desired, etag=etag or None)
     except PreconditionFailed:
@@ -187,11 +233,24 @@ async def _update(provider: CalendarProvider, target: Target, key: str, desired:
         remote = await provider.update_event(target.external_id, mapping.external_id, fresh, etag=current.etag)
         desired = fresh
     except EventMissing:
-        await execute_push(provider, target, key, desired, mapping,
-                           Restore(mapping.generation + 1) if target.on_remote_delete == "restore" else FlagDeleted())
+        await execute_push(
+            provider,
+            target,
+            key,
+            desired,
+            mapping,
+            Restore(mapping.generation + 1) if target.on_remote_delete == "restore" else FlagDeleted(),
+        )
         return
-    await store.save_mapping(target, key, remote.id, etag=remote.etag, generation=mapping.generation,
-                             pushed_hash=event_hash(desired), event=desired)
+    await store.save_mapping(
+        target,
+        key,
+        remote.id,
+        etag=remote.etag,
+        generation=mapping.generation,
+        pushed_hash=event_hash(desired),
+        event=desired,
+    )
     await store.log(target, "update", item_key=key, external_id=remote.id)
 
 
@@ -229,9 +288,10 @@ async def _read_changes(provider: CalendarProvider, target: Target) -> None:
 async def _inbound_one(provider: CalendarProvider, target: Target, remote: RemoteEvent, *, locked: bool) -> None:
     found = await store.mapping_by_external_id(target.id, remote.id)
     key, mapping = found if found else (None, None)
-    action = plan_inbound(remote, mapping, accept_moves=target.direction == "two_way" and bool(key)
-                          and key.startswith("booking:"), on_remote_delete=target.on_remote_delete,
-                          read_busy=target.read_busy)
+    accept_moves = target.direction == "two_way" and key is not None and key.startswith("booking:")
+    action = plan_inbound(
+        remote, mapping, accept_moves=accept_moves, on_remote_delete=target.on_remote_delete, read_busy=target.read_busy
+    )
     if isinstance(action, Busy):
         await store.save_busy(target, remote.id, action.starts_at, action.ends_at)
         return
@@ -250,8 +310,9 @@ async def _inbound_one(provider: CalendarProvider, target: Target, remote: Remot
             await _apply_inbound(provider, target, key, remote, action)
 
 
-async def _apply_inbound(provider: CalendarProvider, target: Target, key: str, remote: RemoteEvent,
-                         action: InboundAction) -> None:
+async def _apply_inbound(
+    provider: CalendarProvider, target: Target, key: str, remote: RemoteEvent, action: InboundAction
+) -> None:
     item = await load_item(key)
     desired = item.event if item is not None and routes_to(item, target) else None
     mapping = await store.mapping(target.id, key)
@@ -260,12 +321,14 @@ async def _apply_inbound(provider: CalendarProvider, target: Target, key: str, r
     if isinstance(action, AcceptMove) and item is not None and item.booking_id is not None:
         tenant = await tenant_by_id(item.company_id)
         try:
-            await bookings.update_booking(tenant, item.booking_id,
-                                          BookingUpdate(starts_at=action.starts_at, ends_at=action.ends_at))
+            await bookings.update_booking(
+                tenant, item.booking_id, BookingUpdate(starts_at=action.starts_at, ends_at=action.ends_at)
+            )
         except DomainError as exc:
             await store.record_conflict(target, key, "move_refused", exc.detail, remote)
-            await store.log(target, "inbound_move", item_key=key, external_id=remote.id, outcome="conflict",
-                            detail=exc.detail)
+            await store.log(
+                target, "inbound_move", item_key=key, external_id=remote.id, outcome="conflict", detail=exc.detail
+            )
             action = PushBack()
         else:
             # the booking moved; its outbox event brings every calendar (this one too) up to date
@@ -276,8 +339,15 @@ async def _apply_inbound(provider: CalendarProvider, target: Target, key: str, r
         if desired is None:
             return
         updated = await provider.update_event(target.external_id, remote.id, desired, etag=remote.etag)
-        await store.save_mapping(target, key, updated.id, etag=updated.etag, generation=mapping.generation,
-                                 pushed_hash=event_hash(desired), event=desired)
+        await store.save_mapping(
+            target,
+            key,
+            updated.id,
+            etag=updated.etag,
+            generation=mapping.generation,
+            pushed_hash=event_hash(desired),
+            event=desired,
+        )
         await store.log(target, "push_back", item_key=key, external_id=remote.id)
         return
     if isinstance(action, Restore) and desired is None:
@@ -317,14 +387,22 @@ async def full_sync(integration_id: int) -> None:
                 await store.log(target, "watch", outcome="error", detail=f"push notifications unavailable: {exc}")
     for target in targets:
         if target.write_kinds and target.direction in store.WRITING_DIRECTIONS:
-            keys = set(await item_keys_for_staff(target.company_id, target.user_id, set(target.write_kinds),
-                                                 target.include_all_bookings and target.user_role in ("admin", "manager"),
-                                                 since))
+            keys = set(
+                await item_keys_for_staff(
+                    target.company_id,
+                    target.user_id,
+                    set(target.write_kinds),
+                    target.include_all_bookings and target.user_role in ("admin", "manager"),
+                    since,
+                )
+            )
             keys |= set((await store.mappings_of_target(target.id)).keys())
+            jobs = []
             for key in sorted(keys):
                 item = await load_item(key)
                 desired = item.event if item is not None and routes_to(item, target) else None
-                await _with_provider(target, lambda p, t=target, k=key, d=desired: _push(p, t, k, d))
+                jobs.append(_with_provider(target, lambda p, t=target, k=key, d=desired: _push(p, t, k, d)))
+            await _bounded(jobs)
         if target.inbound:
             await store.save_read_state(target.id, None)  # forget the token: a full listing follows
             fresh = await store.target(target.id)

@@ -16,8 +16,12 @@ from rental.accounts import Staff
 from rental.errors import Forbidden, InvalidInput, NotFound
 from rental.tenants import Tenant
 
-DEFAULT_KINDS = {"manager": ["bookings"], "admin": ["bookings"], "driver": ["deliveries"],
-                 "technician": ["maintenance"]}
+DEFAULT_KINDS = {
+    "manager": ["bookings"],
+    "admin": ["bookings"],
+    "driver": ["deliveries"],
+    "technician": ["maintenance"],
+}
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,11 @@ def _kinds(raw: Any) -> list[str]:
 
 
 async def _visible(tenant: Tenant, staff: Staff, integration_id: int) -> dict[str, Any]:
-    row = await CalendarIntegration.select().where(
-        (CalendarIntegration.id == integration_id) & (CalendarIntegration.company == tenant.id)
-    ).first()
+    row = (
+        await CalendarIntegration.select()
+        .where((CalendarIntegration.id == integration_id) & (CalendarIntegration.company == tenant.id))
+        .first()
+    )
     if row is None or (row["user"] != staff.id and not staff.is_manager):
         raise NotFound(f"integration {integration_id} not found")
     return dict(row)
@@ -50,12 +56,28 @@ async def _owned(tenant: Tenant, staff: Staff, integration_id: int) -> dict[str,
 async def _view(row: dict[str, Any]) -> Integration:
     targets = await CalendarTarget.select().where(CalendarTarget.integration == row["id"]).order_by(CalendarTarget.id)
     return Integration(
-        id=row["id"], provider=row["provider"], account_email=row["account_email"], user_id=row["user"],
-        status=row["status"], status_detail=row["status_detail"], direction=row["direction"],
-        on_remote_delete=row["on_remote_delete"], include_all_bookings=row["include_all_bookings"],
+        id=row["id"],
+        provider=row["provider"],
+        account_email=row["account_email"],
+        user_id=row["user"],
+        status=row["status"],
+        status_detail=row["status_detail"],
+        direction=row["direction"],
+        on_remote_delete=row["on_remote_delete"],
+        include_all_bookings=row["include_all_bookings"],
         last_synced_at=row["last_synced_at"],
-        calendars=[CalendarChoice(t["id"], t["external_id"], t["name"], _kinds(t["write_kinds"]),  # type: ignore[arg-type]
-                                  t["read_busy"], t["last_read_at"], t["read_error"]) for t in targets],
+        calendars=[
+            CalendarChoice(
+                t["id"],
+                t["external_id"],
+                t["name"],
+                _kinds(t["write_kinds"]),  # type: ignore[arg-type]
+                t["read_busy"],
+                t["last_read_at"],
+                t["read_error"],
+            )
+            for t in targets
+        ],
     )
 
 
@@ -77,16 +99,25 @@ def begin_google() -> PendingAuthorization:
 
 
 async def _sync_calendar_list(integration_id: int, company_id: int, role: str, calendars: list[RemoteCalendar]) -> None:
-    existing = {r["external_id"] for r in await CalendarTarget.select(CalendarTarget.external_id).where(
-        CalendarTarget.integration == integration_id)}
+    existing = {
+        r["external_id"]
+        for r in await CalendarTarget.select(CalendarTarget.external_id).where(
+            CalendarTarget.integration == integration_id
+        )
+    }
     for calendar in calendars:
         if calendar.id in existing:
             continue
-        await CalendarTarget.insert(CalendarTarget(
-            company=company_id, integration=integration_id, external_id=calendar.id, name=calendar.name,
-            write_kinds=DEFAULT_KINDS.get(role, []) if calendar.primary and calendar.writable else [],
-            read_busy=calendar.primary,
-        ))
+        await CalendarTarget.insert(
+            CalendarTarget(
+                company=company_id,
+                integration=integration_id,
+                external_id=calendar.id,
+                name=calendar.name,
+                write_kinds=DEFAULT_KINDS.get(role, []) if calendar.primary and calendar.writable else [],
+                read_busy=calendar.primary,
+            )
+        )
 
 
 async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier: str) -> int:
@@ -94,21 +125,35 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
     credentials = await exchange_code(google_oauth_config(), code, code_verifier)
     email = credentials.extra.get("email", "")
     sealed = vault.seal_credentials(credentials)
-    existing = await CalendarIntegration.select(CalendarIntegration.id).where(
-        (CalendarIntegration.user == staff.id) & (CalendarIntegration.provider == "google")
-        & (CalendarIntegration.account_email == email)
-    ).first()
+    existing = (
+        await CalendarIntegration.select(CalendarIntegration.id)
+        .where(
+            (CalendarIntegration.user == staff.id)
+            & (CalendarIntegration.provider == "google")
+            & (CalendarIntegration.account_email == email)
+        )
+        .first()
+    )
     if existing is not None:  # reconnecting: keep its settings and mappings
         integration_id = int(existing["id"])
-        await CalendarIntegration.update({
-            CalendarIntegration.credentials: sealed, CalendarIntegration.status: "active",
-            CalendarIntegration.status_detail: "",
-        }).where(CalendarIntegration.id == integration_id)
+        await CalendarIntegration.update(
+            {
+                CalendarIntegration.credentials: sealed,
+                CalendarIntegration.status: "active",
+                CalendarIntegration.status_detail: "",
+            }
+        ).where(CalendarIntegration.id == integration_id)
     else:
-        rows = await CalendarIntegration.insert(CalendarIntegration(
-            company=tenant.id, user=staff.id, provider="google", account_email=email, credentials=sealed,
-            include_all_bookings=False,
-        )).returning(CalendarIntegration.id)
+        rows = await CalendarIntegration.insert(
+            CalendarIntegration(
+                company=tenant.id,
+                user=staff.id,
+                provider="google",
+                account_email=email,
+                credentials=sealed,
+                include_all_bookings=False,
+            )
+        ).returning(CalendarIntegration.id)
         integration_id = int(rows[0]["id"])
     row = await CalendarIntegration.select().where(CalendarIntegration.id == integration_id).first()
     assert row is not None
@@ -131,10 +176,16 @@ async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings:
     if values:
         await CalendarIntegration.update(values).where(CalendarIntegration.id == integration_id)
     for choice in settings.calendars or []:
-        updated = await CalendarTarget.update({
-            CalendarTarget.write_kinds: sorted(set(choice.write_kinds)), CalendarTarget.read_busy: choice.read_busy,
-        }).where((CalendarTarget.id == choice.id) & (CalendarTarget.integration == integration_id)).returning(
-            CalendarTarget.id)
+        updated = (
+            await CalendarTarget.update(
+                {
+                    CalendarTarget.write_kinds: sorted(set(choice.write_kinds)),
+                    CalendarTarget.read_busy: choice.read_busy,
+                }
+            )
+            .where((CalendarTarget.id == choice.id) & (CalendarTarget.integration == integration_id))
+            .returning(CalendarTarget.id)
+        )
         if not updated:
             raise InvalidInput(f"calendar {choice.id} does not belong to integration {integration_id}")
     return await _view(await _visible(tenant, staff, row["id"]))
@@ -163,10 +214,13 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int) -> None:
             await revoke(google_oauth_config(), credentials.refresh_token or credentials.access_token)
         except Exception:  # noqa: S110 - revocation is best effort; the grant is dropped below anyway
             pass
-    await CalendarIntegration.update({
-        CalendarIntegration.status: "disconnected", CalendarIntegration.credentials: "",
-        CalendarIntegration.status_detail: "disconnected by the user",
-    }).where(CalendarIntegration.id == integration_id)
+    await CalendarIntegration.update(
+        {
+            CalendarIntegration.status: "disconnected",
+            CalendarIntegration.credentials: "",
+            CalendarIntegration.status_detail: "disconnected by the user",
+        }
+    ).where(CalendarIntegration.id == integration_id)
 
 
 async def mapped_events(tenant: Tenant, staff: Staff, integration_id: int, limit: int = 500) -> list[MappedEvent]:
@@ -177,25 +231,41 @@ async def mapped_events(tenant: Tenant, staff: Staff, integration_id: int, limit
         FROM calendar_event e JOIN calendar_target t ON t.id = e.target
         WHERE e.integration = {} ORDER BY e.last_synced_at DESC LIMIT {}
         """,
-        integration_id, limit,
+        integration_id,
+        limit,
     )
     return [MappedEvent(**r) for r in rows]
 
 
 async def open_conflicts(tenant: Tenant) -> list[Conflict]:
-    rows = await SyncConflict.select().where(
-        (SyncConflict.company == tenant.id) & SyncConflict.resolved_at.is_null()
-    ).order_by(SyncConflict.created_at, ascending=False)
-    return [Conflict(r["id"], r["integration"], r["item_key"], r["kind"], r["detail"], r["remote_starts_at"],
-                     r["remote_ends_at"], r["created_at"]) for r in rows]
+    rows = (
+        await SyncConflict.select()
+        .where((SyncConflict.company == tenant.id) & SyncConflict.resolved_at.is_null())
+        .order_by(SyncConflict.created_at, ascending=False)
+    )
+    return [
+        Conflict(
+            r["id"],
+            r["integration"],
+            r["item_key"],
+            r["kind"],
+            r["detail"],
+            r["remote_starts_at"],
+            r["remote_ends_at"],
+            r["created_at"],
+        )
+        for r in rows
+    ]
 
 
 async def resolve_conflict(tenant: Tenant, conflict_id: int) -> None:
     from datetime import UTC, datetime
 
-    rows = await SyncConflict.update({SyncConflict.resolved_at: datetime.now(UTC)}).where(
-        (SyncConflict.id == conflict_id) & (SyncConflict.company == tenant.id)
-    ).returning(SyncConflict.id)
+    rows = (
+        await SyncConflict.update({SyncConflict.resolved_at: datetime.now(UTC)})
+        .where((SyncConflict.id == conflict_id) & (SyncConflict.company == tenant.id))
+        .returning(SyncConflict.id)
+    )
     if not rows:
         raise NotFound(f"conflict {conflict_id} not found")
 

@@ -40,9 +40,11 @@ def _fmt(value: datetime, tz: ZoneInfo) -> str:
 
 
 async def _company(company_id: int) -> dict[str, Any]:
-    row = await Company.select(Company.timezone, Company.status_colors, Company.name).where(
-        Company.id == company_id
-    ).first()
+    row = (
+        await Company.select(Company.timezone, Company.status_colors, Company.name)
+        .where(Company.id == company_id)
+        .first()
+    )
     if row is None:
         return {"timezone": "UTC", "status_colors": {}, "name": ""}
     if isinstance(row["status_colors"], str):
@@ -91,8 +93,15 @@ async def _booking_item(booking_id: int) -> Item | None:
     row = rows[0]
     company = await _company(row["company"])
     owners = frozenset([row["assigned_staff"]] if row["assigned_staff"] else [])
-    return Item(f"booking:{booking_id}", "bookings", row["company"], owners, row["status"] in ACTIVE,
-                booking_event(row, company), booking_id)
+    return Item(
+        f"booking:{booking_id}",
+        "bookings",
+        row["company"],
+        owners,
+        row["status"] in ACTIVE,
+        booking_event(row, company),
+        booking_id,
+    )
 
 
 async def _maintenance_item(maintenance_id: int) -> Item | None:
@@ -168,8 +177,9 @@ async def load_item(key: str) -> Item | None:
     return await loader(int(raw_id)) if loader else None
 
 
-async def item_keys_for_staff(company_id: int, staff_id: int, kinds: set[str], all_bookings: bool,
-                              since: datetime) -> list[str]:
+async def item_keys_for_staff(
+    company_id: int, staff_id: int, kinds: set[str], all_bookings: bool, since: datetime
+) -> list[str]:
     """Keys of every item a staff member's calendars should hold (for a full sync)."""
     keys: list[str] = []
     if "bookings" in kinds:
@@ -182,7 +192,9 @@ async def item_keys_for_staff(company_id: int, staff_id: int, kinds: set[str], a
     if "maintenance" in kinds:
         rows = await MaintenanceSchedule.raw(
             "SELECT id FROM maintenance_schedule WHERE company = {} AND ends_at > {} AND technician = {}",
-            company_id, since, staff_id,
+            company_id,
+            since,
+            staff_id,
         )
         keys += [f"maintenance:{r['id']}" for r in rows]
     if "deliveries" in kinds:

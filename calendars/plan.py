@@ -57,8 +57,16 @@ PushAction = Create | Update | Delete | Noop
 
 def event_hash(event: EventData) -> str:
     payload = [
-        event.summary, event.starts_at.timestamp(), event.ends_at.timestamp(), event.timezone, event.description,
-        event.location, event.color_id, event.status, [(r.method, r.minutes) for r in event.reminders], event.key,
+        event.summary,
+        event.starts_at.timestamp(),
+        event.ends_at.timestamp(),
+        event.timezone,
+        event.description,
+        event.location,
+        event.color_id,
+        event.status,
+        [(r.method, r.minutes) for r in event.reminders],
+        event.key,
     ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -159,8 +167,12 @@ def plan_full(
     for key in sorted(set(desired) | set(mappings)):
         mapping = mappings.get(key)
         want = desired.get(key)
-        gone = remote_ids is not None and mapping is not None and mapping.state == "synced" \
+        gone = (
+            remote_ids is not None
+            and mapping is not None
+            and mapping.state == "synced"
             and mapping.external_id not in remote_ids
+        )
         if gone and want is not None:
             assert mapping is not None
             plan[key] = Restore(mapping.generation + 1) if on_remote_delete == "restore" else FlagDeleted()

@@ -56,16 +56,29 @@ def _target(row: dict[str, Any]) -> Target:
         import json
 
         kinds = json.loads(kinds)
-    return Target(row["id"], row["company"], row["integration"], row["external_id"], frozenset(kinds or []),
-                  row["read_busy"], row["sync_token"], row["user_id"], row["user_role"], row["direction"],
-                  row["on_remote_delete"], row["include_all_bookings"], row["status"])
+    return Target(
+        row["id"],
+        row["company"],
+        row["integration"],
+        row["external_id"],
+        frozenset(kinds or []),
+        row["read_busy"],
+        row["sync_token"],
+        row["user_id"],
+        row["user_role"],
+        row["direction"],
+        row["on_remote_delete"],
+        row["include_all_bookings"],
+        row["status"],
+    )
 
 
 async def write_targets(company_id: int) -> list[Target]:
     rows = await CalendarTarget.raw(
         _TARGET_SQL + " WHERE t.company = {} AND i.status = 'active' AND i.direction = ANY({})"
         " AND jsonb_array_length(t.write_kinds) > 0 ORDER BY t.id",
-        company_id, list(WRITING_DIRECTIONS),
+        company_id,
+        list(WRITING_DIRECTIONS),
     )
     return [_target(r) for r in rows]
 
@@ -93,21 +106,32 @@ async def integration_row(integration_id: int) -> dict[str, Any] | None:
 
 
 def _mapping(row: dict[str, Any]) -> Mapping:
-    return Mapping(row["external_id"], row["etag"], row["generation"], row["pushed_hash"],
-                   row["pushed_starts_at"], row["pushed_ends_at"], row["state"])
+    return Mapping(
+        row["external_id"],
+        row["etag"],
+        row["generation"],
+        row["pushed_hash"],
+        row["pushed_starts_at"],
+        row["pushed_ends_at"],
+        row["state"],
+    )
 
 
 async def mapping(target_id: int, item_key: str) -> Mapping | None:
-    row = await CalendarEvent.select().where(
-        (CalendarEvent.target == target_id) & (CalendarEvent.item_key == item_key)
-    ).first()
+    row = (
+        await CalendarEvent.select()
+        .where((CalendarEvent.target == target_id) & (CalendarEvent.item_key == item_key))
+        .first()
+    )
     return _mapping(row) if row else None
 
 
 async def mapping_by_external_id(target_id: int, external_id: str) -> tuple[str, Mapping] | None:
-    row = await CalendarEvent.select().where(
-        (CalendarEvent.target == target_id) & (CalendarEvent.external_id == external_id)
-    ).first()
+    row = (
+        await CalendarEvent.select()
+        .where((CalendarEvent.target == target_id) & (CalendarEvent.external_id == external_id))
+        .first()
+    )
     return (row["item_key"], _mapping(row)) if row else None
 
 
@@ -117,8 +141,15 @@ async def mappings_of_target(target_id: int) -> dict[str, Mapping]:
 
 
 async def save_mapping(
-    target: Target, item_key: str, external_id: str, *, etag: str, generation: int, pushed_hash: str,
-    event: EventData | RemoteEvent | None, state: str = "synced",
+    target: Target,
+    item_key: str,
+    external_id: str,
+    *,
+    etag: str,
+    generation: int,
+    pushed_hash: str,
+    event: EventData | RemoteEvent | None,
+    state: str = "synced",
 ) -> None:
     starts = getattr(event, "starts_at", None)
     ends = getattr(event, "ends_at", None)
@@ -133,8 +164,17 @@ async def save_mapping(
             pushed_ends_at = COALESCE(EXCLUDED.pushed_ends_at, calendar_event.pushed_ends_at),
             state = EXCLUDED.state, last_synced_at = now()
         """,
-        target.company_id, target.integration_id, target.id, item_key, external_id, etag, generation,
-        pushed_hash, starts, ends, state,
+        target.company_id,
+        target.integration_id,
+        target.id,
+        item_key,
+        external_id,
+        etag,
+        generation,
+        pushed_hash,
+        starts,
+        ends,
+        state,
     )
 
 
@@ -147,33 +187,57 @@ async def set_mapping_state(target_id: int, item_key: str, state: str, etag: str
 
 async def note_remote(target_id: int, item_key: str, remote: RemoteEvent) -> None:
     """Remember the remote etag and times we accepted, without claiming our content is there."""
-    await CalendarEvent.update({
-        CalendarEvent.etag: remote.etag,
-        CalendarEvent.pushed_starts_at: remote.starts_at,
-        CalendarEvent.pushed_ends_at: remote.ends_at,
-    }).where((CalendarEvent.target == target_id) & (CalendarEvent.item_key == item_key))
+    await CalendarEvent.update(
+        {
+            CalendarEvent.etag: remote.etag,
+            CalendarEvent.pushed_starts_at: remote.starts_at,
+            CalendarEvent.pushed_ends_at: remote.ends_at,
+        }
+    ).where((CalendarEvent.target == target_id) & (CalendarEvent.item_key == item_key))
 
 
-async def log(target: Target | int, operation: str, *, item_key: str = "", external_id: str = "",
-              outcome: str = "ok", detail: str = "", company_id: int | None = None) -> None:
+async def log(
+    target: Target | int,
+    operation: str,
+    *,
+    item_key: str = "",
+    external_id: str = "",
+    outcome: str = "ok",
+    detail: str = "",
+    company_id: int | None = None,
+) -> None:
     if isinstance(target, Target):
         company_id, integration_id = target.company_id, target.integration_id
     else:
         integration_id = target
     assert company_id is not None
-    await CalendarSyncLog.insert(CalendarSyncLog(
-        company=company_id, integration=integration_id, operation=operation, item_key=item_key,
-        external_id=external_id[:1024], outcome=outcome, detail=detail[:2000],
-    ))
+    await CalendarSyncLog.insert(
+        CalendarSyncLog(
+            company=company_id,
+            integration=integration_id,
+            operation=operation,
+            item_key=item_key,
+            external_id=external_id[:1024],
+            outcome=outcome,
+            detail=detail[:2000],
+        )
+    )
 
 
-async def record_conflict(target: Target, item_key: str, kind: str, detail: str,
-                          remote: RemoteEvent | None = None) -> None:
-    await SyncConflict.insert(SyncConflict(
-        company=target.company_id, integration=target.integration_id, item_key=item_key, kind=kind,
-        detail=detail[:2000], remote_starts_at=remote.starts_at if remote else None,
-        remote_ends_at=remote.ends_at if remote else None,
-    ))
+async def record_conflict(
+    target: Target, item_key: str, kind: str, detail: str, remote: RemoteEvent | None = None
+) -> None:
+    await SyncConflict.insert(
+        SyncConflict(
+            company=target.company_id,
+            integration=target.integration_id,
+            item_key=item_key,
+            kind=kind,
+            detail=detail[:2000],
+            remote_starts_at=remote.starts_at if remote else None,
+            remote_ends_at=remote.ends_at if remote else None,
+        )
+    )
 
 
 async def save_busy(target: Target, external_id: str, starts_at: datetime, ends_at: datetime) -> None:
@@ -183,7 +247,12 @@ async def save_busy(target: Target, external_id: str, starts_at: datetime, ends_
         VALUES ({}, {}, {}, {}, {}, {})
         ON CONFLICT (target, external_id) DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at
         """,
-        target.company_id, target.user_id, target.id, external_id, starts_at, ends_at,
+        target.company_id,
+        target.user_id,
+        target.id,
+        external_id,
+        starts_at,
+        ends_at,
     )
 
 
@@ -192,8 +261,9 @@ async def clear_busy(target_id: int, external_id: str) -> None:
 
 
 async def keep_only_busy(target_id: int, external_ids: set[str]) -> None:
-    await ExternalBusy.raw("DELETE FROM external_busy WHERE target = {} AND NOT (external_id = ANY({}))",
-                           target_id, list(external_ids))
+    await ExternalBusy.raw(
+        "DELETE FROM external_busy WHERE target = {} AND NOT (external_id = ANY({}))", target_id, list(external_ids)
+    )
 
 
 async def save_read_state(target_id: int, sync_token: str | None, error: str = "") -> None:

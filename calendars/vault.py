@@ -44,13 +44,15 @@ def rotate(token: str) -> str:
 
 
 def seal_credentials(credentials: Credentials) -> str:
-    return encrypt({
-        "access_token": credentials.access_token,
-        "refresh_token": credentials.refresh_token,
-        "expires_at": credentials.expires_at.isoformat() if credentials.expires_at else None,
-        "scope": credentials.scope,
-        "extra": credentials.extra,
-    })
+    return encrypt(
+        {
+            "access_token": credentials.access_token,
+            "refresh_token": credentials.refresh_token,
+            "expires_at": credentials.expires_at.isoformat() if credentials.expires_at else None,
+            "scope": credentials.scope,
+            "extra": credentials.extra,
+        }
+    )
 
 
 def open_credentials(sealed: str) -> Credentials:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -15,6 +17,20 @@ from calendars.ical import calendar_links
 
 NO_SESSION = {"skip_session": True}
 ICS = "text/calendar; charset=utf-8"
+_TOKEN_IN_PATH = re.compile(r"(/(?:feeds|invites)/)[^\s?/\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Access and error logs show /feeds/***, never a feed or invitation token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_PATH.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+for _name in ("uvicorn.access", "uvicorn.error", "rentcal.http"):
+    logging.getLogger(_name).addFilter(RedactTokens())
 
 
 def _since(value: str | None) -> datetime | None:

@@ -22,8 +22,11 @@ def _redis() -> Redis:
 
 async def remember_authorization(pending: PendingAuthorization, staff_id: int) -> None:
     async with _redis() as redis:
-        await redis.set(f"rentcal:oauth:{pending.state}",
-                        json.dumps({"staff_id": staff_id, "verifier": pending.code_verifier}), ex=TTL_SECONDS)
+        await redis.set(
+            f"rentcal:oauth:{pending.state}",
+            json.dumps({"staff_id": staff_id, "verifier": pending.code_verifier}),
+            ex=TTL_SECONDS,
+        )
 
 
 async def take_authorization(state: str) -> tuple[int, str] | None:

@@ -21,7 +21,7 @@ def start_postgres(data_dir: Path, database: str = "rentcal") -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     _handles.append(server)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608 - our own name
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return str(server.get_uri(database=database))

@@ -12,7 +12,6 @@ from tasks.outbox import on
 __all__ = ["broker", "ensure_channel", "full_sync", "sync_inbound"]
 
 QUEUE = "sync"
-_retry = {"max_retries": 12, "min_backoff": 1_000, "max_backoff": 600_000, "queue_name": QUEUE}
 
 
 @on("booking.")
@@ -30,12 +29,12 @@ async def delivery_changed(event: OutboxEvent) -> None:
     await engine.sync_item(f"delivery:{event.aggregate_id}")
 
 
-@dramatiq.actor(**_retry)  # type: ignore[arg-type]
+@dramatiq.actor(queue_name=QUEUE, max_retries=12, min_backoff=1_000, max_backoff=600_000)
 async def full_sync(integration_id: int) -> None:
     await engine.full_sync(integration_id)
 
 
-@dramatiq.actor(**_retry)  # type: ignore[arg-type]
+@dramatiq.actor(queue_name=QUEUE, max_retries=12, min_backoff=1_000, max_backoff=600_000)
 async def sync_inbound(target_id: int) -> None:
     await engine.sync_inbound(target_id)
 

@@ -32,7 +32,7 @@ async def db_pool() -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="session")
-def app_env(google_sandbox: str) -> dict[str, str]:
+def app_env(google_sandbox: str) -> dict[str, str]:  # noqa: F811
     """Settings shared by the web process, the worker and in-test service calls."""
     from rentcal.settings import get_settings
 

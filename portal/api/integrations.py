@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Controller, Request, delete, get, patch, post
 
 from calendars import integrations
-from calendars.schemas import AuthorizeStart, ConnectionTest, Integration, IntegrationSettings, MappedEvent
 from calendars.schemas import Accepted as AcceptedBody
+from calendars.schemas import AuthorizeStart, ConnectionTest, Integration, IntegrationSettings, MappedEvent
 from portal.deps import API_DEPENDENCIES
 from rental.accounts import Staff
 from rental.tenants import Tenant
@@ -37,8 +37,9 @@ class IntegrationsApi(Controller):
         return await integrations.get_integration(tenant, api_staff, integration_id)
 
     @patch("/{integration_id:int}")
-    async def change(self, tenant: Tenant, api_staff: Staff, integration_id: int,
-                     data: IntegrationSettings) -> Integration:
+    async def change(
+        self, tenant: Tenant, api_staff: Staff, integration_id: int, data: IntegrationSettings
+    ) -> Integration:
         from tasks.sync import full_sync
 
         result = await integrations.configure(tenant, api_staff, integration_id, data)

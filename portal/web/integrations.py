@@ -45,14 +45,26 @@ class IntegrationPages(Controller):
     include_in_schema = False
 
     async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, **extra: Any) -> Template:
-        return render(request, staff, tenant, "portal/integrations.html",
-                      integrations=await integrations.list_integrations(tenant, staff),
-                      conflicts=await integrations.open_conflicts(tenant) if staff.is_manager else [],
-                      kinds=KINDS, **{"message": None, "error": None, **extra})
+        return render(
+            request,
+            staff,
+            tenant,
+            "portal/integrations.html",
+            integrations=await integrations.list_integrations(tenant, staff),
+            conflicts=await integrations.open_conflicts(tenant) if staff.is_manager else [],
+            kinds=KINDS,
+            **{"message": None, "error": None, **extra},
+        )
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                    message: str | None = None, error: str | None = None) -> Template:
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        message: str | None = None,
+        error: str | None = None,
+    ) -> Template:
         return await self._page(request, staff, tenant, message=message, error=error)
 
     @post("/google/connect", status_code=303)
@@ -62,8 +74,9 @@ class IntegrationPages(Controller):
         return Redirect(pending.url, status_code=303)
 
     @post("/{integration_id:int}/settings", status_code=200)
-    async def save(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                   integration_id: int) -> Template:
+    async def save(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+    ) -> Template:
         from tasks.sync import full_sync
 
         try:
@@ -74,15 +87,22 @@ class IntegrationPages(Controller):
         return await self._page(request, staff, tenant, message="Saved. Calendars are being synchronised.")
 
     @post("/{integration_id:int}/test", status_code=200)
-    async def test(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                   integration_id: int) -> Template:
+    async def test(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+    ) -> Template:
         result = await integrations.test_connection(tenant, staff, integration_id)
-        return await self._page(request, staff, tenant, message=result.detail if result.ok else None,
-                                error=None if result.ok else result.detail)
+        return await self._page(
+            request,
+            staff,
+            tenant,
+            message=result.detail if result.ok else None,
+            error=None if result.ok else result.detail,
+        )
 
     @post("/{integration_id:int}/sync", status_code=200)
-    async def sync_now(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                       integration_id: int) -> Template:
+    async def sync_now(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+    ) -> Template:
         from tasks.sync import full_sync
 
         await integrations.get_integration(tenant, staff, integration_id)
@@ -90,14 +110,16 @@ class IntegrationPages(Controller):
         return await self._page(request, staff, tenant, message="Synchronisation started.")
 
     @post("/{integration_id:int}/disconnect", status_code=200)
-    async def disconnect(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                         integration_id: int) -> Template:
+    async def disconnect(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+    ) -> Template:
         await integrations.disconnect(tenant, staff, integration_id)
         return await self._page(request, staff, tenant, message="Disconnected. Events already in the calendar stay.")
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=200)
-    async def resolve(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                      conflict_id: int) -> Template:
+    async def resolve(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, conflict_id: int
+    ) -> Template:
         await integrations.resolve_conflict(tenant, conflict_id)
         return await self._page(request, staff, tenant, message="Conflict marked as handled.")
 
@@ -119,8 +141,9 @@ async def google_callback(
     if staff is None:
         return Redirect("/login")
     try:
-        integration_id = await integrations.complete_google(await tenant_by_id(staff.company_id), staff, code,
-                                                            pending[1])
+        integration_id = await integrations.complete_google(
+            await tenant_by_id(staff.company_id), staff, code, pending[1]
+        )
     except (ProviderError, DomainError) as exc:
         return Redirect("/portal/integrations?" + urlencode({"error": f"Connecting failed: {exc}"}))
     full_sync.send(integration_id)

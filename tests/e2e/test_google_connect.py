@@ -43,8 +43,11 @@ async def test_connect_choose_calendars_and_see_a_booking_arrive(
     assert integration is not None and integration["user"] == staff_id
     assert account not in integration["credentials"] and "ya29" not in integration["credentials"]  # encrypted
 
-    deliveries = await CalendarTarget.select().where(
-        (CalendarTarget.integration == integration["id"]) & (CalendarTarget.name == "Deliveries")).first()
+    deliveries = (
+        await CalendarTarget.select()
+        .where((CalendarTarget.integration == integration["id"]) & (CalendarTarget.name == "Deliveries"))
+        .first()
+    )
     assert deliveries is not None
     await page.get_by_label("Write deliveries to Deliveries").check()
     await page.get_by_role("button", name="Save").click()
@@ -56,12 +59,21 @@ async def test_connect_choose_calendars_and_see_a_booking_arrive(
     await expect(page.get_by_role("status")).to_contain_text(f"connected to {account}")
 
     start = datetime.now(ZoneInfo(tenant.timezone)).replace(microsecond=0) + timedelta(days=3)
-    booking = await bookings.create_booking(tenant, BookingCreate(
-        product_id=product, starts_at=start, ends_at=start + timedelta(hours=6),
-        customer=CustomerIn(name="Pia Portal", email="pia@example.test"), assigned_staff_id=staff_id))
+    booking = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=product,
+            starts_at=start,
+            ends_at=start + timedelta(hours=6),
+            customer=CustomerIn(name="Pia Portal", email="pia@example.test"),
+            assigned_staff_id=staff_id,
+        ),
+    )
 
     async def arrived() -> bool:
-        return any(e.get("extendedProperties", {}).get("private", {}).get("rentcal_key") == f"booking:{booking.id}"
-                   for e in await sandbox_events(google_sandbox, account))
+        return any(
+            e.get("extendedProperties", {}).get("private", {}).get("rentcal_key") == f"booking:{booking.id}"
+            for e in await sandbox_events(google_sandbox, account)
+        )
 
     await eventually(arrived, what="the booking in the connected calendar")

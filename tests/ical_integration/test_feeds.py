@@ -182,3 +182,14 @@ async def test_each_feed_shows_only_what_its_owner_may_see(live_server: str) -> 
     with pytest.raises(Forbidden):  # a manager may revoke anyone's feed, but not take over its link
         [theirs_link] = [s for s in await feeds.list_subscriptions(tenant, manager) if s.owner_id == driver.id][:1]
         await feeds.regenerate(tenant, manager, theirs_link.id)
+
+
+def test_tokens_never_reach_the_access_log() -> None:
+    import logging
+
+    from portal.feeds_public import RedactTokens
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", f"/feeds/{secrets.token_urlsafe(32)}.ics", "1.1", 304), None)
+    assert RedactTokens().filter(record) and record.getMessage() == '127.0.0.1:5 - "GET /feeds/*** HTTP/1.1" 304'
+    assert any(isinstance(f, RedactTokens) for f in logging.getLogger("uvicorn.access").filters)

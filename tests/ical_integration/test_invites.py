@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ from rental.schemas import BookingUpdate
 from rental.tables import Booking as BookingTable
 from rentcal.settings import get_settings
 from tasks import mail as mail_tasks
-from tests.support.worker import WorkerHandle
 from tests.factories import make_api_token, make_product, make_tenant
 from tests.ical_integration.helpers import (
     LA,
@@ -30,6 +28,7 @@ from tests.ical_integration.helpers import (
     wait_for_status,
 )
 from tests.ical_integration.sink import mails_to, session_sink, wait_for_mails
+from tests.support.worker import WorkerHandle
 
 START = datetime(2027, 3, 13, 9, tzinfo=LA)  # the rental spans the spring-forward night of 2027-03-14
 END = datetime(2027, 3, 15, 17, tzinfo=LA)

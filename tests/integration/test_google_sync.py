@@ -29,8 +29,15 @@ async def setup_connected(live_server: str) -> dict[str, Any]:
     account = f"{tenant.slug}@gmail.test"
     integration = await connect_google(live_server, token, account)
     await listening(integration["id"])
-    return {"tenant": tenant, "staff_id": staff_id, "token": token, "product": product, "units": units,
-            "account": account, "integration": integration}
+    return {
+        "tenant": tenant,
+        "staff_id": staff_id,
+        "token": token,
+        "product": product,
+        "units": units,
+        "account": account,
+        "integration": integration,
+    }
 
 
 async def listening(integration_id: int) -> None:
@@ -46,8 +53,11 @@ async def listening(integration_id: int) -> None:
 
 
 async def ours(sandbox: str, account: str) -> list[dict[str, Any]]:
-    return [e for e in await sandbox_events(sandbox, account)
-            if e.get("extendedProperties", {}).get("private", {}).get("rentcal_key")]
+    return [
+        e
+        for e in await sandbox_events(sandbox, account)
+        if e.get("extendedProperties", {}).get("private", {}).get("rentcal_key")
+    ]
 
 
 def parse(value: str) -> datetime:
@@ -64,10 +74,17 @@ async def test_booking_reaches_google_and_moves_back(
     assert primary["write_kinds"] == ["bookings"] and primary["read_busy"] is True
 
     start = datetime(2027, 9, 6, 9, tzinfo=LA)
-    booking = await bookings.create_booking(tenant, BookingCreate(
-        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(days=2),
-        customer=CustomerIn(name="Gail Google", email="gail@example.test", phone="+1 555 0142"),
-        assigned_staff_id=ctx["staff_id"], pickup_location="Yard 3"))
+    booking = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=ctx["product"],
+            starts_at=start,
+            ends_at=start + timedelta(days=2),
+            customer=CustomerIn(name="Gail Google", email="gail@example.test", phone="+1 555 0142"),
+            assigned_staff_id=ctx["staff_id"],
+            pickup_location="Yard 3",
+        ),
+    )
 
     async def in_google() -> list[dict[str, Any]] | None:
         found = [e for e in await ours(google_sandbox, account) if e["status"] != "cancelled"]
@@ -79,16 +96,22 @@ async def test_booking_reaches_google_and_moves_back(
     assert event["extendedProperties"]["private"]["rentcal_key"] == f"booking:{booking.id}"
     assert parse(event["start"]["dateTime"]) == start and parse(event["end"]["dateTime"]) == start + timedelta(days=2)
     assert event["colorId"] == "10"  # confirmed -> basil
-    assert event["reminders"] == {"useDefault": False, "overrides": [
-        {"method": "email", "minutes": 1440}, {"method": "popup", "minutes": 60}]}
+    assert event["reminders"] == {
+        "useDefault": False,
+        "overrides": [{"method": "email", "minutes": 1440}, {"method": "popup", "minutes": 60}],
+    }
     assert "Gail Google" in event["summary"] and event["location"] == "Yard 3"
 
     # a person moves the event in Google: the booking follows (webhook -> worker -> booking service)
     new_start = start + timedelta(days=1)
     async with httpx.AsyncClient() as client:
-        moved = await client.patch(f"{google_sandbox}/_sandbox/calendars/{account}/events/{event['id']}", json={
-            "start": {"dateTime": new_start.isoformat(), "timeZone": "America/Los_Angeles"},
-            "end": {"dateTime": (new_start + timedelta(days=2)).isoformat(), "timeZone": "America/Los_Angeles"}})
+        moved = await client.patch(
+            f"{google_sandbox}/_sandbox/calendars/{account}/events/{event['id']}",
+            json={
+                "start": {"dateTime": new_start.isoformat(), "timeZone": "America/Los_Angeles"},
+                "end": {"dateTime": (new_start + timedelta(days=2)).isoformat(), "timeZone": "America/Los_Angeles"},
+            },
+        )
         assert moved.status_code == 200, moved.text
 
     async def booking_moved() -> bool:
@@ -98,8 +121,9 @@ async def test_booking_reaches_google_and_moves_back(
     await eventually(booking_moved, what="the booking to follow the Google move")
 
     # a status change recolours the event in place (same event, new colour)
-    await bookings.update_booking(tenant, booking.id, __import__("rental.schemas", fromlist=["BookingUpdate"])
-                                  .BookingUpdate(status="picked_up"))
+    await bookings.update_booking(
+        tenant, booking.id, __import__("rental.schemas", fromlist=["BookingUpdate"]).BookingUpdate(status="picked_up")
+    )
 
     async def recoloured() -> bool:
         found = [e for e in await ours(google_sandbox, account) if e["status"] != "cancelled"]
@@ -114,12 +138,25 @@ async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
     start = datetime(2027, 10, 4, 9, tzinfo=LA)
-    mine = await bookings.create_booking(tenant, BookingCreate(
-        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(hours=8),
-        customer=CustomerIn(name="Mo", email="mo@example.test"), assigned_staff_id=ctx["staff_id"]))
-    other = await bookings.create_booking(tenant, BookingCreate(
-        product_id=ctx["product"], starts_at=start + timedelta(days=2), ends_at=start + timedelta(days=3),
-        customer=CustomerIn(name="Ola", email="ola@example.test")))
+    mine = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=ctx["product"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=8),
+            customer=CustomerIn(name="Mo", email="mo@example.test"),
+            assigned_staff_id=ctx["staff_id"],
+        ),
+    )
+    other = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=ctx["product"],
+            starts_at=start + timedelta(days=2),
+            ends_at=start + timedelta(days=3),
+            customer=CustomerIn(name="Ola", email="ola@example.test"),
+        ),
+    )
 
     async def mapped() -> dict[str, Any] | None:
         return await CalendarEvent.select().where(CalendarEvent.item_key == f"booking:{mine.id}").first()
@@ -129,7 +166,11 @@ async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
     async with httpx.AsyncClient() as client:
         response = await client.patch(
             f"{google_sandbox}/_sandbox/calendars/{account}/events/{mapping['external_id']}",
-            json={"start": {"dateTime": clash.isoformat()}, "end": {"dateTime": (clash + timedelta(hours=8)).isoformat()}})
+            json={
+                "start": {"dateTime": clash.isoformat()},
+                "end": {"dateTime": (clash + timedelta(hours=8)).isoformat()},
+            },
+        )
         assert response.status_code == 200
 
     async def conflict() -> dict[str, Any] | None:
@@ -159,14 +200,24 @@ async def test_event_deleted_in_google_is_restored(
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
     start = datetime(2027, 11, 8, 9, tzinfo=LA)
-    booking = await bookings.create_booking(tenant, BookingCreate(
-        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(hours=5),
-        customer=CustomerIn(name="Del", email="del@example.test"), assigned_staff_id=ctx["staff_id"]))
+    booking = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=ctx["product"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=5),
+            customer=CustomerIn(name="Del", email="del@example.test"),
+            assigned_staff_id=ctx["staff_id"],
+        ),
+    )
     key = f"booking:{booking.id}"
 
     async def live_events() -> list[dict[str, Any]] | None:
-        found = [e for e in await ours(google_sandbox, account)
-                 if e["status"] != "cancelled" and e["extendedProperties"]["private"]["rentcal_key"] == key]
+        found = [
+            e
+            for e in await ours(google_sandbox, account)
+            if e["status"] != "cancelled" and e["extendedProperties"]["private"]["rentcal_key"] == key
+        ]
         return found or None
 
     first = (await eventually(live_events, what="the event"))[0]
@@ -202,9 +253,16 @@ async def test_revoked_grant_marks_needs_reconnect_and_loses_nothing(
         credentials = open_credentials(row["credentials"])
         assert (await client.post(f"{google_sandbox}/revoke", data={"token": credentials.refresh_token})).is_success
     start = datetime(2027, 12, 6, 9, tzinfo=LA)
-    booking = await bookings.create_booking(tenant, BookingCreate(
-        product_id=ctx["product"], starts_at=start, ends_at=start + timedelta(hours=5),
-        customer=CustomerIn(name="Rev", email="rev@example.test"), assigned_staff_id=ctx["staff_id"]))
+    booking = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=ctx["product"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=5),
+            customer=CustomerIn(name="Rev", email="rev@example.test"),
+            assigned_staff_id=ctx["staff_id"],
+        ),
+    )
 
     async def flagged() -> bool:
         row = await CalendarIntegration.select().where(CalendarIntegration.id == ctx["integration"]["id"]).first()
@@ -213,14 +271,20 @@ async def test_revoked_grant_marks_needs_reconnect_and_loses_nothing(
     await eventually(flagged, what="needs_reconnect")
     assert (await Booking.select().where(Booking.id == booking.id).first()) is not None
     async with httpx.AsyncClient() as client:
-        listed = (await client.get(f"{live_server}/api/v1/calendar_integrations",
-                                   headers={"Authorization": f"Bearer {ctx['token']}"})).json()
+        listed = (
+            await client.get(
+                f"{live_server}/api/v1/calendar_integrations", headers={"Authorization": f"Bearer {ctx['token']}"}
+            )
+        ).json()
     assert listed[0]["status"] == "needs_reconnect"
     # reconnecting brings the missed booking into the calendar
     await connect_google(live_server, ctx["token"], account)
 
     async def arrived() -> bool:
-        return any(e["extendedProperties"]["private"]["rentcal_key"] == f"booking:{booking.id}"
-                   for e in await ours(google_sandbox, account) if e["status"] != "cancelled")
+        return any(
+            e["extendedProperties"]["private"]["rentcal_key"] == f"booking:{booking.id}"
+            for e in await ours(google_sandbox, account)
+            if e["status"] != "cancelled"
+        )
 
     await eventually(arrived, what="the booking after reconnecting")

@@ -26,19 +26,30 @@ async def test_every_booking_lands_exactly_once_despite_faults_and_a_crash(
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
     async with httpx.AsyncClient(base_url=google_sandbox) as sandbox:
-        faults = await sandbox.post("/_sandbox/faults", json={
-            "error_rate": 0.3, "error_kinds": ["tooManyRequests", "rateLimitExceeded", "backendError"],
-            "retry_after_seconds": 1, "seed": 11})
+        faults = await sandbox.post(
+            "/_sandbox/faults",
+            json={
+                "error_rate": 0.3,
+                "error_kinds": ["tooManyRequests", "rateLimitExceeded", "backendError"],
+                "retry_after_seconds": 1,
+                "seed": 11,
+            },
+        )
         assert faults.is_success, faults.text
         try:
             start = datetime(2028, 1, 3, 8, tzinfo=LA)
             keys = []
             for i in range(BOOKINGS):  # one unit, back-to-back bookings
-                booking = await bookings.create_booking(tenant, BookingCreate(
-                    product_id=ctx["product"], starts_at=start + timedelta(hours=3 * i),
-                    ends_at=start + timedelta(hours=3 * i + 2),
-                    customer=CustomerIn(name=f"Fault {i}", email=f"fault{i}@example.test"),
-                    assigned_staff_id=ctx["staff_id"]))
+                booking = await bookings.create_booking(
+                    tenant,
+                    BookingCreate(
+                        product_id=ctx["product"],
+                        starts_at=start + timedelta(hours=3 * i),
+                        ends_at=start + timedelta(hours=3 * i + 2),
+                        customer=CustomerIn(name=f"Fault {i}", email=f"fault{i}@example.test"),
+                        assigned_staff_id=ctx["staff_id"],
+                    ),
+                )
                 keys.append(f"booking:{booking.id}")
 
             async def some_synced() -> bool:
@@ -50,8 +61,12 @@ async def test_every_booking_lands_exactly_once_despite_faults_and_a_crash(
             worker_process.start()
 
             async def all_synced() -> bool:
-                return await CalendarEvent.count().where(
-                    CalendarEvent.item_key.is_in(keys) & (CalendarEvent.state == "synced")) == BOOKINGS
+                return (
+                    await CalendarEvent.count().where(
+                        CalendarEvent.item_key.is_in(keys) & (CalendarEvent.state == "synced")
+                    )
+                    == BOOKINGS
+                )
 
             await eventually(all_synced, timeout=180, what="every booking in the calendar")
             stats = (await sandbox.get("/_sandbox/stats")).json()

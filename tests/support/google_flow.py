@@ -16,14 +16,17 @@ async def connect_google(live_server: str, api_token: str, account: str) -> dict
     """Returns the new integration as the API lists it."""
     headers = {"Authorization": f"Bearer {api_token}"}
     async with httpx.AsyncClient(timeout=30) as client:
-        start = (await client.post(f"{live_server}/api/v1/calendar_integrations/google/authorize",
-                                   headers=headers)).json()
+        start = (
+            await client.post(f"{live_server}/api/v1/calendar_integrations/google/authorize", headers=headers)
+        ).json()
         consent = await client.get(start["authorization_url"])
         request_id = re.search(r"name='request_id' value='([^']+)'", consent.text)
         assert request_id, consent.text
         decision_url = str(consent.url.copy_with(path="/o/oauth2/v2/auth/decision", query=None))
-        decision = await client.post(decision_url, data={"request_id": request_id.group(1), "account": account,
-                                                         "other_email": account, "decision": "allow"})
+        decision = await client.post(
+            decision_url,
+            data={"request_id": request_id.group(1), "account": account, "other_email": account, "decision": "allow"},
+        )
         callback = await client.get(decision.headers["location"])
         assert callback.status_code in (302, 303), callback.text
         assert "error" not in callback.headers["location"], callback.headers["location"]

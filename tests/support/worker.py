@@ -18,8 +18,12 @@ class WorkerHandle:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "rentcal.cli", "worker", "--threads", "4"],
-                                        cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rentcal.cli", "worker", "--threads", "4"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            start_new_session=True,
+        )
 
     def poll(self) -> int | None:
         return None if self.process is None else self.process.poll()

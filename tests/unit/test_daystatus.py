@@ -64,9 +64,11 @@ def test_no_units_is_unavailable() -> None:
     assert compute_days([date(2026, 6, 1)], LA, {}, [])[0].status == "unavailable"
 
 
+# Instants are built in UTC: wall-clock arithmetic in the zone would make times that do not exist.
+BASE = local(2026, 3, 5).astimezone(UTC)
 intervals = st.lists(
     st.tuples(st.integers(0, 24 * 12), st.integers(1, 24 * 4)).map(
-        lambda t: (local(2026, 3, 5) + timedelta(hours=t[0]), local(2026, 3, 5) + timedelta(hours=t[0] + t[1]))
+        lambda t: (BASE + timedelta(hours=t[0]), BASE + timedelta(hours=t[0] + t[1]))
     ),
     max_size=8,
 )

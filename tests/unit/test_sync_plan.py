@@ -29,14 +29,26 @@ T0 = datetime(2027, 3, 14, 9, tzinfo=UTC)
 
 events = st.builds(
     lambda summary, hours, length, color: EventData(
-        summary=summary, starts_at=T0 + timedelta(hours=hours), ends_at=T0 + timedelta(hours=hours + length),
-        timezone="America/Los_Angeles", color_id=color, key="booking:1"),
-    st.text(max_size=5), st.integers(0, 100), st.integers(1, 48), st.sampled_from([None, "5", "10"]),
+        summary=summary,
+        starts_at=T0 + timedelta(hours=hours),
+        ends_at=T0 + timedelta(hours=hours + length),
+        timezone="America/Los_Angeles",
+        color_id=color,
+        key="booking:1",
+    ),
+    st.text(max_size=5),
+    st.integers(0, 100),
+    st.integers(1, 48),
+    st.sampled_from([None, "5", "10"]),
 )
 mappings = st.builds(
-    Mapping, external_id=st.sampled_from(["a", "b"]), etag=st.sampled_from(['"1"', '"2"']),
-    generation=st.integers(0, 3), pushed_hash=st.sampled_from(["", "x"]),
-    pushed_starts_at=st.just(T0), pushed_ends_at=st.just(T0 + timedelta(hours=1)),
+    Mapping,
+    external_id=st.sampled_from(["a", "b"]),
+    etag=st.sampled_from(['"1"', '"2"']),
+    generation=st.integers(0, 3),
+    pushed_hash=st.sampled_from(["", "x"]),
+    pushed_starts_at=st.just(T0),
+    pushed_ends_at=st.just(T0 + timedelta(hours=1)),
     state=st.sampled_from(["synced", "deleted", "remote_deleted"]),
 )
 
@@ -45,16 +57,30 @@ def apply(action: object, desired: EventData | None, mapping: Mapping | None) ->
     """What the engine records after executing the action successfully."""
     if isinstance(action, Create | Restore):
         assert desired is not None
-        return Mapping(f"id{action.generation}", '"new"', action.generation, event_hash(desired),
-                       desired.starts_at, desired.ends_at)
+        return Mapping(
+            f"id{action.generation}",
+            '"new"',
+            action.generation,
+            event_hash(desired),
+            desired.starts_at,
+            desired.ends_at,
+        )
     if isinstance(action, Update):
         assert desired is not None and mapping is not None
-        return Mapping(mapping.external_id, '"new"', mapping.generation, event_hash(desired),
-                       desired.starts_at, desired.ends_at)
+        return Mapping(
+            mapping.external_id, '"new"', mapping.generation, event_hash(desired), desired.starts_at, desired.ends_at
+        )
     if isinstance(action, Delete):
         assert mapping is not None
-        return Mapping(mapping.external_id, mapping.etag, mapping.generation, mapping.pushed_hash,
-                       mapping.pushed_starts_at, mapping.pushed_ends_at, "deleted")
+        return Mapping(
+            mapping.external_id,
+            mapping.etag,
+            mapping.generation,
+            mapping.pushed_hash,
+            mapping.pushed_starts_at,
+            mapping.pushed_ends_at,
+            "deleted",
+        )
     return mapping
 
 
@@ -76,8 +102,14 @@ def test_ids_of_deleted_events_are_never_reused(mapping: Mapping | None, desired
 
 
 def remote(etag: str = '"9"', status: str = "confirmed", hours: int = 0, key: str | None = "booking:1") -> RemoteEvent:
-    return RemoteEvent(id="a", etag=etag, status=status, starts_at=T0 + timedelta(hours=hours),
-                       ends_at=T0 + timedelta(hours=hours + 1), key=key)
+    return RemoteEvent(
+        id="a",
+        etag=etag,
+        status=status,
+        starts_at=T0 + timedelta(hours=hours),
+        ends_at=T0 + timedelta(hours=hours + 1),
+        key=key,
+    )
 
 
 SYNCED = Mapping("a", '"1"', 0, "x", T0, T0 + timedelta(hours=1))
@@ -90,16 +122,19 @@ def test_inbound_decisions() -> None:
     assert isinstance(plan_inbound(remote(hours=5), SYNCED, **{**kw, "accept_moves": False}), PushBack)
     assert isinstance(plan_inbound(remote(hours=0), SYNCED, **kw), PushBack)  # same times, other edits: ours win
     assert plan_inbound(remote(status="cancelled"), SYNCED, **kw) == Restore(1)
-    assert isinstance(plan_inbound(remote(status="cancelled"), SYNCED, **{**kw, "on_remote_delete": "flag"}),
-                      FlagDeleted)
+    assert isinstance(
+        plan_inbound(remote(status="cancelled"), SYNCED, **{**kw, "on_remote_delete": "flag"}), FlagDeleted
+    )
     assert plan_inbound(remote(key=None), None, **kw) == Busy(T0, T0 + timedelta(hours=1))
     assert isinstance(plan_inbound(remote(key=None, status="cancelled"), None, **kw), ClearBusy)
     assert isinstance(plan_inbound(remote(key=None), None, **{**kw, "read_busy": False}), Ignore)
 
 
-@given(st.dictionaries(st.sampled_from(["booking:1", "booking:2", "maintenance:3"]), st.one_of(st.none(), events)),
-       st.dictionaries(st.sampled_from(["booking:1", "booking:2", "maintenance:3"]), mappings),
-       st.sampled_from(["restore", "flag"]))
+@given(
+    st.dictionaries(st.sampled_from(["booking:1", "booking:2", "maintenance:3"]), st.one_of(st.none(), events)),
+    st.dictionaries(st.sampled_from(["booking:1", "booking:2", "maintenance:3"]), mappings),
+    st.sampled_from(["restore", "flag"]),
+)
 def test_an_empty_or_unreadable_remote_never_deletes_what_we_want(desired, current, policy) -> None:  # type: ignore[no-untyped-def]
     for remote_ids in (set(), None):
         plan = plan_full(desired, current, remote_ids, on_remote_delete=policy)

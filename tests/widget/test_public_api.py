@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -162,3 +163,18 @@ async def test_rate_limit_is_per_client_address_with_retry_after(limited_server:
         for _ in range(LOW_LIMIT + 1):
             assert (await client.get("/login", headers=noisy)).status_code == 200
             assert (await client.get("/widget/embed.js", headers=noisy)).status_code == 200
+
+
+async def test_embed_js_is_small_self_contained_and_cacheable(live_server: str) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        script = await client.get("/widget/embed.js")
+        again = await client.get("/widget/embed.js", headers={"If-None-Match": script.headers["etag"]})
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cache-control"] == "public, max-age=300" and "set-cookie" not in script.headers
+    assert again.status_code == 304
+    assert len(gzip.compress(script.content, 9)) < 5 * 1024
+    code = script.text
+    for request_api in ("fetch(", "XMLHttpRequest", "import(", "sendBeacon", "createElement(\"script\")"):
+        assert request_api not in code  # the iframe is its only request, to the script's own origin
+    assert 'setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin")' in code
+    assert "event.origin !== widget.origin" in code

@@ -1,0 +1,240 @@
+"""Sync benchmark: commit-to-visible latency in the Google sandbox, and fan-out throughput
+(100 integrations x 100 bookings) as a ratio to the sandbox's raw capacity in the same run.
+
+    python -m bench.sync [--latency-samples 40] [--integrations 100] [--bookings 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+
+from bench.common import fresh_database, machine
+
+SANDBOX_PORT, WEB_PORT = 8871, 8872
+
+
+def start_sandbox() -> object:
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT), "--no-seed-events"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/health", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("sandbox did not start")
+
+
+async def make_integrations(count: int, sandbox: str, slug: str) -> tuple[object, int, list[tuple[str, int]]]:
+    """A company with `count` managers, each with a connected Google account (sandbox grants)."""
+    from calendars import vault
+    from calendars.providers.base import Credentials
+    from calendars.tables import CalendarIntegration, CalendarTarget
+    from rental.accounts import hash_password
+    from rental.tables import Company, Product, StaffUser, Unit
+    from rental.tenants import Tenant
+
+    company = (
+        await Company.insert(Company(name="Bench", slug=slug, timezone="America/Los_Angeles")).returning(Company.id)
+    )[0]["id"]
+    product = (await Product.insert(Product(company=company, name="Lift")).returning(Product.id))[0]["id"]
+    await Unit.insert(Unit(company=company, product=product, name="Lift #1"))
+    password = hash_password("x")
+    accounts = []
+    async with httpx.AsyncClient(base_url=sandbox) as client:
+        for i in range(count):
+            email = f"{slug}{i}@gmail.test"
+            staff = (
+                await StaffUser.insert(
+                    StaffUser(
+                        company=company, email=f"m{i}@{slug}.test", name=f"M{i}", role="manager", password_hash=password
+                    )
+                ).returning(StaffUser.id)
+            )[0]["id"]
+            grant = (await client.post("/_sandbox/tokens", json={"email": email})).json()
+            sealed = vault.seal_credentials(
+                Credentials(
+                    grant["access_token"],
+                    grant.get("refresh_token"),
+                    datetime.now(UTC) + timedelta(seconds=int(grant["expires_in"])),
+                )
+            )
+            integration = (
+                await CalendarIntegration.insert(
+                    CalendarIntegration(
+                        company=company,
+                        user=staff,
+                        provider="google",
+                        account_email=email,
+                        credentials=sealed,
+                        include_all_bookings=(i > 0),
+                    )
+                ).returning(CalendarIntegration.id)
+            )[0]["id"]
+            await CalendarTarget.insert(
+                CalendarTarget(
+                    company=company,
+                    integration=integration,
+                    external_id=email,
+                    name=email,
+                    write_kinds=["bookings"],
+                    read_busy=False,
+                )
+            )
+            accounts.append((email, staff))
+    tenant = Tenant(company, slug, "Bench", "America/Los_Angeles")
+    return tenant, product, accounts
+
+
+async def booking(tenant: object, product: int, n: int, staff: int | None) -> str:
+    from rental import bookings
+    from rental.schemas import BookingCreate, CustomerIn
+
+    start = datetime(2029, 1, 1, tzinfo=UTC) + timedelta(hours=2 * n)
+    created = await bookings.create_booking(
+        tenant,
+        BookingCreate(  # type: ignore[arg-type]
+            product_id=product,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            customer=CustomerIn(name=f"B{n}", email=f"b{n}@bench.test"),
+            assigned_staff_id=staff,
+        ),
+    )
+    return f"booking:{created.id}"
+
+
+async def latency(tenant: object, product: int, staff: int, sandbox: str, email: str, samples: int) -> list[float]:
+    timings = []
+    async with httpx.AsyncClient(base_url=sandbox) as client:
+        for n in range(samples):
+            t0 = time.perf_counter()
+            key = await booking(tenant, product, 10_000 + n, staff)
+            while True:
+                items = (await client.get(f"/_sandbox/calendars/{email}/events")).json()["items"]
+                if any(e.get("extendedProperties", {}).get("private", {}).get("rentcal_key") == key for e in items):
+                    break
+                await asyncio.sleep(0.005)
+            timings.append((time.perf_counter() - t0) * 1000)
+    return timings
+
+
+async def raw_capacity(sandbox: str, email: str, total: int, concurrency: int) -> float:
+    async with httpx.AsyncClient(base_url=sandbox) as client:
+        grant = (await client.post("/_sandbox/tokens", json={"email": email})).json()
+        headers = {"Authorization": f"Bearer {grant['access_token']}"}
+        queue = list(range(total))
+
+        async def one() -> None:
+            while queue:
+                n = queue.pop()
+                start = datetime(2029, 1, 1, tzinfo=UTC) + timedelta(hours=n)
+                response = await client.post(
+                    f"/calendar/v3/calendars/{email}/events",
+                    headers=headers,
+                    json={
+                        "summary": f"raw {n}",
+                        "start": {"dateTime": start.isoformat()},
+                        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+                    },
+                )
+                response.raise_for_status()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*[one() for _ in range(concurrency)])
+        return total / (time.perf_counter() - t0)
+
+
+async def fan_out(tenant: object, product: int, bookings_count: int, integrations: int) -> float:
+    from calendars.tables import CalendarEvent
+
+    t0 = time.perf_counter()
+    keys = [await booking(tenant, product, n, None) for n in range(bookings_count)]
+    expected = bookings_count * (integrations - 1)  # every manager but the first opted in to all bookings
+    while await CalendarEvent.count().where(CalendarEvent.item_key.is_in(keys)) < expected:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+    return expected / (time.perf_counter() - t0)
+
+
+async def run(args: argparse.Namespace) -> None:
+    from rentcal.db import close_pool, open_pool
+
+    sandbox = f"http://127.0.0.1:{SANDBOX_PORT}"
+    await open_pool(max_size=8)
+    tenant, product, accounts = await make_integrations(1, sandbox, "bench-latency")
+    lat = await latency(tenant, product, accounts[0][1], sandbox, accounts[0][0], args.latency_samples)
+    await close_pool()
+    print(f"\nMachine: {machine()}; date {date.today()}\n")
+    print("| measure | value |\n| --- | --- |")
+    print(f"| commit -> visible in Google sandbox, p50 | {statistics.median(lat):.0f} ms |")
+    print(f"| commit -> visible in Google sandbox, p95 | {sorted(lat)[int(len(lat) * 0.95)]:.0f} ms |")
+
+
+async def run_fan_out(args: argparse.Namespace) -> None:
+    from rentcal.db import close_pool, open_pool
+
+    sandbox = f"http://127.0.0.1:{SANDBOX_PORT}"
+    await open_pool(max_size=8)
+    tenant, product, _ = await make_integrations(args.integrations, sandbox, "bench-fanout")
+    ours = await fan_out(tenant, product, args.bookings, args.integrations)
+    raw = await raw_capacity(sandbox, "raw@gmail.test", 2000, args.threads)
+    await close_pool()
+    print(f"| fan-out {args.integrations} integrations x {args.bookings} bookings | {ours:,.0f} events/s |")
+    print(f"| sandbox raw capacity (httpx, {args.threads} concurrent inserts) | {raw:,.0f} events/s |")
+    print(f"| ratio (ours / raw) | {ours / raw:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-samples", type=int, default=40)
+    parser.add_argument("--integrations", type=int, default=100)
+    parser.add_argument("--bookings", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    fresh_database("rentcal_bench_sync")
+    base = f"http://127.0.0.1:{SANDBOX_PORT}"
+    os.environ.update(
+        {
+            "RENTCAL_GOOGLE_API_URL": f"{base}/calendar/v3",
+            "RENTCAL_GOOGLE_TOKEN_URL": f"{base}/token",
+            "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
+            "RENTCAL_BASE_URL": f"http://127.0.0.1:{WEB_PORT}",
+            "RENTCAL_OUTBOX_POLL_SECONDS": "1",
+        }
+    )
+    sandbox = start_sandbox()
+    import subprocess
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "rentcal.cli", "worker", "--threads", str(args.threads)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        asyncio.run(run(args))
+        asyncio.run(run_fan_out(args))
+    finally:
+        import signal
+
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        sandbox.terminate()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
