@@ -180,6 +180,21 @@ async def requeue(mail_id: int) -> MailRecord | None:
     return to_record(rows[0]) if rows else None
 
 
+async def lost(older_than_seconds: int = 1800, limit: int = 100) -> list[int]:
+    """Queued mails nobody touched for a while (a crash between recording and enqueueing, a lost message).
+
+    Longer than the actors' largest backoff, so mails merely waiting for a retry are left alone.
+    """
+    rows = await BookingMail.raw(
+        "SELECT id FROM booking_mail WHERE status IN ('queued', 'sending') "
+        "AND updated_at < now() - make_interval(secs => {}) AND created_at > now() - interval '2 days' "
+        "ORDER BY id LIMIT {}",
+        older_than_seconds,
+        limit,
+    )
+    return [int(r["id"]) for r in rows]
+
+
 async def mails_of_booking(booking_id: int) -> list[MailRecord]:
     rows = await BookingMail.select().where(BookingMail.booking == booking_id).order_by(BookingMail.id)
     return [to_record(r) for r in rows]

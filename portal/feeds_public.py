@@ -67,6 +67,10 @@ async def customer_invite(filename: str) -> Response[bytes] | Template:
         raise NotFoundException("no such invitation")
     booking, tenant = found
     now = datetime.now(UTC)
+    try:
+        event = invitations.invite_event(booking, tenant, now)
+    except ValueError:  # data iCalendar refuses (e.g. an unusual e-mail address): no calendar event to offer
+        raise NotFoundException("this booking cannot be offered as a calendar event") from None
     if filename.endswith(".ics"):
         return Response(
             invitations.invite_ics(booking, tenant, now),
@@ -74,7 +78,6 @@ async def customer_invite(filename: str) -> Response[bytes] | Template:
             headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"',
                      "Cache-Control": "private, no-cache"},
         )
-    event = invitations.invite_event(booking, tenant, now)
     return Template("public/invite.html", context={
         "booking": booking,
         "tenant": tenant,

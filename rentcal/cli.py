@@ -42,29 +42,41 @@ def cmd_web(port: int, host: str) -> None:
     uvicorn.run("portal.asgi:app", host=host, port=port, log_level="info", proxy_headers=True)
 
 
-def cmd_worker(processes: int, threads: int) -> None:
-    """Dramatiq workers in child processes; the outbox dispatcher and scheduler in this one."""
+def cmd_worker(threads: int) -> None:
+    """One process: Dramatiq worker threads plus the outbox dispatcher and periodic jobs.
+
+    Everything shares one event loop (and so one database pool). Scale out by running more
+    `rentcal worker` processes; there are no child processes that could outlive this one.
+    """
+    import asyncio as _asyncio
+
+    from dramatiq import Worker
+    from dramatiq.asyncio import get_event_loop_thread
+
+    from tasks.actors import broker
     from tasks.dispatcher import run
+    from tasks.schedule import PERIODIC
 
     settings = get_settings()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "tasks.actors", "-p", str(processes), "-t", str(threads)],
-        env=os.environ.copy(),
-    )
-    # SIGTERM (docker stop, the test fixtures) must reach the finally below, or the Dramatiq child is orphaned.
+    worker = Worker(broker, worker_threads=threads)
+    worker.start()
+    # SIGTERM (docker stop, the test fixtures) must reach the finally below.
     signal.signal(signal.SIGTERM, _exit)
+    future = None
     try:
-        from tasks.schedule import PERIODIC
-
-        asyncio.run(run(settings.database_url, settings.outbox_poll_seconds, PERIODIC, settings.outbox_requeue_seconds))
+        loop_thread = get_event_loop_thread()
+        assert loop_thread is not None
+        future = _asyncio.run_coroutine_threadsafe(
+            run(settings.database_url, settings.outbox_poll_seconds, PERIODIC, settings.outbox_requeue_seconds),
+            loop_thread.loop,
+        )
+        future.result()
     except KeyboardInterrupt:
         pass
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
+        if future is not None:
+            future.cancel()
+        worker.stop(timeout=10_000)
 
 
 def _exit(*_: object) -> None:
@@ -147,7 +159,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     web.add_argument("--port", type=int, default=8000)
     web.add_argument("--host", default="127.0.0.1")
     worker = sub.add_parser("worker", help="run Dramatiq workers and the outbox dispatcher")
-    worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=4)
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load data")
@@ -165,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "web":
         cmd_web(args.port, args.host)
     elif args.command == "worker":
-        cmd_worker(args.processes, args.threads)
+        cmd_worker(args.threads)
     elif args.command == "migrate":
         asyncio.run(migrate())
         print("migrations applied")

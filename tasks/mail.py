@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from calendars import feed_import, invitations, mailer, reminders
+from calendars import feed_import, invitations, mail_records, mailer, reminders
 from calendars.mail_records import MailRecord
 from rental.outbox import OutboxEvent
 from rental.tenants import Tenant
@@ -41,8 +41,8 @@ async def request_invite(tenant: Tenant, booking_id: int) -> MailRecord:
 
 
 async def schedule_reminders() -> None:
-    """Periodic (every minute): record due reminders and send them."""
-    for mail_id in await reminders.claim_due():
+    """Periodic (every minute): record due reminders and send them; send again what was lost."""
+    for mail_id in await reminders.claim_due() + await mail_records.lost():
         deliver_mail.send(mail_id)
 
 

@@ -41,10 +41,13 @@ class BookingDetailPages(Controller):
     async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
                     **extra: Any) -> Template:
         booking = await bookings.get_booking(tenant, booking_id)
-        event = invitations.invite_event(booking, tenant, datetime.now(UTC))
+        try:
+            links = calendar_links(invitations.invite_event(booking, tenant, datetime.now(UTC)))
+        except ValueError:  # data iCalendar refuses, e.g. an e-mail address with a quote
+            links = {}
         return render(request, staff, tenant, "portal/booking.html", "partials/booking_mails.html",
                       b=booking, mails=await mail_records.mails_of_booking(booking_id),
-                      urls=invitations.invite_urls(booking_id), links=calendar_links(event),
+                      urls=invitations.invite_urls(booking_id), links=links,
                       can_invite=booking.status in invitations.INVITE_STATUSES,
                       **{"message": None, "error": None, **extra})
 

@@ -107,3 +107,30 @@ async def test_a_driver_is_offered_only_the_feeds_a_driver_may_see(page: Page, l
     await page.get_by_role("button", name="Create feed link").click()
     async with httpx.AsyncClient() as client:
         assert (await client.get(await page.locator("#link-https").input_value())).status_code == 200
+
+
+async def test_importing_a_feed_shows_its_status_and_keeps_good_data(page: Page, live_server: str) -> None:
+    from tests.ical_integration.test_feed_import import HOLIDAYS, FeedServer
+
+    server = FeedServer()
+    try:
+        tenant = await make_tenant()
+        _, email = await make_staff(tenant, "manager")
+        url = server.serve("/holidays.ics", HOLIDAYS)
+        await log_in(page, live_server, email)
+        await page.get_by_role("link", name="Calendar feeds").click()
+        await page.fill("#i-url", url)
+        await page.fill("#i-name", "Public holidays")
+        await page.select_option("#i-scope", "company")
+        await page.get_by_role("button", name="Import").click()
+        await expect(page.get_by_role("status")).to_contain_text("Public holidays: 3 busy period(s) imported")
+        row = page.locator("#imports-table tr", has_text="Public holidays")
+        await expect(row.locator(".import-status")).to_have_text("ok")
+
+        server.serve("/holidays.ics", b"<html><body>Please sign in</body></html>")
+        await row.get_by_role("button", name="Refresh now").click()
+        await expect(page.get_by_role("alert")).to_contain_text("web page")
+        await expect(row.locator(".import-status")).to_contain_text("not an iCalendar feed")
+        await expect(row).to_contain_text("company · 3")
+    finally:
+        server.httpd.shutdown()

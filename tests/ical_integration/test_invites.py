@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from calendars import invitations, mail_records, mailer
+from calendars.ical_tables import BookingMail
 from calendars.invitations import booking_uid, method_for
 from rental import bookings
 from rental.outbox import OutboxEvent
@@ -264,3 +265,19 @@ async def test_customer_links_need_no_login_and_cannot_be_guessed(live_server: s
         for wrong in (f"{booking.id}-{'A' * 24}", f"{booking.id + 1}-{token.split('-', 1)[1]}", "x"):
             assert (await client.get(f"{live_server}/invites/{wrong}.ics")).status_code == 404
     assert invitations.booking_id_for_token(token) == booking.id
+
+
+async def test_a_mail_lost_before_it_was_enqueued_is_found_again() -> None:
+    tenant = await make_tenant()
+    product, units = await make_product(tenant, units=1)
+    email = unique_email()
+    booking = await quiet_booking(tenant, product, units[0], START, END, email=email)
+    record, _ = await invitations.request_invite(tenant, booking.id)  # recorded, never enqueued: a "crash"
+    assert record.id not in await mail_records.lost()
+    await BookingMail.update({BookingMail.updated_at: datetime.now(UTC) - timedelta(hours=1)}).where(
+        BookingMail.id == record.id)
+    assert record.id in await mail_records.lost()
+    assert await mailer.deliver(record.id) in ("sent", None)  # None: a running worker's sweep was quicker
+    await wait_for_status(record.id, "sent")
+    assert record.id not in await mail_records.lost()
+    assert len(await wait_for_mails(email, 1, settle=0.5)) == 1
