@@ -18,6 +18,7 @@ from portal.api.blocks import BlocksApi
 from portal.api.bookings import BookingsApi
 from portal.api.integrations import IntegrationsApi
 from portal.api.products import ProductsApi
+from portal.api.schedules import DeliveriesApi, MaintenanceApi
 from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
 from portal.problems import HANDLERS
 from portal.web import ROUTES as WEB_ROUTES
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BookingsApi,
             BlocksApi,
             IntegrationsApi,
+            MaintenanceApi,
+            DeliveriesApi,
             google_notification,
             *WEB_ROUTES,
             *WIDGET_ROUTES,

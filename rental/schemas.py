@@ -113,3 +113,56 @@ class Block(msgspec.Struct):
     staff_id: int | None
     rrule: str | None
     source: str
+
+
+class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):
+    unit_id: int
+    starts_at: datetime
+    ends_at: datetime
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    technician_id: int | None = None
+
+
+class MaintenanceUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    description: str | None = None
+    technician_id: int | None = None
+
+
+class Maintenance(msgspec.Struct):
+    id: int
+    unit_id: int
+    starts_at: datetime
+    ends_at: datetime
+    description: str
+    technician_id: int | None
+
+
+class DeliveryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    booking_id: int
+    kind: Literal["delivery", "pickup"]
+    starts_at: datetime
+    ends_at: datetime
+    address: Annotated[str, msgspec.Meta(max_length=300)]
+    driver_id: int | None = None
+    route_order: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class DeliveryUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    address: str | None = None
+    driver_id: int | None = None
+    route_order: int | None = None
+
+
+class Delivery(msgspec.Struct):
+    id: int
+    booking_id: int
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    address: str
+    driver_id: int | None
+    route_order: int

@@ -11,13 +11,14 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Template
 
+from calendars.busy import staff_busy
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.web.forms import local_datetime, optional_int
 from portal.web.layout import render
 from rental import bookings, catalogue
 from rental.accounts import Staff, staff_of_company
 from rental.errors import DomainError
-from rental.schemas import BookingCreate, BookingUpdate, CustomerIn
+from rental.schemas import Booking, BookingCreate, BookingUpdate, CustomerIn
 from rental.tenants import Tenant
 
 STATUSES = ("pending", "confirmed", "picked_up", "returned", "cancelled")
@@ -71,6 +72,16 @@ def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
         pickup_location=form.pickup_location.strip(),
         assigned_staff_id=optional_int(form.assigned_staff_id),
     )
+
+
+async def _assignment_warning(booking: Booking) -> str | None:
+    """Assigning someone who is busy is allowed, but said out loud (unknown counts as busy)."""
+    if booking.assigned_staff_id is None:
+        return None
+    report = await staff_busy(booking.assigned_staff_id, booking.starts_at, booking.ends_at, ignore_booking=booking.id)
+    if report.free:
+        return None
+    return "The assigned staff member may not be available: " + "; ".join(report.clashes + report.unknown)
 
 
 class BookingPages(Controller):
@@ -127,6 +138,7 @@ class BookingPages(Controller):
         context.update(
             form=BookingForm(),
             error=None,
+            warning=await _assignment_warning(booking),
             message=f"Booking #{booking.id} created: {booking.product_name}, {booking.unit_name}",
         )
         context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None), oob=True)

@@ -1,11 +1,14 @@
 """Log in to the portal, create a booking, see it in the API's calendar."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from rental import blocks
+from rental.schemas import BlockCreate
 from rental.tables import Booking
 from tests.factories import make_api_token, make_product, make_staff, make_tenant
 
@@ -60,6 +63,22 @@ async def test_manager_logs_in_and_creates_a_booking(page: Page, live_server: st
             )
         ).json()["days"]
     assert [d["status"] for d in days] == ["partial", "unavailable", "partial"]
+
+    # assigning a driver who is on vacation: the booking is made, with a clear warning
+    driver_id, _ = await make_staff(tenant, "driver")
+    away = datetime.combine(day + timedelta(days=5), time(0), tzinfo=ZoneInfo(tenant.timezone))
+    await blocks.create_block(tenant, BlockCreate(blocked_from=away, blocked_until=away + timedelta(days=2),
+                                                  reason="Vacation", staff_id=driver_id))
+    await page.reload()
+    await page.select_option("#b-product", str(product))
+    await page.fill("#b-start", f"{day + timedelta(days=5)}T09:00")
+    await page.fill("#b-end", f"{day + timedelta(days=5)}T12:00")
+    await page.fill("#b-name", "Vera Vacation")
+    await page.fill("#b-email", "vera@example.test")
+    await page.select_option("#b-staff", str(driver_id))
+    await page.click("text=Create booking")
+    await expect(page.get_by_role("status")).to_contain_text("created")
+    await expect(page.locator("[data-kind=warning]")).to_contain_text("away: Vacation")
 
     # cancel through the portal (HTMX row update)
     page.on("dialog", lambda dialog: dialog.accept())

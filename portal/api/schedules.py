@@ -1,0 +1,54 @@
+"""REST API v1: maintenance windows and delivery runs."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, patch, post
+
+from portal.deps import API_DEPENDENCIES
+from rental import schedules
+from rental.schemas import Delivery, DeliveryCreate, DeliveryUpdate, Maintenance, MaintenanceCreate, MaintenanceUpdate
+from rental.tenants import Tenant
+
+
+class MaintenanceApi(Controller):
+    path = "/api/v1/maintenance"
+    dependencies = API_DEPENDENCIES
+    tags = ["maintenance"]
+
+    @post("/", status_code=201)
+    async def create(self, tenant: Tenant, data: MaintenanceCreate) -> Maintenance:
+        return await schedules.create_maintenance(tenant, data)
+
+    @get("/{maintenance_id:int}")
+    async def show(self, tenant: Tenant, maintenance_id: int) -> Maintenance:
+        return await schedules.get_maintenance(tenant, maintenance_id)
+
+    @patch("/{maintenance_id:int}")
+    async def change(self, tenant: Tenant, maintenance_id: int, data: MaintenanceUpdate) -> Maintenance:
+        return await schedules.update_maintenance(tenant, maintenance_id, data)
+
+    @delete("/{maintenance_id:int}", status_code=204)
+    async def remove(self, tenant: Tenant, maintenance_id: int) -> None:
+        await schedules.delete_maintenance(tenant, maintenance_id)
+
+
+class DeliveriesApi(Controller):
+    path = "/api/v1/deliveries"
+    dependencies = API_DEPENDENCIES
+    tags = ["deliveries"]
+
+    @post("/", status_code=201)
+    async def create(self, tenant: Tenant, data: DeliveryCreate) -> Delivery:
+        return await schedules.create_delivery(tenant, data)
+
+    @get("/{delivery_id:int}")
+    async def show(self, tenant: Tenant, delivery_id: int) -> Delivery:
+        return await schedules.get_delivery(tenant, delivery_id)
+
+    @patch("/{delivery_id:int}")
+    async def change(self, tenant: Tenant, delivery_id: int, data: DeliveryUpdate) -> Delivery:
+        return await schedules.update_delivery(tenant, delivery_id, data)
+
+    @delete("/{delivery_id:int}", status_code=204)
+    async def remove(self, tenant: Tenant, delivery_id: int) -> None:
+        await schedules.delete_delivery(tenant, delivery_id)
