@@ -63,6 +63,9 @@ from rentcal.settings import get_settings
 log = logging.getLogger("rentcal.sync")
 FULL_SYNC_LOOKBACK = timedelta(days=30)
 FAN_OUT = 8  # concurrent provider writes per item
+# A lock left by a crashed worker frees itself after this long; a write that takes longer may overlap
+# another, which the deterministic ids and etags make harmless.
+LOCK_SECONDS = 30
 
 
 def routes_to(item: Item, target: Target) -> bool:
@@ -96,7 +99,9 @@ class _Lock:
     """
 
     def __init__(self, target_id: int, key: str) -> None:
-        self.lock = _redis().lock(f"rentcal:sync-lock:{target_id}:{key}", timeout=120, blocking_timeout=130)
+        self.lock = _redis().lock(
+            f"rentcal:sync-lock:{target_id}:{key}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS + 5
+        )
 
     async def __aenter__(self) -> None:
         if not await self.lock.acquire():

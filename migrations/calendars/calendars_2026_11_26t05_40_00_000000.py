@@ -1,7 +1,8 @@
 """Uniqueness the sync engine relies on (one event per item per calendar) and value checks."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from migrations.raw_sql import raw_manager
 
 ID = "2026-11-26T05:40:00:000000"
 VERSION = "1.38.0"
@@ -29,26 +30,5 @@ ALTER TABLE calendar_event DROP CONSTRAINT IF EXISTS calendar_event_one_per_targ
 """
 
 
-async def _run(sql: str) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    connection = await engine.get_new_connection()
-    try:
-        async with connection.transaction():
-            await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="calendars", description=DESCRIPTION)
-
-    async def run_forwards() -> None:
-        await _run(FORWARDS)
-
-    async def run_backwards() -> None:
-        await _run(BACKWARDS)
-
-    manager.add_raw(run_forwards)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_manager(ID, "calendars", DESCRIPTION, FORWARDS, BACKWARDS)

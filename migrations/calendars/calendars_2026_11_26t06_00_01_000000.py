@@ -1,7 +1,8 @@
 """Each invitation and each reminder happens once; value checks for the iCalendar tables."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from migrations.raw_sql import raw_manager
 
 ID = "2026-11-26T06:00:01:000000"
 VERSION = "1.38.0"
@@ -32,26 +33,5 @@ DROP INDEX IF EXISTS booking_mail_invite_once;
 """
 
 
-async def _run(sql: str) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    connection = await engine.get_new_connection()  # type: ignore[attr-defined]
-    try:
-        async with connection.transaction():
-            await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="calendars", description=DESCRIPTION)
-
-    async def run_forwards() -> None:
-        await _run(FORWARDS)
-
-    async def run_backwards() -> None:
-        await _run(BACKWARDS)
-
-    manager.add_raw(run_forwards)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_manager(ID, "calendars", DESCRIPTION, FORWARDS, BACKWARDS)

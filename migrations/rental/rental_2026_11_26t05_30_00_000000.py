@@ -7,7 +7,8 @@ table carries the exclusion constraint. The embedded PostgreSQL has no btree_gis
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from migrations.raw_sql import raw_manager
 
 ID = "2026-11-26T05:30:00:000000"
 VERSION = "1.38.0"
@@ -87,26 +88,5 @@ DROP TABLE IF EXISTS unit_occupancy;
 """
 
 
-async def _run(sql: str) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    connection = await engine.get_new_connection()
-    try:
-        async with connection.transaction():
-            await connection.execute(sql)  # simple protocol: several statements at once
-    finally:
-        await connection.close()
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="rental", description=DESCRIPTION)
-
-    async def run_forwards() -> None:
-        await _run(FORWARDS)
-
-    async def run_backwards() -> None:
-        await _run(BACKWARDS)
-
-    manager.add_raw(run_forwards)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_manager(ID, "rental", DESCRIPTION, FORWARDS, BACKWARDS)

@@ -14,18 +14,11 @@ from rental.tables import Booking
 from tests.factories import make_product, make_staff, make_tenant
 from tests.ical_integration.helpers import unique_email
 from tests.ical_integration.sink import session_sink, wait_for_mails
+from tests.support.portal import log_in
 from tests.support.worker import WorkerHandle
 
 session_sink()  # before live_server / worker_process start: they inherit RENTCAL_SMTP_URL and the demo Maildir
 pytestmark = pytest.mark.e2e
-
-
-async def log_in(page: Page, live_server: str, email: str) -> None:
-    await page.goto(f"{live_server}/login")
-    await page.fill("#email", email)
-    await page.fill("#password", "secret-pass")
-    await page.click("button[type=submit]")
-    await expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
 
 
 async def test_invitation_mailbox_feed_and_reminders(

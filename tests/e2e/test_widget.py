@@ -18,6 +18,7 @@ from playwright.async_api import Browser, Frame, Page, expect
 from rental.tables import Booking
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.net import free_port
+from tests.support.portal import log_in
 
 pytestmark = pytest.mark.e2e
 LA = ZoneInfo("America/Los_Angeles")
@@ -112,14 +113,6 @@ def next_month() -> date:
 
 def long_date(day: date) -> str:
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
-
-
-async def log_in(page: Page, live_server: str, email: str) -> None:
-    await page.goto(f"{live_server}/login")
-    await page.fill("#email", email)
-    await page.fill("#password", "secret-pass")
-    await page.click("button[type=submit]")
-    await expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
 
 
 async def test_visitor_requests_a_booking_with_the_mouse_around_a_portal_block(

@@ -11,17 +11,10 @@ from playwright.async_api import Page, expect
 
 from rental.tables import AvailabilityBlock
 from tests.factories import make_product, make_staff, make_tenant
+from tests.support.portal import log_in
 
 pytestmark = pytest.mark.e2e
 LA = ZoneInfo("America/Los_Angeles")
-
-
-async def log_in(page: Page, live_server: str, email: str) -> None:
-    await page.goto(f"{live_server}/login")
-    await page.fill("#email", email)
-    await page.fill("#password", "secret-pass")
-    await page.click("button[type=submit]")
-    await expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
 
 
 def a_saturday_ahead() -> date:

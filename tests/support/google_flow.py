@@ -34,7 +34,7 @@ async def connect_google(live_server: str, api_token: str, account: str) -> dict
     return next(i for i in listed if i["account_email"] == account)
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30, what: str = "condition") -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 60, what: str = "condition") -> T:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await check()

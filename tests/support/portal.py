@@ -1,0 +1,15 @@
+"""Portal steps shared by browser tests."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+PASSWORD = "secret-pass"
+
+
+async def log_in(page: Page, live_server: str, email: str) -> None:
+    await page.goto(f"{live_server}/login")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
