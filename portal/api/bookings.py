@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from calendars.mail_records import MailRecord
 from portal.deps import API_DEPENDENCIES
@@ -27,7 +28,7 @@ class BookingsApi(Controller):
     async def index(
         self,
         tenant: Tenant,
-        from_: date | None = Parameter(query="from", default=None),
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
         to: date | None = None,
         status: BookingStatus | None = None,
     ) -> list[Booking]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from portal.deps import API_DEPENDENCIES
 from rental import availability, catalogue
@@ -27,8 +28,8 @@ class ProductsApi(Controller):
         self,
         tenant: Tenant,
         product_id: int,
-        from_: date = Parameter(query="from"),
-        to: date = Parameter(query="to"),
+        from_: Annotated[date, QueryParameter(name="from")],
+        to: Annotated[date, QueryParameter(name="to")],
     ) -> ProductCalendar:
         return await product_calendar(tenant, product_id, from_, to)
 

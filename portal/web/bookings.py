@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
 from calendars.busy import staff_busy
@@ -111,7 +111,7 @@ class BookingPages(Controller):
         request: Request[Any, Any, Any],
         staff: Staff,
         tenant: Tenant,
-        from_: date | None = Parameter(query="from", default=None),
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
         to: date | None = None,
         status: str | None = None,
     ) -> Template:

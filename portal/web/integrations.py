@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from calendars import integrations
@@ -126,7 +126,7 @@ class IntegrationPages(Controller):
 
 @get("/oauth/google/callback", include_in_schema=False)
 async def google_callback(
-    oauth_state: str = Parameter(query="state", default=""), code: str = "", error: str = ""
+    oauth_state: Annotated[str, QueryParameter(name="state")] = "", code: str = "", error: str = ""
 ) -> Redirect:
     """Google redirects here after consent. The state (single use) identifies who started it."""
     from rental.tenants import tenant_by_id

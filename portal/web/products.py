@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from portal.deps import PORTAL_DEPENDENCIES
@@ -39,7 +39,7 @@ class ProductPages(Controller):
         staff: Staff,
         tenant: Tenant,
         product_id: int,
-        from_: date | None = Parameter(query="from", default=None),
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
     ) -> Template:
         first = from_ or date.today()
         days = await availability.available_dates(tenant, product_id, first, first + timedelta(days=41))
