@@ -22,6 +22,7 @@ test: $(VENV)/.installed lint typecheck pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy rentcal rental calendars portal widget tasks sandboxes
