@@ -19,6 +19,7 @@ from portal.api.bookings import BookingsApi
 from portal.api.integrations import IntegrationsApi
 from portal.api.products import ProductsApi
 from portal.api.schedules import DeliveriesApi, MaintenanceApi
+from portal.api.settings import SettingsApi
 from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
 from portal.problems import HANDLERS
 from portal.web import ROUTES as WEB_ROUTES
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IntegrationsApi,
             MaintenanceApi,
             DeliveriesApi,
+            SettingsApi,
             google_notification,
             *WEB_ROUTES,
             *WIDGET_ROUTES,

@@ -10,9 +10,10 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from calendars import integrations
+from calendars.colors import STATUSES, booking_colors, set_booking_colors
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
-from portal.deps import PORTAL_DEPENDENCIES
+from portal.deps import PORTAL_DEPENDENCIES, require_manager
 from portal.oauth_flow import remember_authorization, take_authorization
 from portal.web.layout import render
 from rental.accounts import Staff, staff_by_id
@@ -52,6 +53,8 @@ class IntegrationPages(Controller):
             "portal/integrations.html",
             integrations=await integrations.list_integrations(tenant, staff),
             conflicts=await integrations.open_conflicts(tenant) if staff.is_manager else [],
+            colors=await booking_colors(tenant),
+            statuses=STATUSES,
             kinds=KINDS,
             **{"message": None, "error": None, **extra},
         )
@@ -115,6 +118,20 @@ class IntegrationPages(Controller):
     ) -> Template:
         await integrations.disconnect(tenant, staff, integration_id)
         return await self._page(request, staff, tenant, message="Disconnected. Events already in the calendar stay.")
+
+    @post("/colors", status_code=200)
+    async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+        from tasks.sync import full_sync
+
+        require_manager(staff)
+        form = await request.form()
+        try:
+            _, to_resync = await set_booking_colors(tenant, {s: str(form.get(s)) for s in STATUSES if form.get(s)})
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail)
+        for integration_id in to_resync:
+            full_sync.send(integration_id)
+        return await self._page(request, staff, tenant, message="Booking colours saved; calendars are being updated.")
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=200)
     async def resolve(

@@ -50,7 +50,7 @@ async def test_connect_choose_calendars_and_see_a_booking_arrive(
     )
     assert deliveries is not None
     await page.get_by_label("Write deliveries to Deliveries").check()
-    await page.get_by_role("button", name="Save").click()
+    await page.get_by_role("button", name="Save", exact=True).click()
     await expect(page.get_by_role("status")).to_contain_text("Saved")
     saved = await CalendarTarget.select().where(CalendarTarget.id == deliveries["id"]).first()
     assert saved is not None and "deliveries" in str(saved["write_kinds"])
@@ -77,3 +77,17 @@ async def test_connect_choose_calendars_and_see_a_booking_arrive(
         )
 
     await eventually(arrived, what="the booking in the connected calendar")
+
+    # CAL-108: the company recolours confirmed bookings; the event already in Google follows
+    await page.get_by_label("Confirmed").select_option(label="Sage")
+    await page.get_by_role("button", name="Save colours").click()
+    await expect(page.get_by_role("status")).to_contain_text("Booking colours saved")
+
+    async def recoloured() -> bool:
+        return any(
+            e.get("extendedProperties", {}).get("private", {}).get("rentcal_key") == f"booking:{booking.id}"
+            and e.get("colorId") == "2"
+            for e in await sandbox_events(google_sandbox, account)
+        )
+
+    await eventually(recoloured, what="the new colour in Google")

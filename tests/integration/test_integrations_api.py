@@ -127,3 +127,27 @@ async def test_stale_sync_token_leads_to_a_full_read(
     fresh = await CalendarTarget.select().where(CalendarTarget.id == target["id"]).first()
     assert fresh is not None and fresh["sync_token"] and fresh["sync_token"] != target["sync_token"]
     assert fresh["read_error"] == ""
+
+
+async def test_booking_colours_are_per_company_and_validated(live_server: str) -> None:
+    tenant, other = await make_tenant(), await make_tenant()
+    headers = {"Authorization": f"Bearer {await make_api_token(tenant)}"}
+    async with httpx.AsyncClient(base_url=live_server, headers=headers) as api:
+        initial = (await api.get("/api/v1/settings/booking_colors")).json()
+        assert initial["colors"]["confirmed"] == "10" and initial["palette"]["10"] == "Basil"
+        changed = await api.put("/api/v1/settings/booking_colors", json={"confirmed": "2", "pending": "4"})
+        assert changed.status_code == 200 and changed.json()["colors"]["confirmed"] == "2"
+        bad = await api.put("/api/v1/settings/booking_colors", json={"confirmed": "99"})
+        assert bad.status_code == 422 and "1 to 11" in bad.json()["detail"]
+        unknown = await api.put("/api/v1/settings/booking_colors", json={"lost": "2"})
+        assert unknown.status_code == 422
+        driver = {"Authorization": f"Bearer {await make_api_token(tenant, role='driver')}"}
+        assert (
+            await api.put("/api/v1/settings/booking_colors", json={"confirmed": "3"}, headers=driver)
+        ).status_code == 403
+        untouched = (
+            await api.get(
+                "/api/v1/settings/booking_colors", headers={"Authorization": f"Bearer {await make_api_token(other)}"}
+            )
+        ).json()
+        assert untouched["colors"]["confirmed"] == "10"

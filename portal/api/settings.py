@@ -1,0 +1,31 @@
+"""REST API v1: company settings that shape the calendars."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, put
+
+from calendars.colors import BookingColors, booking_colors, set_booking_colors
+from portal.deps import API_DEPENDENCIES, require_manager
+from rental.accounts import Staff
+from rental.tenants import Tenant
+
+
+class SettingsApi(Controller):
+    path = "/api/v1/settings"
+    dependencies = API_DEPENDENCIES
+    tags = ["settings"]
+
+    @get("/booking_colors")
+    async def colors(self, tenant: Tenant) -> BookingColors:
+        return await booking_colors(tenant)
+
+    @put("/booking_colors")
+    async def set_colors(self, tenant: Tenant, api_staff: Staff, data: dict[str, str]) -> BookingColors:
+        """Status -> Google colorId ("1".."11"); events already in calendars are recoloured."""
+        from tasks.sync import full_sync
+
+        require_manager(api_staff)
+        result, integrations = await set_booking_colors(tenant, data)
+        for integration_id in integrations:
+            full_sync.send(integration_id)
+        return result
