@@ -18,6 +18,9 @@ from rentcal.settings import get_settings
 
 log = logging.getLogger("rentcal.calendars")
 _clients: dict[int, httpx.AsyncClient] = {}
+# Decrypted access tokens kept in this process until shortly before they expire (saves a query and a
+# decryption per provider call). A refused token is dropped and refreshed from the database.
+_access_tokens: dict[int, tuple[str, datetime]] = {}
 
 
 def http_client() -> httpx.AsyncClient:
@@ -70,12 +73,18 @@ class IntegrationTokens:
         return str(row["credentials"])
 
     async def access_token(self) -> str:
+        cached = _access_tokens.get(self.integration_id)
+        if cached is not None and cached[1] - timedelta(seconds=60) > datetime.now(UTC):
+            return cached[0]
         credentials = vault.open_credentials(await self._sealed())
         if credentials.expires_at and credentials.expires_at - timedelta(seconds=60) <= datetime.now(UTC):
             return await self.refreshed_access_token()
+        if credentials.expires_at:
+            _access_tokens[self.integration_id] = (credentials.access_token, credentials.expires_at)
         return credentials.access_token
 
     async def refreshed_access_token(self) -> str:
+        _access_tokens.pop(self.integration_id, None)
         credentials = vault.open_credentials(await self._sealed())
         if not credentials.refresh_token:
             await mark_needs_reconnect(self.integration_id, "no refresh token was granted")
@@ -90,6 +99,8 @@ class IntegrationTokens:
         await CalendarIntegration.update({CalendarIntegration.credentials: vault.seal_credentials(fresh)}).where(
             CalendarIntegration.id == self.integration_id
         )
+        if fresh.expires_at:
+            _access_tokens[self.integration_id] = (fresh.access_token, fresh.expires_at)
         return fresh.access_token
 
 
