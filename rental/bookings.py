@@ -234,9 +234,10 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
 
 async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -> Booking:
     current = await get_booking(tenant, booking_id)
-    if current.status in ("returned", "cancelled") and data.status != current.status:
-        if any(v is not None for v in (data.starts_at, data.ends_at, data.status, data.unit_id)):
-            raise Conflict(f"booking {booking_id} is {current.status} and can no longer be changed")
+    finished = current.status in ("returned", "cancelled")
+    moves = any(v is not None for v in (data.starts_at, data.ends_at, data.unit_id))
+    if finished and (moves or (data.status is not None and data.status != current.status)):
+        raise Conflict(f"booking {booking_id} is {current.status} and can no longer be changed")
     start, end = _check_window(data.starts_at or current.starts_at, data.ends_at or current.ends_at)
     status = data.status or current.status
     if status != current.status and status not in TRANSITIONS[current.status]:

@@ -1,7 +1,6 @@
 """REST API v1 over real HTTP against the uvicorn process."""
 
 import asyncio
-from datetime import date
 
 import httpx
 import pytest
@@ -194,4 +193,3 @@ async def test_openapi_schema_lists_the_v1_endpoints(live_server: str) -> None:
         "/api/v1/calendar_availability/{block_id}",
     ]:
         assert path in schema["paths"], path
-    _ = date
