@@ -10,6 +10,7 @@ import httpx
 
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
 from rental import bookings
+from rental.schemas import Booking as BookingOut
 from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking
 from tests.factories import make_product, make_staff, make_tenant
@@ -38,6 +39,20 @@ async def setup_connected(live_server: str) -> dict[str, Any]:
         "account": account,
         "integration": integration,
     }
+
+
+async def book_for(ctx: dict[str, Any], start: datetime, length: timedelta, name: str) -> BookingOut:
+    """A booking of the test's product, assigned to the connected staff member."""
+    return await bookings.create_booking(
+        ctx["tenant"],
+        BookingCreate(
+            product_id=ctx["product"],
+            starts_at=start,
+            ends_at=start + length,
+            customer=CustomerIn(name=name, email=f"{name.lower()}@example.test"),
+            assigned_staff_id=ctx["staff_id"],
+        ),
+    )
 
 
 async def listening(integration_id: int) -> None:
@@ -138,16 +153,7 @@ async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
     start = datetime(2027, 10, 4, 9, tzinfo=LA)
-    mine = await bookings.create_booking(
-        tenant,
-        BookingCreate(
-            product_id=ctx["product"],
-            starts_at=start,
-            ends_at=start + timedelta(hours=8),
-            customer=CustomerIn(name="Mo", email="mo@example.test"),
-            assigned_staff_id=ctx["staff_id"],
-        ),
-    )
+    mine = await book_for(ctx, start, timedelta(hours=8), "Mo")
     other = await bookings.create_booking(
         tenant,
         BookingCreate(
@@ -200,16 +206,7 @@ async def test_event_deleted_in_google_is_restored(
     ctx = await setup_connected(live_server)
     tenant, account = ctx["tenant"], ctx["account"]
     start = datetime(2027, 11, 8, 9, tzinfo=LA)
-    booking = await bookings.create_booking(
-        tenant,
-        BookingCreate(
-            product_id=ctx["product"],
-            starts_at=start,
-            ends_at=start + timedelta(hours=5),
-            customer=CustomerIn(name="Del", email="del@example.test"),
-            assigned_staff_id=ctx["staff_id"],
-        ),
-    )
+    booking = await book_for(ctx, start, timedelta(hours=5), "Del")
     key = f"booking:{booking.id}"
 
     async def live_events() -> list[dict[str, Any]] | None:
@@ -244,7 +241,7 @@ async def test_revoked_grant_marks_needs_reconnect_and_loses_nothing(
     live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
     ctx = await setup_connected(live_server)
-    tenant, account = ctx["tenant"], ctx["account"]
+    account = ctx["account"]
     async with httpx.AsyncClient() as client:
         # the person revokes access in their Google account; access tokens die with the grant
         row = await CalendarIntegration.select().where(CalendarIntegration.id == ctx["integration"]["id"]).first()
@@ -253,16 +250,7 @@ async def test_revoked_grant_marks_needs_reconnect_and_loses_nothing(
         credentials = open_credentials(row["credentials"])
         assert (await client.post(f"{google_sandbox}/revoke", data={"token": credentials.refresh_token})).is_success
     start = datetime(2027, 12, 6, 9, tzinfo=LA)
-    booking = await bookings.create_booking(
-        tenant,
-        BookingCreate(
-            product_id=ctx["product"],
-            starts_at=start,
-            ends_at=start + timedelta(hours=5),
-            customer=CustomerIn(name="Rev", email="rev@example.test"),
-            assigned_staff_id=ctx["staff_id"],
-        ),
-    )
+    booking = await book_for(ctx, start, timedelta(hours=5), "Rev")
 
     async def flagged() -> bool:
         row = await CalendarIntegration.select().where(CalendarIntegration.id == ctx["integration"]["id"]).first()
