@@ -264,10 +264,12 @@ async def _update(
 
 async def sync_inbound(target_id: int) -> None:
     """Read what changed in one external calendar since the last read and act on it."""
-    target = await store.target(target_id)
-    if target is None or not target.inbound:
-        return
-    await _with_provider(target, lambda provider: _read_changes(provider, target))
+    # One reader per calendar at a time, so each read starts from the token the previous one saved.
+    async with _Lock(target_id, "inbound"):
+        target = await store.target(target_id)  # read under the lock: the latest sync token
+        if target is None or not target.inbound:
+            return
+        await _with_provider(target, lambda provider: _read_changes(provider, target))
 
 
 async def _read_changes(provider: CalendarProvider, target: Target) -> None:
@@ -290,13 +292,17 @@ async def _read_changes(provider: CalendarProvider, target: Target) -> None:
     await store.save_read_state(target.id, page.next_sync_token)
 
 
+def _plan_for(target: Target, remote: RemoteEvent, key: str | None, mapping: Mapping | None) -> InboundAction:
+    accept_moves = target.direction == "two_way" and key is not None and key.startswith("booking:")
+    return plan_inbound(
+        remote, mapping, accept_moves=accept_moves, on_remote_delete=target.on_remote_delete, read_busy=target.read_busy
+    )
+
+
 async def _inbound_one(provider: CalendarProvider, target: Target, remote: RemoteEvent, *, locked: bool) -> None:
     found = await store.mapping_by_external_id(target.id, remote.id)
     key, mapping = found if found else (None, None)
-    accept_moves = target.direction == "two_way" and key is not None and key.startswith("booking:")
-    action = plan_inbound(
-        remote, mapping, accept_moves=accept_moves, on_remote_delete=target.on_remote_delete, read_busy=target.read_busy
-    )
+    action = _plan_for(target, remote, key, mapping)
     if isinstance(action, Busy):
         await store.save_busy(target, remote.id, action.starts_at, action.ends_at)
         return
@@ -307,11 +313,15 @@ async def _inbound_one(provider: CalendarProvider, target: Target, remote: Remot
         return
     if locked:
         await _apply_inbound(provider, target, key, remote, action)
-    else:
-        async with _Lock(target.id, key):
-            latest = await store.mapping(target.id, key)
-            if latest is not None and latest.etag == remote.etag:
-                return
+        return
+    async with _Lock(target.id, key):
+        # Plan again on what is true now: another run may have replaced, restored or deleted the event
+        # while we waited, and a stale plan would act on an event that is no longer ours.
+        found = await store.mapping_by_external_id(target.id, remote.id)
+        if found is None or found[0] != key:
+            return
+        action = _plan_for(target, remote, key, found[1])
+        if not isinstance(action, Ignore):
             await _apply_inbound(provider, target, key, remote, action)
 
 
@@ -409,10 +419,11 @@ async def full_sync(integration_id: int) -> None:
                 jobs.append(_with_provider(target, lambda p, t=target, k=key, d=desired: _push(p, t, k, d)))
             await _bounded(jobs)
         if target.inbound:
-            await store.save_read_state(target.id, None)  # forget the token: a full listing follows
-            fresh = await store.target(target.id)
-            if fresh is not None:
-                await _with_provider(fresh, lambda p, t=fresh: _read_changes(p, t))
+            async with _Lock(target.id, "inbound"):
+                await store.save_read_state(target.id, None)  # forget the token: a full listing follows
+                fresh = await store.target(target.id)
+                if fresh is not None:
+                    await _with_provider(fresh, lambda p, t=fresh: _read_changes(p, t))
     await CalendarIntegration.update({CalendarIntegration.last_synced_at: datetime.now(UTC)}).where(
         CalendarIntegration.id == integration_id
     )
