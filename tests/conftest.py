@@ -22,6 +22,12 @@ from tests.support.net import free_port, wait_until_up  # noqa: E402
 from tests.support.worker import WorkerHandle  # noqa: E402
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from rentcal.embedded import stop_all
+
+    stop_all()
+
+
 @pytest.fixture(scope="session", autouse=True)
 async def db_pool() -> AsyncIterator[None]:
     from rentcal.db import close_pool, open_pool
