@@ -25,7 +25,7 @@ def start_sandbox() -> object:
     import subprocess
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT), "--no-seed-events"],
+        [sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT), "--no-seed-events", "--allow-http-webhooks"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -24,6 +24,11 @@ def webhook_url() -> str:
     return settings.google_webhook_url or f"{settings.base_url}/webhooks/google"
 
 
+def push_possible() -> bool:
+    """Providers deliver notifications only to https addresses (the local sandboxes may allow http)."""
+    return webhook_url().startswith("https://") or get_settings().allow_http_webhooks
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -37,6 +42,9 @@ async def ensure_channel(target_id: int, *, force: bool = False) -> bool:
         return False
     provider = provider_for(integration)
     if not provider.capabilities.push_notifications:
+        return False
+    if not push_possible():
+        # no push without https: the periodic read (RENTCAL_INBOUND_SYNC_MINUTES) keeps the calendar current
         return False
     expires = row["channel_expires_at"]
     if not force and expires is not None and expires - RENEW_BEFORE > datetime.now(UTC):
@@ -94,6 +102,8 @@ async def verify(channel_id: str, token: str) -> int | None:
 
 
 async def targets_needing_channels() -> list[int]:
+    if not push_possible():
+        return []
     rows = await CalendarTarget.raw(
         """
         SELECT t.id FROM calendar_target t JOIN calendar_integration i ON i.id = t.integration

@@ -6,15 +6,27 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from calendars import channels, vault
 from calendars.connections import google_oauth_config, provider_for
 from calendars.oauth import exchange_code, revoke, start_authorization
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
-from calendars.schemas import CalendarChoice, Conflict, ConnectionTest, Integration, IntegrationSettings, MappedEvent
+from calendars.schemas import (
+    AuditReport,
+    CalendarChoice,
+    Conflict,
+    ConnectionTest,
+    Integration,
+    IntegrationSettings,
+    MappedEvent,
+)
+from calendars.sync import refusals
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
 from rental.accounts import Staff
 from rental.errors import Forbidden, InvalidInput, NotFound
 from rental.tenants import Tenant
+from rentcal.settings import get_settings
 
 DEFAULT_KINDS = {
     "manager": ["bookings"],
@@ -53,8 +65,15 @@ async def _owned(tenant: Tenant, staff: Staff, integration_id: int) -> dict[str,
     return row
 
 
+KEY_PREFIXES = {"bookings": "booking:", "maintenance": "maintenance:", "deliveries": "delivery:"}
+
+
 async def _view(row: dict[str, Any]) -> Integration:
     targets = await CalendarTarget.select().where(CalendarTarget.integration == row["id"]).order_by(CalendarTarget.id)
+    refused, reason = (await refusals.refused_by_integration([row["id"]])).get(row["id"], (0, ""))
+    audit = row.get("last_audit")
+    if isinstance(audit, str):
+        audit = json.loads(audit)
     return Integration(
         id=row["id"],
         provider=row["provider"],
@@ -78,6 +97,11 @@ async def _view(row: dict[str, Any]) -> Integration:
             )
             for t in targets
         ],
+        live_updates=channels.push_possible(),
+        read_every_minutes=get_settings().inbound_sync_minutes,
+        refused_items=refused,
+        refused_reason=reason,
+        audit=msgspec.convert(audit, AuditReport) if audit else None,
     )
 
 
@@ -176,6 +200,8 @@ async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings:
     if values:
         await CalendarIntegration.update(values).where(CalendarIntegration.id == integration_id)
     for choice in settings.calendars or []:
+        if settings.keep_removed_events:
+            await _release_removed_kinds(integration_id, choice.id, set(choice.write_kinds))
         updated = (
             await CalendarTarget.update(
                 {
@@ -191,6 +217,23 @@ async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings:
     return await _view(await _visible(tenant, staff, row["id"]))
 
 
+async def _release_removed_kinds(integration_id: int, target_id: int, kinds: set[str]) -> None:
+    """The person keeps the events of kinds this calendar no longer receives: we let go of them."""
+    row = (
+        await CalendarTarget.select(CalendarTarget.write_kinds)
+        .where((CalendarTarget.id == target_id) & (CalendarTarget.integration == integration_id))
+        .first()
+    )
+    if row is None:
+        return
+    for kind in set(_kinds(row["write_kinds"])) - kinds:
+        await CalendarEvent.raw(
+            "UPDATE calendar_event SET state = 'deleted' WHERE target = {} AND state = 'synced' AND item_key LIKE {}",
+            target_id,
+            KEY_PREFIXES[kind] + "%",
+        )
+
+
 async def test_connection(tenant: Tenant, staff: Staff, integration_id: int) -> ConnectionTest:
     row = await _visible(tenant, staff, integration_id)
     try:
@@ -203,9 +246,13 @@ async def test_connection(tenant: Tenant, staff: Staff, integration_id: int) -> 
     return ConnectionTest(True, f"connected to {row['account_email'] or row['provider']}", len(calendars))
 
 
-async def disconnect(tenant: Tenant, staff: Staff, integration_id: int) -> None:
-    """Stop channels and revoke the grant. Events already in the calendar stay there."""
+async def disconnect(tenant: Tenant, staff: Staff, integration_id: int, *, remove_events: bool = False) -> int:
+    """Stop channels and revoke the grant. Events already in the calendar stay there unless
+    `remove_events`; returns how many were removed."""
+    from calendars.sync.full import remove_our_events
+
     row = await _owned(tenant, staff, integration_id)
+    removed = await remove_our_events(integration_id) if remove_events and row["status"] == "active" else 0
     for target in await CalendarTarget.select(CalendarTarget.id).where(CalendarTarget.integration == integration_id):
         await channels.stop_channel(int(target["id"]))
     if row["credentials"]:
@@ -221,6 +268,7 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int) -> None:
             CalendarIntegration.status_detail: "disconnected by the user",
         }
     ).where(CalendarIntegration.id == integration_id)
+    return removed
 
 
 async def mapped_events(tenant: Tenant, staff: Staff, integration_id: int, limit: int = 500) -> list[MappedEvent]:

@@ -27,6 +27,7 @@ class Mapping:
     pushed_starts_at: datetime | None
     pushed_ends_at: datetime | None
     state: str = "synced"  # synced | deleted | remote_deleted
+    synced_at: datetime | None = None  # when we last recorded it (database clock)
 
 
 # --- push: our side changed -------------------------------------------------------------------
@@ -141,14 +142,14 @@ def plan_inbound(
     if mapping is None:
         if remote.key is not None or not read_busy:
             return Ignore()  # ours but no longer mapped (older generation), or busy time not wanted
-        if remote.status == "cancelled" or remote.transparent or remote.starts_at is None or remote.ends_at is None:
+        if not remote.busy or remote.deleted or remote.starts_at is None or remote.ends_at is None:
             return ClearBusy()
         return Busy(remote.starts_at, remote.ends_at)
     if mapping.state != "synced" or remote.etag == mapping.etag:
         return Ignore()  # our own write coming back, or an event we already let go
-    if remote.status == "cancelled":
+    if remote.deleted:
         return Restore(mapping.generation + 1) if on_remote_delete == "restore" else FlagDeleted()
-    if remote.starts_at is None or remote.ends_at is None:
+    if remote.all_day_start is not None or remote.starts_at is None or remote.ends_at is None:
         return PushBack()  # changed to an all-day event: not a move we can apply
     if (remote.starts_at, remote.ends_at) != (mapping.pushed_starts_at, mapping.pushed_ends_at):
         return AcceptMove(remote.starts_at, remote.ends_at) if accept_moves else PushBack()

@@ -21,6 +21,26 @@ class CalendarChoice(msgspec.Struct):
     read_error: str
 
 
+class CalendarAudit(msgspec.Struct):
+    calendar: str
+    expected: int  # events that should be there
+    duplicates: list[str] = []  # item keys with more than one live event
+    orphans: list[str] = []  # event ids of ours that we do not map
+    missing: list[str] = []  # item keys whose event is not there
+    stale: list[str] = []  # item keys whose event differs from our item
+    unreadable: str = ""  # why the calendar could not be read
+
+
+class AuditReport(msgspec.Struct):
+    checked_at: datetime
+    calendars: list[CalendarAudit]
+    fixed: bool = False
+
+    @property
+    def problems(self) -> int:
+        return sum(len(c.duplicates) + len(c.orphans) + len(c.missing) + len(c.stale) for c in self.calendars)
+
+
 class Integration(msgspec.Struct):
     id: int
     provider: str
@@ -33,6 +53,11 @@ class Integration(msgspec.Struct):
     include_all_bookings: bool
     last_synced_at: datetime | None
     calendars: list[CalendarChoice]
+    live_updates: bool = False  # push notifications; otherwise the calendar is read every read_every_minutes
+    read_every_minutes: float = 15.0
+    refused_items: int = 0  # items the provider keeps refusing (tried again automatically)
+    refused_reason: str = ""
+    audit: AuditReport | None = None  # the latest `rentcal sync audit` of this connection
 
 
 class CalendarSetting(msgspec.Struct, forbid_unknown_fields=True):
@@ -46,6 +71,9 @@ class IntegrationSettings(msgspec.Struct, forbid_unknown_fields=True):
     on_remote_delete: Literal["restore", "flag"] | None = None
     include_all_bookings: bool | None = None
     calendars: list[CalendarSetting] | None = None
+    # A calendar that stops receiving a kind: remove the events of that kind already there (default),
+    # or keep them there as plain events that Rentcal no longer updates.
+    keep_removed_events: bool = False
 
 
 class AuthorizeStart(msgspec.Struct):

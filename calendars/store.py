@@ -114,6 +114,7 @@ def _mapping(row: dict[str, Any]) -> Mapping:
         row["pushed_starts_at"],
         row["pushed_ends_at"],
         row["state"],
+        row["last_synced_at"],
     )
 
 
@@ -257,7 +258,20 @@ async def save_busy(target: Target, external_id: str, starts_at: datetime, ends_
 
 
 async def clear_busy(target_id: int, external_id: str) -> None:
-    await ExternalBusy.delete().where((ExternalBusy.target == target_id) & (ExternalBusy.external_id == external_id))
+    """Forget an event's busy time; for a recurring series, that of all its occurrences (`{id}_{start}`)."""
+    occurrences = external_id.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_%"
+    await ExternalBusy.raw(
+        "DELETE FROM external_busy WHERE target = {} AND (external_id = {} OR external_id LIKE {})",
+        target_id,
+        external_id,
+        occurrences,
+    )
+
+
+async def database_now() -> datetime:
+    """The database's clock, which also stamps mappings (so the two compare without clock skew)."""
+    rows = await ExternalBusy.raw("SELECT clock_timestamp() AS now")
+    return rows[0]["now"]  # type: ignore[no-any-return]
 
 
 async def keep_only_busy(target_id: int, external_ids: set[str]) -> None:

@@ -25,6 +25,7 @@ class CalendarIntegration(Table, tablename="calendar_integration"):
     credentials = Text(default="", secret=True)  # MultiFernet-encrypted JSON; never logged
     created_at = Timestamptz(default=TimestamptzNow())
     last_synced_at = Timestamptz(null=True, default=None)
+    last_audit = JSONB(null=True, default=None)  # the latest `rentcal sync audit` report
 
 
 class CalendarTarget(Table, tablename="calendar_target"):

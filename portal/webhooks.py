@@ -12,7 +12,7 @@ from calendars import channels
 
 @post("/webhooks/google", status_code=200, include_in_schema=False)
 async def google_notification(request: Request[Any, Any, Any]) -> Response[str]:
-    from tasks.sync import sync_inbound
+    from tasks.sync import schedule_read
 
     channel_id = request.headers.get("x-goog-channel-id", "")
     token = request.headers.get("x-goog-channel-token", "")
@@ -20,5 +20,5 @@ async def google_notification(request: Request[Any, Any, Any]) -> Response[str]:
     if target_id is None:
         return Response("unknown channel", status_code=404)
     if request.headers.get("x-goog-resource-state") != "sync":  # "sync" only confirms the channel
-        sync_inbound.send(target_id)
+        await schedule_read(target_id)
     return Response("", status_code=200)

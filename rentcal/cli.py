@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from rentcal import logs
+from rentcal import logs, sync_cli
 from rentcal.embedded import ensure_services
 from rentcal.settings import get_settings
 
@@ -133,8 +133,11 @@ def extra_processes(env: dict[str, str]) -> list[list[str]]:
     commands: list[list[str]] = []
     if not env.get("RENTCAL_GOOGLE_CLIENT_ID"):
         base = f"http://127.0.0.1:{SANDBOX_PORT}"
-        commands.append([sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT)])
+        # http webhooks: the local demo has no https address (real Google requires one)
+        commands.append([sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT),
+                         "--allow-http-webhooks"])
         env.update({
+            "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
             "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
             "RENTCAL_GOOGLE_TOKEN_URL": f"{base}/token",
             "RENTCAL_GOOGLE_REVOKE_URL": f"{base}/revoke",
@@ -170,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="create an API token and print it")
     create.add_argument("--email", required=True)
+    sync_cli.add_commands(sub)
     args = parser.parse_args(argv)
 
     logs.setup()
@@ -185,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("migrations applied")
     elif args.command == "seed":
         print("demo data created" if asyncio.run(seed_demo()) else "demo data already present")
+    elif args.command == "sync":
+        sync_cli.run(args)
     elif args.command == "token":
         from rental.errors import DomainError
 

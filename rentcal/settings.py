@@ -45,6 +45,7 @@ class Settings:
     google_api_url: str = "https://www.googleapis.com/calendar/v3"
     google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     google_webhook_url: str = ""
+    allow_http_webhooks: bool = False  # providers push only to https; the local sandboxes may opt in
     inbound_sync_minutes: float = 15.0
     demo_maildir: str = ""
     feed_import_minutes: float = 60.0
@@ -80,6 +81,7 @@ class Settings:
             google_api_url=_env("RENTCAL_GOOGLE_API_URL", defaults.google_api_url).rstrip("/"),
             google_userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", defaults.google_userinfo_url),
             google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
+            allow_http_webhooks=_bool("RENTCAL_ALLOW_HTTP_WEBHOOKS", False),
             inbound_sync_minutes=float(_env("RENTCAL_INBOUND_SYNC_MINUTES", "15")),
             demo_maildir=_env("RENTCAL_DEMO_MAILDIR"),
             feed_import_minutes=float(_env("RENTCAL_FEED_IMPORT_MINUTES", "60")),

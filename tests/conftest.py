@@ -50,6 +50,7 @@ def app_env(google_sandbox: str) -> dict[str, str]:  # noqa: F811
         "RENTCAL_GOOGLE_REVOKE_URL": f"{google_sandbox}/revoke",
         "RENTCAL_GOOGLE_USERINFO_URL": f"{google_sandbox}/oauth2/v3/userinfo",
         "RENTCAL_GOOGLE_API_URL": f"{google_sandbox}/calendar/v3",
+        "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",  # the sandbox was started with --allow-http-webhooks
     }
     os.environ.update(values)
     get_settings.cache_clear()

@@ -19,6 +19,7 @@ class Capabilities:
     push_notifications: bool
     free_busy: bool
     client_ids: bool  # the event id can be chosen by us (idempotent create)
+    renew_in_place: bool = False  # subscriptions can be extended without opening a new one
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class EventData:
     status: str = "confirmed"  # confirmed | tentative
     reminders: tuple[Reminder, ...] = ()
     key: str = ""  # our stable key, e.g. "booking:42", stored in the event's private properties
+    origin: str = ""  # which of our calendars wrote it (target id): tells our own copies from orphans
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,25 @@ class RemoteEvent:
     key: str | None = None  # our key when we created it
     transparent: bool = False
     updated: datetime | None = None
+    origin: str | None = None  # EventData.origin as written (None for events written before it existed)
+    # Counts as busy time for the calendar's owner: opaque, not cancelled, not declined by the owner.
+    # All-day events carry starts_at/ends_at at local midnights of the calendar's zone.
+    busy: bool = True
+    series_id: str | None = None  # the recurring series an occurrence belongs to
+
+    @property
+    def deleted(self) -> bool:
+        return self.status == "cancelled"
 
 
 @dataclass(frozen=True)
 class ChangePage:
     events: list[RemoteEvent]
-    next_sync_token: str | None
+    next_sync_token: str | None  # the opaque change cursor (Google syncToken, Graph deltaLink, CalDAV sync-token)
     full: bool  # True when this was a full listing (first sync or after 410)
+    # The span inside which a full listing is complete (None: the whole calendar). An event of ours
+    # outside it proves nothing when it is missing.
+    covers: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,13 @@ class FullSyncRequired(ProviderError):
 
 
 class RequestRejected(ProviderError):
-    """The provider refused the request as invalid (400/403 other than rate limits). Not retryable."""
+    """The provider refused the request (400/403 other than short rate limits). Not retryable now: the
+    item stays due and a reconciler tries again on a long schedule (after retry_after when known, e.g.
+    a daily quota)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class CalendarProvider(Protocol):
@@ -146,8 +166,10 @@ class CalendarProvider(Protocol):
 
     async def list_calendars(self) -> list[RemoteCalendar]: ...
 
-    async def create_event(self, calendar_id: str, event_id: str, event: EventData) -> RemoteEvent:
-        """Create with our deterministic id; raises EventExists when the id is taken."""
+    async def create_event(self, calendar_id: str, event: EventData, *, idempotency_key: str) -> RemoteEvent:
+        """Create one event per idempotency key: a retry with the same key returns the event the first
+        try made (Google: a deterministic id; Graph: transactionId; CalDAV: the resource name).
+        Raises EventExists only when what holds that identity is not our event."""
         ...
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent: ...
@@ -155,7 +177,8 @@ class CalendarProvider(Protocol):
     async def update_event(
         self, calendar_id: str, event_id: str, event: EventData, etag: str | None = None
     ) -> RemoteEvent:
-        """Replace our fields; with etag, raise PreconditionFailed when it no longer matches."""
+        """Write our fields only (what people added, such as guests or notes, stays); with etag, raise
+        PreconditionFailed when it no longer matches."""
         ...
 
     async def delete_event(self, calendar_id: str, event_id: str, etag: str | None = None) -> None:
@@ -163,7 +186,8 @@ class CalendarProvider(Protocol):
         ...
 
     async def list_changes(self, calendar_id: str, sync_token: str | None) -> ChangePage:
-        """All pages of changes since sync_token (everything when None); FullSyncRequired on 410."""
+        """All pages of changes since sync_token (everything when None); FullSyncRequired on 410.
+        Recurring series come as their occurrences (with exceptions applied), each with `busy` set."""
         ...
 
     async def watch(self, calendar_id: str, channel_id: str, address: str, token: str) -> Channel: ...

@@ -42,7 +42,10 @@ from calendars.retry import RetryPolicy, parse_retry_after, retrying
 log = logging.getLogger(__name__)
 
 KEY_PROPERTY = "rentcal_key"  # extendedProperties.private name holding our key
+ORIGIN_PROPERTY = "rentcal_origin"  # extendedProperties.private name holding the target that wrote it
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+DAILY_LIMIT_REASONS = frozenset({"dailyLimitExceeded", "dailyLimitExceededUnreg"})
+DAILY_LIMIT_RETRY_SECONDS = 3 * 3600.0  # Google resets daily quotas at midnight Pacific time
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 WRITABLE_ROLES = frozenset({"owner", "writer"})
 FREEBUSY_MAX_CALENDARS = 50  # Google's calendarExpansionMax
@@ -112,25 +115,23 @@ class GoogleCalendarProvider:
 
     # ---- events ------------------------------------------------------------------------------------
 
-    async def create_event(self, calendar_id: str, event_id: str, event: EventData) -> RemoteEvent:
+    async def create_event(self, calendar_id: str, event: EventData, *, idempotency_key: str) -> RemoteEvent:
+        """Insert with an id derived from the idempotency key, so a retried insert cannot make a second event.
+
+        When the id is already taken by our own event for the same item (an earlier attempt whose reply
+        was lost), that event is adopted and brought up to date; anything else raises EventExists.
+        """
+        event_id = google_event_id(idempotency_key)
         body = {"id": event_id, **event_body(event)}
-        attempts = 0
-
-        async def attempt() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            return await self._send("POST", _events_path(calendar_id), json=body, errors={409: EventExists})
-
         try:
-            response = await retrying(self.retry, attempt, what=f"google insert {event_id}")
+            response = await self._call("POST", _events_path(calendar_id), json=body, errors={409: EventExists})
         except EventExists:
-            # An earlier attempt may have created the event and lost the reply (timeout, 5xx after
-            # commit). If what holds the id is our own event, that create is this create.
-            if attempts > 1 and event.key:
-                existing = await self.get_event(calendar_id, event_id)
-                if existing.key == event.key and existing.status != "cancelled":
-                    return existing
-            raise
+            existing = await self.get_event(calendar_id, event_id)
+            if not event.key or existing.key != event.key or existing.deleted:
+                raise
+            if existing.origin not in (None, event.origin):
+                raise
+            return await self.update_event(calendar_id, event_id, event, etag=existing.etag)
         return remote_event(response.json())
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent:
@@ -141,8 +142,13 @@ class GoogleCalendarProvider:
         self, calendar_id: str, event_id: str, event: EventData, etag: str | None = None
     ) -> RemoteEvent:
         headers = {"If-Match": etag} if etag else None
+        # PATCH, not PUT: guests, notes or attachments a person added in Google stay.
         response = await self._call(
-            "PUT", _event_path(calendar_id, event_id), json=event_body(event), headers=headers, errors=_EVENT_ERRORS
+            "PATCH",
+            _event_path(calendar_id, event_id),
+            json=event_body(event, patch=True),
+            headers=headers,
+            errors=_EVENT_ERRORS,
         )
         return remote_event(response.json())
 
@@ -151,16 +157,18 @@ class GoogleCalendarProvider:
         await self._call("DELETE", _event_path(calendar_id, event_id), headers=headers, errors=_EVENT_ERRORS)
 
     async def list_changes(self, calendar_id: str, sync_token: str | None) -> ChangePage:
-        params = {"maxResults": str(self.page_size)}
+        # singleEvents: recurring series arrive as their occurrences (exceptions applied), so busy time
+        # is right for every occurrence, not only the first. The same value must be sent with the token.
+        params = {"maxResults": str(self.page_size), "singleEvents": "true"}
         if sync_token:
             params["syncToken"] = sync_token  # deleted events are included as status "cancelled"
         else:
             params["showDeleted"] = "false"
-            params["singleEvents"] = "false"
         events: list[RemoteEvent] = []
         next_sync_token: str | None = None
         async for page in self._pages(_events_path(calendar_id), params, errors={410: FullSyncRequired}):
-            events.extend(remote_event(item) for item in page.get("items", []))
+            zone = _zone(page.get("timeZone"))
+            events.extend(remote_event(item, zone) for item in page.get("items", []))
             next_sync_token = page.get("nextSyncToken") or next_sync_token
         return ChangePage(events=events, next_sync_token=next_sync_token, full=sync_token is None)
 
@@ -306,6 +314,8 @@ def _error_for(
     status = response.status_code
     message, reasons = _google_error(response)
     text = f"google {method} {path}: {status} {message}"
+    if status == 403 and reasons & DAILY_LIMIT_REASONS:
+        return RequestRejected(text, retry_after=DAILY_LIMIT_RETRY_SECONDS)
     if status in RETRYABLE_STATUSES or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
         return RetryableError(text, retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if status == 403 and "insufficientPermissions" in reasons:
@@ -348,8 +358,9 @@ def _rfc3339(moment: datetime, zone: str | None = None) -> str:
     return moment.isoformat()
 
 
-def event_body(event: EventData) -> dict[str, Any]:
-    """The full writable body for insert/update (PUT replaces everything, so every field is sent)."""
+def event_body(event: EventData, *, patch: bool = False) -> dict[str, Any]:
+    """Our fields of an event, for insert and for PATCH (fields we do not send stay as people left them;
+    in a PATCH, null clears one of ours that we no longer set, and objects merge)."""
     body: dict[str, Any] = {
         "summary": event.summary,
         "description": event.description,
@@ -363,10 +374,14 @@ def event_body(event: EventData) -> dict[str, Any]:
             "overrides": [{"method": r.method, "minutes": r.minutes} for r in event.reminders],
         },
     }
-    if event.color_id is not None:
+    if event.color_id is not None or patch:
         body["colorId"] = event.color_id
+    if patch:  # someone may have made it an all-day event: drop the date our dateTime replaces
+        body["start"]["date"] = None
+        body["end"]["date"] = None
     if event.key:
-        body["extendedProperties"] = {"private": {KEY_PROPERTY: event.key}}
+        private = {KEY_PROPERTY: event.key, **({ORIGIN_PROPERTY: event.origin} if event.origin else {})}
+        body["extendedProperties"] = {"private": private}
     return body
 
 
@@ -385,22 +400,48 @@ def _when(value: Any) -> tuple[datetime | None, date | None]:
     return None, None
 
 
-def remote_event(item: Mapping[str, Any]) -> RemoteEvent:
-    """A Google event resource (or a minimal cancelled stub) as a RemoteEvent."""
+def _zone(name: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def _declined_by_owner(item: Mapping[str, Any]) -> bool:
+    return any(a.get("self") and a.get("responseStatus") == "declined" for a in item.get("attendees") or [])
+
+
+def remote_event(item: Mapping[str, Any], zone: ZoneInfo | None = None) -> RemoteEvent:
+    """A Google event resource (or a minimal cancelled stub) as a RemoteEvent.
+
+    `zone` is the calendar's time zone: an all-day event is busy from local midnight to local midnight.
+    """
     starts_at, all_day_start = _when(item.get("start"))
     ends_at, all_day_end = _when(item.get("end"))
+    if all_day_start is not None and all_day_end is not None:
+        calendar_zone = zone or ZoneInfo("UTC")
+        starts_at, ends_at = _midnight(all_day_start, calendar_zone), _midnight(all_day_end, calendar_zone)
     private = (item.get("extendedProperties") or {}).get("private") or {}
     updated = item.get("updated")
+    status = item.get("status", "confirmed")
+    transparent = item.get("transparency") == "transparent"
     return RemoteEvent(
         id=item["id"],
         etag=item.get("etag", ""),
-        status=item.get("status", "confirmed"),
+        status=status,
         summary=item.get("summary", ""),
         starts_at=starts_at,
         ends_at=ends_at,
         all_day_start=all_day_start,
         all_day_end=all_day_end,
         key=private.get(KEY_PROPERTY),
-        transparent=item.get("transparency") == "transparent",
+        transparent=transparent,
         updated=_parse_datetime(updated) if updated else None,
+        origin=private.get(ORIGIN_PROPERTY),
+        busy=status != "cancelled" and not transparent and not _declined_by_owner(item) and starts_at is not None,
+        series_id=item.get("recurringEventId"),
     )

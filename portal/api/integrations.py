@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post
 
 from calendars import integrations
 from calendars.schemas import Accepted as AcceptedBody
-from calendars.schemas import AuthorizeStart, ConnectionTest, Integration, IntegrationSettings, MappedEvent
+from calendars.schemas import AuditReport, AuthorizeStart, ConnectionTest, Integration, IntegrationSettings, MappedEvent
 from portal.deps import API_DEPENDENCIES
 from rental.accounts import Staff
 from rental.tenants import Tenant
@@ -47,8 +47,17 @@ class IntegrationsApi(Controller):
         return result
 
     @delete("/{integration_id:int}", status_code=204)
-    async def remove(self, tenant: Tenant, api_staff: Staff, integration_id: int) -> None:
-        await integrations.disconnect(tenant, api_staff, integration_id)
+    async def remove(self, tenant: Tenant, api_staff: Staff, integration_id: int, remove_events: bool = False) -> None:
+        """Disconnect; with `?remove_events=true` the events Rentcal put in the calendars are deleted first."""
+        await integrations.disconnect(tenant, api_staff, integration_id, remove_events=remove_events)
+
+    @post("/{integration_id:int}/audit", status_code=200)
+    async def audit(self, tenant: Tenant, api_staff: Staff, integration_id: int, fix: bool = False) -> AuditReport:
+        """Check every event of this connection (duplicates, orphans, missing, stale); `?fix=true` repairs them."""
+        from calendars.sync.audit import audit_integration
+
+        await integrations.get_integration(tenant, api_staff, integration_id)
+        return await audit_integration(integration_id, fix=fix)
 
     @post("/{integration_id:int}/sync", status_code=202)
     async def sync_now(self, tenant: Tenant, api_staff: Staff, integration_id: int) -> AcceptedBody:

@@ -29,6 +29,7 @@ def _settings_from_form(form: Any) -> IntegrationSettings:
         direction=form.get("direction") or None,
         on_remote_delete=form.get("on_remote_delete") or None,
         include_all_bookings=form.get("include_all_bookings") == "on",
+        keep_removed_events=form.get("keep_removed_events") == "on",
         calendars=[
             CalendarSetting(
                 id=cid,
@@ -116,8 +117,27 @@ class IntegrationPages(Controller):
     async def disconnect(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
     ) -> Template:
-        await integrations.disconnect(tenant, staff, integration_id)
-        return await self._page(request, staff, tenant, message="Disconnected. Events already in the calendar stay.")
+        form = await request.form()
+        remove = form.get("remove_events") == "on"
+        removed = await integrations.disconnect(tenant, staff, integration_id, remove_events=remove)
+        message = (
+            f"Disconnected. {removed} event(s) Rentcal had put in the calendar were removed."
+            if remove
+            else "Disconnected. Events already in the calendar stay."
+        )
+        return await self._page(request, staff, tenant, message=message)
+
+    @post("/{integration_id:int}/audit", status_code=200)
+    async def audit(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+    ) -> Template:
+        from tasks.sync import audit_integration
+
+        await integrations.get_integration(tenant, staff, integration_id)
+        audit_integration.send(integration_id)
+        return await self._page(
+            request, staff, tenant, message="Checking every event in this calendar; reload in a moment for the result."
+        )
 
     @post("/colors", status_code=200)
     async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:

@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-seed-events", action="store_true", help="start with empty calendars")
     parser.add_argument("--discovery", help="path to calendar.v3.json (default: google-api-python-client's)")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--allow-http-webhooks", action="store_true", help="accept http:// webhook addresses (Google requires https)"
+    )
     args = parser.parse_args(argv)
     app = create_app(
         args.base_url or f"http://{args.host}:{args.port}",
@@ -30,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         time_zone=args.time_zone,
         seed_events=not args.no_seed_events,
         discovery_path=args.discovery,
+        allow_http_webhooks=args.allow_http_webhooks,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 

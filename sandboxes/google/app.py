@@ -46,6 +46,7 @@ def create_app(
     time_zone: str = "Europe/Berlin",
     seed_events: bool = True,
     discovery_path: str | None = None,
+    allow_http_webhooks: bool = False,
 ) -> Litestar:
     """Build the sandbox. ``base_url`` is what it calls itself in links (htmlLink, resourceUri, issuer)."""
     settings = Settings(
@@ -56,6 +57,7 @@ def create_app(
         time_zone=time_zone,
         seed_events=seed_events,
         discovery_path=discovery_path,
+        allow_http_webhooks=allow_http_webhooks,
     )
     sandbox = Sandbox(settings)
     return Litestar(

@@ -29,6 +29,7 @@ class Settings:
     seed_accounts: tuple[str, ...] = SEED_ACCOUNTS
     seed_events: bool = True
     discovery_path: str | None = None
+    allow_http_webhooks: bool = False  # Google only pushes to https; local demos opt in to http
 
 
 class Sandbox:
@@ -39,7 +40,7 @@ class Sandbox:
         self.stats = Stats()
         self.faults = Faults()
         self.store = Store(self.base_url, settings.time_zone, settings.seed_accounts)
-        self.notifier = Notifier(self.base_url, self.stats)
+        self.notifier = Notifier(self.base_url, self.stats, allow_http=settings.allow_http_webhooks)
         self.store.add_listener(self.notifier.calendar_changed)
         self.tokens = TokenStore(self.base_url, self.token_ttl, lambda email: self.store.ensure_account(email).sub)
         self._seed()

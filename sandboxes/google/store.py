@@ -279,6 +279,12 @@ class Store:
 
     def _validate(self, resource: dict[str, Any], cal: Calendar) -> em.Span:
         em.check_fields(resource)
+        for attendee in resource.get("attendees") or []:
+            # read-only in Google: marks the entry of the calendar whose copy of the event this is
+            if attendee.get("email") == cal.id:
+                attendee["self"] = True
+            else:
+                attendee.pop("self", None)
         span = em.normalise_times(resource, cal.tz)
         recurrence.check(resource, span, cal.tz)
         return span

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -60,9 +61,15 @@ class Message:
     number: int
 
 
+MAX_CHANNEL_ID = 64
+MAX_CHANNEL_TOKEN = 256
+CHANNEL_ID = re.compile(r"[A-Za-z0-9\-_+/=]+")
+
+
 class Notifier:
-    def __init__(self, base_url: str, stats: Stats, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str, stats: Stats, timeout: float = 5.0, *, allow_http: bool = False) -> None:
         self.base_url = base_url
+        self.allow_http = allow_http
         self.stats = stats
         self.timeout = timeout
         self.lock = threading.Lock()
@@ -103,8 +110,14 @@ class Notifier:
             raise GoogleError(400, "required", "Required channel id")
         if body.get("type") not in ("web_hook", "webhook"):
             raise bad_request(f"Invalid channel type: {body.get('type')}", reason="invalidChannelType")
-        if not address or not str(address).startswith(("http://", "https://")):
-            raise bad_request(f"Invalid webhook address: {address}", reason="pushWebhookBadDomain")
+        schemes = ("http://", "https://") if self.allow_http else ("https://",)
+        if not address or not str(address).startswith(schemes):
+            # Google: "WebHook callback must be HTTPS"
+            raise bad_request(f"WebHook callback must be HTTPS: {address}", reason="push.webhookUrlNotHttps")
+        if len(str(channel_id)) > MAX_CHANNEL_ID or not CHANNEL_ID.fullmatch(str(channel_id)):
+            raise bad_request(f"Invalid channel id: {channel_id}", reason="invalidParameter")
+        if body.get("token") is not None and len(str(body["token"])) > MAX_CHANNEL_TOKEN:
+            raise bad_request("Channel token too long (at most 256 characters).", reason="invalidParameter")
         now_ms = int(time.time() * 1000)
         expiration = now_ms + DEFAULT_TTL_MS
         params = body.get("params") or {}

@@ -134,12 +134,11 @@ class ProviderContract:
         self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]
     ) -> None:
         require(provider, "writes")
-        event_id = event_id_for(key)
         wanted = sample_event(key)
-        created = await provider.create_event(calendar_id, event_id, wanted)
-        fetched = await provider.get_event(calendar_id, event_id)
+        created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
+        fetched = await provider.get_event(calendar_id, created.id)
         for remote in (created, fetched):
-            assert remote.id == event_id
+            assert remote.id == created.id
             assert remote.etag
             assert remote.status == "confirmed"
             assert remote.summary == wanted.summary
@@ -155,7 +154,7 @@ class ProviderContract:
         self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]
     ) -> None:
         require(provider, "writes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key, status="tentative"))
+        created = await provider.create_event(calendar_id, sample_event(key, status="tentative"), idempotency_key=key)
         assert created.status == "tentative"
         assert (await provider.get_event(calendar_id, created.id)).status == "tentative"
 
@@ -163,7 +162,7 @@ class ProviderContract:
         self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]
     ) -> None:
         require(provider, "writes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         moved = sample_event(key, summary="Moved: excavator", starts_at=BASE_START + timedelta(days=1), hours=3)
         updated = await provider.update_event(calendar_id, created.id, moved, etag=created.etag)
         assert updated.etag and updated.etag != created.etag
@@ -182,7 +181,7 @@ class ProviderContract:
         mutate_remotely: RemoteMutation,
     ) -> None:
         require(provider, "writes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         await mutate_remotely(calendar_id, created.id, summary="Changed by a person")
         updated = await provider.update_event(calendar_id, created.id, sample_event(key, summary="Ours again"))
         assert updated.summary == "Ours again"
@@ -196,7 +195,7 @@ class ProviderContract:
         mutate_remotely: RemoteMutation,
     ) -> None:
         require(provider, "writes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         await mutate_remotely(calendar_id, created.id, summary="Changed by a person")
         with pytest.raises(PreconditionFailed):
             await provider.update_event(calendar_id, created.id, sample_event(key, summary="Ours"), etag=created.etag)
@@ -213,7 +212,7 @@ class ProviderContract:
         self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]
     ) -> None:
         require(provider, "writes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         await provider.delete_event(calendar_id, created.id, etag=created.etag)
         with pytest.raises(EventMissing):
             await provider.delete_event(calendar_id, created.id)
@@ -234,7 +233,7 @@ class ProviderContract:
         mutate_remotely: RemoteMutation,
     ) -> None:
         require(provider, "writes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         await mutate_remotely(calendar_id, created.id, summary="Changed by a person")
         with pytest.raises(PreconditionFailed):
             await provider.delete_event(calendar_id, created.id, etag=created.etag)
@@ -253,17 +252,25 @@ class ProviderContract:
         with pytest.raises(EventMissing):
             await provider.get_event(calendar_id, event_id_for(key))
 
-    async def test_create_is_idempotent_by_id(
-        self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]
-    ) -> None:
-        require(provider, "writes", "client_ids")
-        event_id = event_id_for(key)
-        await provider.create_event(calendar_id, event_id, sample_event(key))
-        with pytest.raises(EventExists):
-            await provider.create_event(calendar_id, event_id, sample_event(key, summary="A retried create"))
+    async def test_retried_create_makes_one_event(self, provider: CalendarProvider, calendar_id: str, key: str) -> None:
+        """The same idempotency key twice (a retry whose first reply was lost) gives one event of ours."""
+        require(provider, "writes")
+        first = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
+        again = await provider.create_event(
+            calendar_id, sample_event(key, summary="A retried create"), idempotency_key=key
+        )
+        assert again.id == first.id
         events = await listed(provider, calendar_id)
-        assert [e.id for e in events.values() if e.key == key] == [event_id]
-        assert events[event_id].summary == sample_event(key).summary
+        assert [e.id for e in events.values() if e.key == key and not e.deleted] == [first.id]
+        assert events[first.id].summary == "A retried create"  # the retry's content wins: it is the newer
+
+    async def test_identity_held_by_another_item_is_a_conflict(
+        self, provider: CalendarProvider, calendar_id: str, key: str
+    ) -> None:
+        require(provider, "writes")
+        await provider.create_event(calendar_id, sample_event("booking:someone-else"), idempotency_key=key)
+        with pytest.raises(EventExists):
+            await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
 
     # ---- reading changes ---------------------------------------------------------------------------
 
@@ -278,7 +285,7 @@ class ProviderContract:
         keys = [f"booking:{uuid.uuid4().hex}" for _ in range(3)]
         created = [
             await provider.create_event(
-                calendar_id, event_id_for(k), sample_event(k, starts_at=BASE_START + timedelta(days=i))
+                calendar_id, sample_event(k, starts_at=BASE_START + timedelta(days=i)), idempotency_key=k
             )
             for i, k in enumerate(keys)
         ]
@@ -324,7 +331,7 @@ class ProviderContract:
     ) -> None:
         require(provider, "writes", "incremental_changes")
         start = await provider.list_changes(calendar_id, None)
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         delta = await provider.list_changes(calendar_id, start.next_sync_token)
         assert [(e.id, e.key, e.etag) for e in delta.events] == [(created.id, key, created.etag)]
 
@@ -337,7 +344,7 @@ class ProviderContract:
         expire_sync_tokens: ExpireSyncTokens,
     ) -> None:
         require(provider, "writes", "incremental_changes")
-        created = await provider.create_event(calendar_id, event_id_for(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         first = await provider.list_changes(calendar_id, None)
         assert first.next_sync_token
         await expire_sync_tokens(calendar_id)
@@ -366,7 +373,7 @@ class ProviderContract:
     ) -> None:
         require(provider, "writes", "free_busy")
         event = sample_event(key)
-        await provider.create_event(calendar_id, event_id_for(key), event)
+        await provider.create_event(calendar_id, event, idempotency_key=key)
         window_start, window_end = event.starts_at - timedelta(hours=6), event.ends_at + timedelta(hours=6)
         busy = await provider.free_busy([calendar_id], window_start, window_end)
         assert [(b.starts_at, b.ends_at) for b in busy[calendar_id]] == [(event.starts_at, event.ends_at)]

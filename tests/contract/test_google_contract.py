@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from calendars.providers.base import (
     EventData,
     EventExists,
     NeedsReconnect,
+    RemoteEvent,
     RequestRejected,
     RetryableError,
 )
@@ -234,7 +236,7 @@ class TestGoogleProvider(ProviderContract):
         self, provider: GoogleCalendarProvider, calendar_id: str, key: str, http: httpx.AsyncClient
     ) -> None:
         event = sample_event(key, status="tentative")
-        await provider.create_event(calendar_id, google_event_id(key), event)
+        await provider.create_event(calendar_id, event, idempotency_key=key)
         raw = (await raw_events(http, calendar_id))[google_event_id(key)]
         assert raw["summary"] == event.summary
         assert raw["description"] == event.description
@@ -254,13 +256,19 @@ class TestGoogleProvider(ProviderContract):
     async def test_update_replaces_our_fields(
         self, provider: GoogleCalendarProvider, calendar_id: str, key: str, http: httpx.AsyncClient
     ) -> None:
-        created = await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
+        # a person adds a guest and a conference note in Google: an update of ours must keep them
+        added = {"attendees": [{"email": "guest@example.com"}], "extendedProperties": {"shared": {"note": "gate 3"}}}
+        response = await http.patch(f"/_sandbox/calendars/{calendar_id}/events/{created.id}", json=added)
+        assert response.status_code == 200, response.text
         plain = EventData(
             summary="Plain", starts_at=BASE_START, ends_at=BASE_START + timedelta(hours=1), timezone="UTC", key=key
         )
-        await provider.update_event(calendar_id, created.id, plain, etag=created.etag)
+        await provider.update_event(calendar_id, created.id, plain, etag=response.json()["etag"])
         raw = (await raw_events(http, calendar_id))[created.id]
         assert raw["summary"] == "Plain"
+        assert raw["attendees"][0]["email"] == "guest@example.com"
+        assert raw["extendedProperties"]["shared"] == {"note": "gate 3"}
         assert "colorId" not in raw
         assert raw["reminders"] == {"useDefault": False, "overrides": []}
         assert raw["start"] == {"dateTime": "2030-07-01T07:00:00Z", "timeZone": "UTC"}
@@ -270,7 +278,7 @@ class TestGoogleProvider(ProviderContract):
     ) -> None:
         # Google keeps deleted events (status cancelled); a full update with status confirmed restores
         # it. Whether to do that is the sync engine's decision, not the adapter's.
-        created = await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         await mutate_remotely(calendar_id, created.id, delete=True)
         assert (await provider.get_event(calendar_id, created.id)).status == "cancelled"
         restored = await provider.update_event(calendar_id, created.id, sample_event(key))
@@ -289,10 +297,53 @@ class TestGoogleProvider(ProviderContract):
         event = (await provider.list_changes(calendar_id, None)).events[0]
         assert event.id == created["id"]
         assert event.key is None
-        assert event.transparent
-        assert event.starts_at is None and event.ends_at is None
+        assert event.transparent and not event.busy
+        # all-day: local midnights of the calendar's zone (the sandbox's calendars are in Europe/Berlin)
+        assert event.starts_at == datetime(2030, 8, 3, tzinfo=ZoneInfo("Europe/Berlin"))
+        assert event.ends_at == datetime(2030, 8, 5, tzinfo=ZoneInfo("Europe/Berlin"))
         assert (event.all_day_start, event.all_day_end) == (datetime(2030, 8, 3).date(), datetime(2030, 8, 5).date())
         assert event.updated is not None and event.updated.tzinfo is not None
+
+    async def test_busy_answer_for_the_common_remote_events(
+        self, provider: GoogleCalendarProvider, calendar_id: str, http: httpx.AsyncClient
+    ) -> None:
+        """Opaque all-day is busy; declined is free; a weekly series is busy on every occurrence, except
+        where an occurrence was cancelled."""
+        berlin = ZoneInfo("Europe/Berlin")
+        path = f"/_sandbox/calendars/{calendar_id}/events"
+        day_off = {"summary": "Off", "start": {"date": "2030-08-06"}, "end": {"date": "2030-08-07"}}
+        declined = {
+            "summary": "Optional talk",
+            "start": {"dateTime": "2030-08-06T10:00:00+02:00"},
+            "end": {"dateTime": "2030-08-06T11:00:00+02:00"},
+            "attendees": [
+                {"email": "organiser@example.com", "organizer": True, "responseStatus": "accepted"},
+                {"email": calendar_id, "responseStatus": "declined"},  # the owner said no
+            ],
+        }
+        weekly = {
+            "summary": "Standing job",
+            "start": {"dateTime": "2030-09-02T08:00:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2030-09-02T12:00:00", "timeZone": "Europe/Berlin"},
+            "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=6", "EXDATE;TZID=Europe/Berlin:20300916T080000"],
+        }
+        for body in (day_off, declined, weekly):
+            response = await http.post(path, json=body)
+            assert response.status_code in (200, 201), response.text
+        events = (await provider.list_changes(calendar_id, None)).events
+        by_summary: dict[str, list[RemoteEvent]] = {}
+        for event in events:
+            by_summary.setdefault(event.summary, []).append(event)
+        off = by_summary["Off"][0]
+        assert off.busy and off.starts_at == datetime(2030, 8, 6, tzinfo=berlin)
+        assert off.ends_at == datetime(2030, 8, 7, tzinfo=berlin)
+        assert not by_summary["Optional talk"][0].busy
+        standing = sorted(e.starts_at for e in by_summary["Standing job"] if e.busy and e.starts_at)
+        assert len(standing) == 5  # six weekly occurrences, one excluded
+        assert datetime(2030, 9, 16, 8, tzinfo=berlin) not in standing
+        assert standing[0] == datetime(2030, 9, 2, 8, tzinfo=berlin)
+        assert standing[-1] == datetime(2030, 10, 7, 8, tzinfo=berlin)  # wall-clock kept across the DST change
+        assert all(e.series_id for e in by_summary["Standing job"])
 
     async def test_changes_follow_every_page(
         self,
@@ -305,7 +356,7 @@ class TestGoogleProvider(ProviderContract):
         ids = []
         for _ in range(5):
             k = f"booking:{uuid.uuid4().hex}"
-            ids.append((await provider.create_event(calendar_id, google_event_id(k), sample_event(k))).id)
+            ids.append((await provider.create_event(calendar_id, sample_event(k), idempotency_key=k)).id)
         before = await stats_count(http, "calendar.events.list")
         full = await provider.list_changes(calendar_id, None)
         assert [e.id for e in full.events] == ids
@@ -321,7 +372,7 @@ class TestGoogleProvider(ProviderContract):
     ) -> None:
         backwards = sample_event(key, hours=-1)
         with pytest.raises(RequestRejected, match="The specified time range is empty"):
-            await provider.create_event(calendar_id, google_event_id(key), backwards)
+            await provider.create_event(calendar_id, backwards, idempotency_key=key)
         with pytest.raises(RequestRejected, match="404"):
             await provider.list_changes("nobody-owns-this@group.calendar.google.com", None)
 
@@ -339,7 +390,7 @@ class TestGoogleProvider(ProviderContract):
         before = tokens.credentials.access_token
         expired = (await http.post("/_sandbox/tokens/expire", json={"email": email})).json()["expired"]
         assert expired >= 1
-        created = await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         assert created.key == key
         assert tokens.refreshes == 1
         assert tokens.credentials.access_token != before
@@ -389,7 +440,7 @@ class TestGoogleProvider(ProviderContract):
         refresh_token = tokens.credentials.refresh_token
         await http.post("/_sandbox/tokens/expire", json={"email": email})
         with caplog.at_level(logging.DEBUG):
-            await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+            await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
             full = await provider.list_changes(calendar_id, None)
             await provider.list_changes(calendar_id, full.next_sync_token)
         for secret in (old, tokens.credentials.access_token, refresh_token):  # not even in httpx/httpcore logs
@@ -417,7 +468,7 @@ class TestGoogleProvider(ProviderContract):
         await faults(fail_next=[kind], methods=["calendar.events.insert"], retry_after_seconds=1)
         before = await stats_count(http, "calendar.events.insert")
         started = time.monotonic()
-        created = await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         elapsed = time.monotonic() - started
         assert created.key == key
         assert await stats_count(http, "calendar.events.insert") - before == 2
@@ -440,7 +491,7 @@ class TestGoogleProvider(ProviderContract):
         await faults(error_rate=1.0, error_kinds=["backendError"], methods=["calendar.events.insert"])
         before = await stats_count(http, "calendar.events.insert")
         with pytest.raises(RetryableError, match="gave up after 3 attempt") as raised:
-            await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+            await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         assert raised.value.retry_after is None
         assert await stats_count(http, "calendar.events.insert") - before == 3
         assert await raw_events(http, calendar_id) == {}
@@ -458,7 +509,7 @@ class TestGoogleProvider(ProviderContract):
         before = await stats_count(http, "calendar.events.insert")
         started = time.monotonic()
         with pytest.raises(RetryableError) as raised:
-            await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+            await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         assert raised.value.retry_after == 30.0
         assert time.monotonic() - started < 5
         assert await stats_count(http, "calendar.events.insert") - before == 1
@@ -472,7 +523,7 @@ class TestGoogleProvider(ProviderContract):
     ) -> None:
         async with httpx.AsyncClient(transport=Interfering("POST", "/events", ["lose reply"]), timeout=10) as flaky:
             provider = make_provider(client=flaky)
-            created = await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+            created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         assert created.key == key and created.status == "confirmed"
         assert list(await raw_events(http, calendar_id)) == [google_event_id(key)]
 
@@ -483,11 +534,10 @@ class TestGoogleProvider(ProviderContract):
         calendar_id: str,
         key: str,
     ) -> None:
-        event_id = google_event_id(key)
-        await provider.create_event(calendar_id, event_id, sample_event("booking:someone-else"))
+        await provider.create_event(calendar_id, sample_event("booking:someone-else"), idempotency_key=key)
         async with httpx.AsyncClient(transport=Interfering("POST", "/events", ["refuse"]), timeout=10) as flaky:
             with pytest.raises(EventExists):
-                await make_provider(client=flaky).create_event(calendar_id, event_id, sample_event(key))
+                await make_provider(client=flaky).create_event(calendar_id, sample_event(key), idempotency_key=key)
 
     async def test_connection_errors_are_retried(
         self, make_provider: Callable[..., GoogleCalendarProvider], calendar_id: str
@@ -531,7 +581,7 @@ class TestGoogleProvider(ProviderContract):
         assert sync.headers["x-goog-resource-id"] == channel.resource_id
         assert sync.headers["x-goog-message-number"] == "1"
 
-        created = await provider.create_event(calendar_id, google_event_id(key), sample_event(key))
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
         await mutate_remotely(calendar_id, created.id, summary="Changed by a person")
         hits = await webhook_receiver.wait_for(3, channel_id=channel_id)
         assert [h.headers["x-goog-resource-state"] for h in hits] == ["sync", "exists", "exists"]
@@ -550,7 +600,7 @@ class TestGoogleProvider(ProviderContract):
         for offset, hours in ((0, 2), (1, 2), (5, 1)):
             k = f"booking:{uuid.uuid4().hex}"
             event = sample_event(k, starts_at=BASE_START + timedelta(hours=offset), hours=hours)
-            await provider.create_event(calendar_id, google_event_id(k), event)
+            await provider.create_event(calendar_id, event, idempotency_key=k)
         transparent = {
             "summary": "Reminder only",
             "start": {"dateTime": (BASE_START + timedelta(hours=8)).isoformat()},

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from calendars import engine
+from calendars.sync import inbound
 from calendars.tables import CalendarIntegration, CalendarSyncLog, CalendarTarget, SyncConflict
 from rental import bookings
 from rental.accounts import create_api_token
@@ -117,7 +117,7 @@ async def test_stale_sync_token_leads_to_a_full_read(
     assert target is not None and target["sync_token"]
     async with httpx.AsyncClient(base_url=google_sandbox) as sandbox:
         assert (await sandbox.post(f"/_sandbox/calendars/{account}/invalidate_sync_tokens")).is_success
-    await engine.sync_inbound(target["id"])
+    await inbound.sync_inbound(target["id"])
     log = (
         await CalendarSyncLog.select()
         .where((CalendarSyncLog.integration == integration["id"]) & (CalendarSyncLog.operation == "full_resync"))

@@ -75,5 +75,5 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], output: obje
 @pytest.fixture(scope="session")
 def google_sandbox() -> Iterator[str]:
     """Base URL of a session-wide sandbox subprocess (state is shared: use fresh account emails)."""
-    with run_google_sandbox() as base_url:
+    with run_google_sandbox("--allow-http-webhooks") as base_url:
         yield base_url

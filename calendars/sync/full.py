@@ -1,0 +1,98 @@
+"""Full sync of one integration: push everything its calendars should hold, then read each fully.
+
+Each calendar is held for the whole push and read, so notifications of our own writes do not start
+listings that race the push; reads asked for meanwhile run once afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from calendars import channels, store
+from calendars.items import item_keys_for_staff, load_item
+from calendars.providers.base import CalendarProvider, EventMissing, ProviderError
+from calendars.store import Target
+from calendars.sync import locks
+from calendars.sync.inbound import read_changes
+from calendars.sync.push import MANAGER_ROLES, bounded, desired_in, push, with_provider
+from calendars.tables import CalendarIntegration
+
+FULL_SYNC_LOOKBACK = timedelta(days=30)
+
+
+async def full_sync(integration_id: int) -> None:
+    integration = await store.integration_row(integration_id)
+    if integration is None or integration["status"] != "active":
+        return
+    targets = await store.integration_targets(integration_id)
+    # Subscriptions first: a change made after this point is notified; the full read covers the rest.
+    for target in targets:
+        if target.inbound:
+            try:
+                await channels.ensure_channel(target.id)
+            except ProviderError as exc:
+                await store.log(target, "watch", outcome="error", detail=f"push notifications unavailable: {exc}")
+    for target in targets:
+
+        async def whole(target: Target = target) -> None:
+            await _push_all(target)
+            if target.inbound:
+                await store.save_read_state(target.id, None)  # forget the token: a full listing follows
+                fresh = await store.target(target.id)
+                if fresh is not None:
+                    await with_provider(fresh, lambda provider: read_changes(provider, fresh))
+
+        await locks.exclusive(target.id, whole)
+    await CalendarIntegration.update({CalendarIntegration.last_synced_at: datetime.now(UTC)}).where(
+        CalendarIntegration.id == integration_id
+    )
+
+
+async def expected_keys(target: Target) -> set[str]:
+    """Every item the calendar should hold, plus every event we keep there (which may have to go)."""
+    keys = {key for key, mapping in (await store.mappings_of_target(target.id)).items() if mapping.state == "synced"}
+    if target.write_kinds and target.direction in store.WRITING_DIRECTIONS:
+        since = datetime.now(UTC) - FULL_SYNC_LOOKBACK
+        all_bookings = target.include_all_bookings and target.user_role in MANAGER_ROLES
+        keys |= set(
+            await item_keys_for_staff(target.company_id, target.user_id, set(target.write_kinds), all_bookings, since)
+        )
+    return keys
+
+
+async def _push_all(target: Target) -> None:
+    jobs = []
+    for key in sorted(await expected_keys(target)):
+        desired = desired_in(await load_item(key), target)
+
+        async def job(provider: CalendarProvider, key: str = key, desired=desired) -> None:  # type: ignore[no-untyped-def]
+            await push(provider, target, key, desired)
+
+        jobs.append(with_provider(target, job))
+    await bounded(jobs)
+
+
+async def remove_our_events(integration_id: int) -> int:
+    """Delete every event we keep in the integration's calendars (on disconnect, when asked). Returns how many."""
+    removed = 0
+    for target in await store.integration_targets(integration_id):
+        mappings = {k: m for k, m in (await store.mappings_of_target(target.id)).items() if m.state == "synced"}
+        if not mappings:
+            continue
+
+        async def delete_all(provider: CalendarProvider, target: Target = target, mappings=mappings) -> None:  # type: ignore[no-untyped-def]
+            nonlocal removed
+            for key, mapping in mappings.items():
+                async with locks.item_lock(target.id, key):
+                    try:
+                        await provider.delete_event(target.external_id, mapping.external_id)
+                    except EventMissing:
+                        pass
+                    await store.set_mapping_state(target.id, key, "deleted")
+                    await store.log(
+                        target, "delete", item_key=key, external_id=mapping.external_id, detail="disconnect"
+                    )
+                    removed += 1
+
+        await with_provider(target, delete_all)
+    return removed
