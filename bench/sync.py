@@ -25,7 +25,15 @@ def start_sandbox() -> object:
     import subprocess
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT), "--no-seed-events", "--allow-http-webhooks"],
+        [
+            sys.executable,
+            "-m",
+            "sandboxes.google",
+            "--port",
+            str(SANDBOX_PORT),
+            "--no-seed-events",
+            "--allow-http-webhooks",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

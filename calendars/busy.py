@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from calendars.tables import CalendarTarget, ExternalBusy
+from rental.recurrence import occurrences
 from rental.tables import AvailabilityBlock, Booking, Delivery, MaintenanceSchedule
 from rentcal.settings import get_settings
 
@@ -20,6 +22,28 @@ class StaffBusy:
         return not self.clashes and not self.unknown
 
 
+async def _vacations(staff_id: int, start: datetime, end: datetime) -> list[str]:
+    """Reasons of the staff member's block-outs overlapping the window, recurring ones expanded."""
+    rows = await AvailabilityBlock.raw(
+        """
+        SELECT b.blocked_from, b.blocked_until, b.rrule, b.reason, c.timezone FROM availability_block b
+        JOIN company c ON c.id = b.company
+        WHERE b.staff = {} AND b.blocked_from < {} AND (b.blocked_until > {} OR b.rrule IS NOT NULL)
+        """,
+        staff_id,
+        end,
+        start,
+    )
+    reasons = []
+    for row in rows:
+        spans = occurrences(
+            row["blocked_from"], row["blocked_until"], row["rrule"], ZoneInfo(row["timezone"]), start, end
+        )
+        if next(iter(spans), None) is not None:
+            reasons.append(row["reason"] or "vacation")
+    return reasons
+
+
 async def staff_busy(staff_id: int, start: datetime, end: datetime, *, ignore_booking: int | None = None) -> StaffBusy:
     result = StaffBusy()
     overlap = {"s": start, "e": end}
@@ -30,12 +54,7 @@ async def staff_busy(staff_id: int, start: datetime, end: datetime, *, ignore_bo
     )
     if externals:
         result.clashes.append(f"{externals} event(s) in their own calendar")
-    vacations = await AvailabilityBlock.select(AvailabilityBlock.reason).where(
-        (AvailabilityBlock.staff == staff_id)
-        & (AvailabilityBlock.blocked_from < end)
-        & (AvailabilityBlock.blocked_until > start)
-    )
-    result.clashes += [f"away: {v['reason'] or 'vacation'}" for v in vacations]
+    result.clashes += [f"away: {reason}" for reason in await _vacations(staff_id, start, end)]
     booking_condition = (
         (Booking.assigned_staff == staff_id)
         & (Booking.starts_at < end)

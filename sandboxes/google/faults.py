@@ -17,7 +17,26 @@ KINDS: dict[str, tuple[int, str, str, str, bool]] = {
     "tooManyRequests": (429, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded", True),
     "backendError": (500, "global", "backendError", "Backend Error", False),
     "serviceUnavailable": (503, "global", "backendError", "The service is currently unavailable.", True),
+    # refusals that do not go away on a retry
+    "dailyLimitExceeded": (403, "usageLimits", "dailyLimitExceeded", "Daily Limit Exceeded", False),
+    "requiredAccessLevel": (
+        403,
+        "calendar",
+        "requiredAccessLevel",
+        "You need to have writer access to this calendar.",
+        False,
+    ),
+    "forbiddenForNonOrganizer": (
+        403,
+        "calendar",
+        "forbiddenForNonOrganizer",
+        "Shared properties can only be changed by the organizer of the event.",
+        False,
+    ),
+    # the request is carried out, then the reply is lost (a 500 after the commit)
+    "lostReply": (500, "global", "backendError", "Backend Error", False),
 }
+AFTER_COMMIT = frozenset({"lostReply"})
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from .context import Sandbox
+from .faults import AFTER_COMMIT
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
@@ -38,6 +39,17 @@ def sandbox_middleware(sb: Sandbox) -> Any:
                 latency_ms, kind = sb.faults.decide(fault_scope, method_id)
                 if latency_ms:
                     await asyncio.sleep(latency_ms / 1000)
+                if kind in AFTER_COMMIT:
+                    sb.stats.fault(kind)
+
+                    async def discard(message: Message) -> None:
+                        return None
+
+                    await app(scope, receive, discard)
+                    error = sb.faults.api_error(kind)
+                    sb.stats.request(method_id, route, error.code)
+                    await _send_json(send, error.code, error.body(), error.headers)
+                    return
                 if kind:
                     sb.stats.fault(kind)
                     if fault_scope == "token":
