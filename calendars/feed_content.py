@@ -13,13 +13,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from calendars import palette
 from calendars.ical import FeedEvent
 from calendars.mail_texts import when
+from calendars.palette import DEFAULT_STATUS_COLORS, PALETTE
 from rental.tables import Booking
 
-STATUS_COLORS = {"pending": "gold", "confirmed": "seagreen", "picked_up": "royalblue", "returned": "gray"}
-MAINTENANCE_COLOR = "darkorange"
-DELIVERY_COLOR = "mediumpurple"
+STATUS_COLORS = {status: PALETTE[name].css for status, name in DEFAULT_STATUS_COLORS.items()}
+MAINTENANCE_COLOR = PALETTE[palette.MAINTENANCE_COLOR].css
+DELIVERY_COLOR = PALETTE[palette.DELIVERY_COLOR].css
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,11 @@ def _query(source: str, sql: str, scope: Scope, mode: str) -> tuple[str, list[An
 
 
 def _sources(scope: Scope) -> list[tuple[str, str, str]]:
-    found = [("bookings", _BOOKINGS, scope.bookings), ("deliveries", _DELIVERIES, scope.deliveries),
-             ("maintenance", _MAINTENANCE, scope.maintenance)]
+    found = [
+        ("bookings", _BOOKINGS, scope.bookings),
+        ("deliveries", _DELIVERIES, scope.deliveries),
+        ("maintenance", _MAINTENANCE, scope.maintenance),
+    ]
     return [(source, sql, mode) for source, sql, mode in found if mode]
 
 

@@ -13,14 +13,11 @@ from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
+from calendars.palette import DELIVERY_COLOR, MAINTENANCE_COLOR, status_colors
 from calendars.providers.base import EventData, Reminder
 from rental.tables import Booking, Company, Delivery, MaintenanceSchedule
 
 ACTIVE = ("pending", "confirmed", "picked_up", "returned")
-# CAL-108: booking status -> Google colorId (banana, basil, blueberry, graphite, tomato); per company overridable.
-DEFAULT_STATUS_COLORS = {"pending": "5", "confirmed": "10", "picked_up": "9", "returned": "8", "cancelled": "11"}
-MAINTENANCE_COLOR = "6"
-DELIVERY_COLOR = "7"
 REMINDERS = (Reminder("email", 24 * 60), Reminder("popup", 60))
 
 
@@ -54,7 +51,7 @@ async def _company(company_id: int) -> dict[str, Any]:
 
 def booking_event(row: dict[str, Any], company: dict[str, Any]) -> EventData:
     tz = ZoneInfo(company["timezone"])
-    colors = {**DEFAULT_STATUS_COLORS, **(company["status_colors"] or {})}
+    colors = status_colors(company["status_colors"])
     status = row["status"]
     lines = [
         f"Pickup: {_fmt(row['starts_at'], tz)}",
@@ -71,7 +68,7 @@ def booking_event(row: dict[str, Any], company: dict[str, Any]) -> EventData:
         timezone=company["timezone"],
         description="\n".join(lines),
         location=row["pickup_location"] or "",
-        color_id=colors.get(status),
+        color=colors.get(status),
         status="tentative" if status == "pending" else "confirmed",
         reminders=REMINDERS,
         key=f"booking:{row['id']}",
@@ -123,7 +120,7 @@ async def _maintenance_item(maintenance_id: int) -> Item | None:
         ends_at=row["ends_at"],
         timezone=company["timezone"],
         description=f"{row['description']}\nFrom {_fmt(row['starts_at'], tz)} to {_fmt(row['ends_at'], tz)}",
-        color_id=MAINTENANCE_COLOR,
+        color=MAINTENANCE_COLOR,
         reminders=REMINDERS,
         key=f"maintenance:{maintenance_id}",
     )
@@ -160,7 +157,7 @@ async def _delivery_item(delivery_id: int) -> Item | None:
         timezone=company["timezone"],
         description="\n".join(lines),
         location=row["address"],
-        color_id=DELIVERY_COLOR,
+        color=DELIVERY_COLOR,
         reminders=(Reminder("popup", 60),),
         key=f"delivery:{delivery_id}",
     )

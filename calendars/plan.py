@@ -64,7 +64,7 @@ def event_hash(event: EventData) -> str:
         event.timezone,
         event.description,
         event.location,
-        event.color_id,
+        event.color,
         event.status,
         [(r.method, r.minutes) for r in event.reminders],
         event.key,

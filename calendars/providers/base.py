@@ -48,7 +48,7 @@ class EventData:
     timezone: str  # IANA zone of the company
     description: str = ""
     location: str = ""
-    color_id: str | None = None  # provider colour (Google colorId "1".."11")
+    color: str | None = None  # a name of the neutral palette (calendars.palette); each adapter maps it
     status: str = "confirmed"  # confirmed | tentative
     reminders: tuple[Reminder, ...] = ()
     key: str = ""  # our stable key, e.g. "booking:42", stored in the event's private properties

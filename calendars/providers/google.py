@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from calendars.palette import PALETTE
 from calendars.providers.base import (
     AuthExpired,
     BusyInterval,
@@ -374,8 +375,9 @@ def event_body(event: EventData, *, patch: bool = False) -> dict[str, Any]:
             "overrides": [{"method": r.method, "minutes": r.minutes} for r in event.reminders],
         },
     }
-    if event.color_id is not None or patch:
-        body["colorId"] = event.color_id
+    color_id = PALETTE[event.color].google_id if event.color in PALETTE else None
+    if color_id is not None or patch:
+        body["colorId"] = color_id
     if patch:  # someone may have made it an all-day event: drop the date our dateTime replaces
         body["start"]["date"] = None
         body["end"]["date"] = None

@@ -78,7 +78,7 @@ def sample_event(
         timezone=ZONE,
         description="Booking 42, delivery to site",
         location="Hauptstraße 1, 10115 Berlin",
-        color_id="5",
+        color="banana",
         status=status,
         reminders=(Reminder("popup", 30), Reminder("email", 24 * 60)),
         key=key,

@@ -134,11 +134,14 @@ async def test_booking_colours_are_per_company_and_validated(live_server: str) -
     headers = {"Authorization": f"Bearer {await make_api_token(tenant)}"}
     async with httpx.AsyncClient(base_url=live_server, headers=headers) as api:
         initial = (await api.get("/api/v1/settings/booking_colors")).json()
-        assert initial["colors"]["confirmed"] == "10" and initial["palette"]["10"] == "Basil"
-        changed = await api.put("/api/v1/settings/booking_colors", json={"confirmed": "2", "pending": "4"})
-        assert changed.status_code == 200 and changed.json()["colors"]["confirmed"] == "2"
+        assert initial["colors"]["confirmed"] == "basil" and initial["palette"]["basil"] == "Basil"
+        changed = await api.put("/api/v1/settings/booking_colors", json={"confirmed": "sage", "pending": "Flamingo"})
+        assert changed.status_code == 200 and changed.json()["colors"]["confirmed"] == "sage"
+        assert changed.json()["colors"]["pending"] == "flamingo"
+        legacy = await api.put("/api/v1/settings/booking_colors", json={"returned": "8"})  # a Google colorId
+        assert legacy.status_code == 200 and legacy.json()["colors"]["returned"] == "graphite"
         bad = await api.put("/api/v1/settings/booking_colors", json={"confirmed": "99"})
-        assert bad.status_code == 422 and "1 to 11" in bad.json()["detail"]
+        assert bad.status_code == 422 and "lavender" in bad.json()["detail"]
         unknown = await api.put("/api/v1/settings/booking_colors", json={"lost": "2"})
         assert unknown.status_code == 422
         driver = {"Authorization": f"Bearer {await make_api_token(tenant, role='driver')}"}
@@ -150,4 +153,4 @@ async def test_booking_colours_are_per_company_and_validated(live_server: str) -
                 "/api/v1/settings/booking_colors", headers={"Authorization": f"Bearer {await make_api_token(other)}"}
             )
         ).json()
-        assert untouched["colors"]["confirmed"] == "10"
+        assert untouched["colors"]["confirmed"] == "basil"

@@ -33,13 +33,13 @@ events = st.builds(
         starts_at=T0 + timedelta(hours=hours),
         ends_at=T0 + timedelta(hours=hours + length),
         timezone="America/Los_Angeles",
-        color_id=color,
+        color=color,
         key="booking:1",
     ),
     st.text(max_size=5),
     st.integers(0, 100),
     st.integers(1, 48),
-    st.sampled_from([None, "5", "10"]),
+    st.sampled_from([None, "banana", "basil"]),
 )
 mappings = st.builds(
     Mapping,
