@@ -13,6 +13,8 @@ from calendars import vault
 from calendars.oauth import GoogleOAuthConfig, refresh
 from calendars.providers.base import CalendarProvider, NeedsReconnect
 from calendars.providers.google import GoogleCalendarProvider
+from calendars.providers.google import parse_notification as google_parse_notification
+from calendars.providers.registry import ProviderSpec, register, spec_for
 from calendars.tables import CalendarIntegration
 from rentcal.settings import get_settings
 
@@ -104,7 +106,12 @@ class IntegrationTokens:
         return fresh.access_token
 
 
-def provider_for(integration: dict[str, Any]) -> CalendarProvider:
-    if integration["provider"] != "google":
-        raise ValueError(f"unknown provider {integration['provider']}")
+def _google(integration: dict[str, Any]) -> CalendarProvider:
     return GoogleCalendarProvider(get_settings().google_api_url, IntegrationTokens(integration["id"]), http_client())
+
+
+register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))
+
+
+def provider_for(integration: dict[str, Any]) -> CalendarProvider:
+    return spec_for(integration["provider"]).build(integration)

@@ -24,7 +24,7 @@ from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
 from portal.problems import HANDLERS
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
-from portal.webhooks import google_notification
+from portal.webhooks import provider_notification
 from rentcal.db import close_pool, open_pool
 from rentcal.settings import ROOT, Settings, get_settings
 from widget import ROUTES as WIDGET_ROUTES
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MaintenanceApi,
             DeliveriesApi,
             SettingsApi,
-            google_notification,
+            provider_notification,
             *WEB_ROUTES,
             *WIDGET_ROUTES,
             *PUBLIC_CALENDAR_ROUTES,

@@ -1,4 +1,8 @@
-"""Push notifications from providers. Verified by channel token, answered at once, work queued."""
+"""Push notifications from providers: one route per provider name, answered at once, work queued.
+
+Each provider's parser turns its request into notifications (or a validation handshake to echo);
+each notification is verified against the secret of its subscription before anything is read.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,30 @@ from litestar import Request, post
 from litestar.response import Response
 
 from calendars import channels
+from calendars.connections import provider_for  # noqa: F401  (registers the built-in providers)
+from calendars.providers.registry import PROVIDERS
 
 
-@post("/webhooks/google", status_code=200, include_in_schema=False)
-async def google_notification(request: Request[Any, Any, Any]) -> Response[str]:
-    from tasks.sync import schedule_read
+@post("/webhooks/{provider:str}", status_code=200, include_in_schema=False)
+async def provider_notification(request: Request[Any, Any, Any], provider: str) -> Response[str]:
+    from tasks.sync import ensure_channel, schedule_read
 
-    channel_id = request.headers.get("x-goog-channel-id", "")
-    token = request.headers.get("x-goog-channel-token", "")
-    target_id = await channels.verify(channel_id, token) if channel_id else None
-    if target_id is None:
-        return Response("unknown channel", status_code=404)
-    if request.headers.get("x-goog-resource-state") != "sync":  # "sync" only confirms the channel
-        await schedule_read(target_id)
+    spec = PROVIDERS.get(provider)
+    if spec is None or spec.parse_notification is None:
+        return Response("unknown provider", status_code=404)
+    parsed = spec.parse_notification(dict(request.headers), dict(request.query_params), await request.body())
+    if isinstance(parsed, str):
+        return Response(parsed, status_code=200, media_type="text/plain")  # validation handshake
+    known = 0
+    for notification in parsed:
+        target_id = await channels.verify(notification.subscription_id, notification.secret)
+        if target_id is None:
+            continue
+        known += 1
+        if notification.kind in ("changed", "missed"):
+            await schedule_read(target_id)
+        elif notification.kind in ("renew", "removed"):
+            ensure_channel.send_with_options(args=(target_id,), kwargs={"force": True})
+    if parsed and not known:
+        return Response("unknown subscription", status_code=404)
     return Response("", status_code=200)

@@ -71,8 +71,8 @@ async def sync_item(key: str) -> None:
 
 @dramatiq.actor(max_retries=5, queue_name=QUEUE)
 @provider_delays
-async def ensure_channel(target_id: int) -> None:
-    await channels.ensure_channel(target_id)
+async def ensure_channel(target_id: int, force: bool = False) -> None:
+    await channels.ensure_channel(target_id, force=force)
 
 
 @dramatiq.actor(max_retries=3, queue_name=QUEUE)

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +38,7 @@ from calendars.providers.base import (
     RequestRejected,
     RetryableError,
 )
+from calendars.providers.registry import Notification
 from calendars.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger(__name__)
@@ -400,6 +401,18 @@ def _when(value: Any) -> tuple[datetime | None, date | None]:
     if value.get("date"):
         return None, date.fromisoformat(value["date"])
     return None, None
+
+
+GOOGLE_STATES: dict[str, Literal["changed", "sync"]] = {"sync": "sync", "exists": "changed", "not_exists": "changed"}
+
+
+def parse_notification(headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> list[Notification]:
+    """Google's push notification (all in headers: X-Goog-Channel-ID, -Token, -Resource-State)."""
+    channel_id = headers.get("x-goog-channel-id", "")
+    if not channel_id:
+        return []
+    state = GOOGLE_STATES.get(headers.get("x-goog-resource-state", ""), "changed")
+    return [Notification(channel_id, headers.get("x-goog-channel-token", ""), state)]
 
 
 def _zone(name: Any) -> ZoneInfo:

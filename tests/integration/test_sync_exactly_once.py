@@ -415,3 +415,44 @@ async def test_audit_finds_and_fixes_missing_orphan_and_stale_events(
     assert await exactly_once(google_sandbox, ctx["account"], keys)
     target = await CalendarTarget.select().where(CalendarTarget.integration == integration_id).first()
     assert target is not None
+
+
+async def sandbox_calls(sandbox: str) -> dict[str, int]:
+    async with httpx.AsyncClient() as client:
+        return dict((await client.get(f"{sandbox}/_sandbox/stats")).json()["requests"]["by_method"])
+
+
+async def test_a_burst_of_our_own_writes_costs_few_reads(
+    live_server: str, worker_process: WorkerHandle, google_sandbox: str
+) -> None:
+    """Google notifies each of our writes; the echoes share reads instead of one listing each."""
+    ctx = await connected(live_server, "manager")
+    await asyncio.sleep(3)  # the connect's own reads are over
+    before = await sandbox_calls(google_sandbox)
+    start = datetime.now(LA).replace(microsecond=0) + timedelta(days=9)
+    keys = {
+        f"booking:{await book(ctx['tenant'], ctx['product'], ctx['staff'], start + timedelta(days=i), f'Burst {i}')}"
+        for i in range(30)
+    }
+    await eventually(lambda: exactly_once(google_sandbox, ctx["account"], keys), what="the burst in Google")
+    await asyncio.sleep(4)
+    after = await sandbox_calls(google_sandbox)
+    writes = after.get("calendar.events.insert", 0) - before.get("calendar.events.insert", 0)
+    reads = after.get("calendar.events.list", 0) - before.get("calendar.events.list", 0)
+    assert writes >= 30
+    assert 1 <= reads <= writes // 3, (reads, writes)
+
+
+async def test_webhooks_answer_only_known_providers_and_subscriptions(live_server: str) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        unknown_provider = await client.post("/webhooks/nope", headers={"X-Goog-Channel-ID": "x"})
+        assert unknown_provider.status_code == 404
+        forged = await client.post(
+            "/webhooks/google",
+            headers={
+                "X-Goog-Channel-ID": "not-ours",
+                "X-Goog-Channel-Token": "guess",
+                "X-Goog-Resource-State": "exists",
+            },
+        )
+        assert forged.status_code == 404
