@@ -87,7 +87,13 @@ def time_range_empty() -> GoogleError:
 
 
 def full_sync_required() -> GoogleError:
-    return GoogleError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.")
+    return GoogleError(
+        410,
+        "fullSyncRequired",
+        "Sync token is no longer valid, a full sync is required.",
+        domain="calendar",
+        location="syncToken",
+    )
 
 
 AUTH_HELP = (

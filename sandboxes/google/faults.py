@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -50,6 +52,8 @@ class FaultConfig:
     retry_after_seconds: int = 1
     fail_next: list[str] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)
+    # Google's per-user quota ("queries per minute per user"): beyond it, 403 userRateLimitExceeded
+    user_requests_per_minute: int = 600
 
     @classmethod
     def from_json(cls, data: Any) -> FaultConfig:
@@ -79,6 +83,18 @@ class Faults:
         self.lock = threading.Lock()
         self.reset()
 
+    def over_user_limit(self, user: str) -> bool:
+        """Count one request of `user` (its credential) in a sliding minute; True when over the quota."""
+        now = time.monotonic()
+        with self.lock:
+            window = self._per_user.setdefault(user, deque())
+            while window and now - window[0] > 60:
+                window.popleft()
+            if len(window) >= self.config.user_requests_per_minute:
+                return True
+            window.append(now)
+            return False
+
     def reset(self) -> FaultConfig:
         return self.configure(FaultConfig())
 
@@ -86,6 +102,7 @@ class Faults:
         with self.lock:
             self.config = config
             self.rng = random.Random(config.seed)
+            self._per_user: dict[str, deque[float]] = {}
             return config
 
     def decide(self, scope: str, method_id: str | None) -> tuple[int, str | None]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from . import recurrence, timeutil
 from .errors import GoogleError, time_range_empty
 from .store import Calendar, Store
+
+CALENDAR_EXPANSION_MAX = 50  # Google's calendarExpansionMax
+MAX_RANGE = timedelta(days=90)  # Google refuses longer free/busy windows
 
 
 def _bound(body: dict[str, Any], name: str) -> datetime:
@@ -45,6 +48,12 @@ def query(store: Store, email: str, body: dict[str, Any]) -> dict[str, Any]:
     start, end = _bound(body, "timeMin"), _bound(body, "timeMax")
     if end <= start:
         raise time_range_empty()
+    if end - start > MAX_RANGE:
+        raise GoogleError(400, "timeRangeTooLong", "The requested time range is too long.", domain="calendar")
+    if len(body.get("items") or []) > CALENDAR_EXPANSION_MAX:
+        raise GoogleError(
+            400, "tooManyCalendarsRequested", "Too many calendars requested (at most 50).", domain="calendar"
+        )
     tz: tzinfo = timeutil.zone(body.get("timeZone") or "UTC") or UTC
     calendars: dict[str, Any] = {}
     for item in body.get("items") or []:

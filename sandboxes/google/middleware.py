@@ -35,6 +35,14 @@ def sandbox_middleware(sb: Sandbox) -> Any:
             paths = sorted(getattr(handler, "paths", None) or [scope["path"]])
             route = f"{scope.get('method', 'GET')} {paths[0]}"
             fault_scope = opt.get("fault_scope")
+            if fault_scope == "api":
+                authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
+                if authorization and sb.faults.over_user_limit(authorization.decode("latin-1")):
+                    error = sb.faults.api_error("userRateLimitExceeded")
+                    sb.stats.fault("userRateLimitExceeded")
+                    sb.stats.request(method_id, route, error.code)
+                    await _send_json(send, error.code, error.body(), error.headers)
+                    return
             if fault_scope:
                 latency_ms, kind = sb.faults.decide(fault_scope, method_id)
                 if latency_ms:

@@ -739,3 +739,69 @@ def test_google_api_python_client_talks_to_the_sandbox(account: Account, google_
         ).execute()
     assert raised.value.resp.status == 409
     assert raised.value.error_details[0]["reason"] == "duplicate"
+
+
+# ---- fidelity added with sync core v2 -----------------------------------------------------------------
+
+
+def test_410_names_the_sync_token_like_google(account: Account) -> None:
+    url = f"{account.calendar}/events"
+    token = account.client.get(url).json()["nextSyncToken"]
+    account.client.post(f"/_sandbox/calendars/{account.email}/invalidate_sync_tokens")
+    error = error_of(account.client.get(url, params={"syncToken": token}))
+    assert (error["domain"], error["reason"], error["location"], error["locationType"]) == (
+        "calendar",
+        "fullSyncRequired",
+        "syncToken",
+        "parameter",
+    )
+
+
+def test_watch_needs_https_and_bounded_ids_unless_http_is_allowed(receiver: Receiver) -> None:
+    with run_google_sandbox("--no-seed-events") as base, httpx.Client(base_url=base, timeout=10) as admin:
+        email = f"user-{uuid.uuid4().hex[:10]}@gmail.test"
+        token = admin.post("/_sandbox/tokens", json={"email": email}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"/calendar/v3/calendars/{email}/events/watch"
+        plain = admin.post(url, headers=headers, json={"id": "c1", "type": "web_hook", "address": receiver.url})
+        assert plain.status_code == 400 and "HTTPS" in error_of(plain)["message"]
+        secure = {"type": "web_hook", "address": "https://hooks.example.com/google"}
+        too_long = admin.post(url, headers=headers, json={**secure, "id": "x" * 65})
+        assert too_long.status_code == 400
+        long_token = admin.post(url, headers=headers, json={**secure, "id": "c2", "token": "t" * 257})
+        assert long_token.status_code == 400
+        assert admin.post(url, headers=headers, json={**secure, "id": "c3", "token": "t" * 256}).status_code == 200
+
+
+def test_freebusy_limits(account: Account) -> None:
+    many = {"timeMin": "2030-08-01T00:00:00Z", "timeMax": "2030-08-02T00:00:00Z",
+            "items": [{"id": f"c{i}@gmail.test"} for i in range(51)]}  # fmt: skip
+    assert error_of(account.client.post("/calendar/v3/freeBusy", json=many))["reason"] == "tooManyCalendarsRequested"
+    long = {"timeMin": "2030-01-01T00:00:00Z", "timeMax": "2030-06-01T00:00:00Z", "items": [{"id": account.email}]}
+    assert error_of(account.client.post("/calendar/v3/freeBusy", json=long))["reason"] == "timeRangeTooLong"
+
+
+def test_per_user_rate_limit_and_refusal_faults(account: Account, sandbox_http: httpx.Client) -> None:
+    try:
+        sandbox_http.post("/_sandbox/faults", json={"user_requests_per_minute": 3})
+        answers = [account.client.get(f"{account.calendar}/events").status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 403]
+        limited = account.client.get(f"{account.calendar}/events")
+        assert error_of(limited)["reason"] == "userRateLimitExceeded"
+        for kind, reason in (
+            ("dailyLimitExceeded", "dailyLimitExceeded"),
+            ("requiredAccessLevel", "requiredAccessLevel"),
+        ):
+            sandbox_http.post("/_sandbox/faults", json={"fail_next": [kind]})
+            refused = account.client.get(f"{account.calendar}/events")
+            assert refused.status_code == 403 and error_of(refused)["reason"] == reason
+        # a lost reply: the insert happens, the client sees a 500
+        sandbox_http.post("/_sandbox/faults", json={"fail_next": ["lostReply"], "methods": ["calendar.events.insert"]})
+        lost = account.client.post(
+            f"{account.calendar}/events", json=timed("2030-09-01T10:00:00Z", "2030-09-01T11:00:00Z", summary="kept")
+        )
+        assert lost.status_code == 500
+        listed = account.client.get(f"{account.calendar}/events").json()["items"]
+        assert [e["summary"] for e in listed] == ["kept"]
+    finally:
+        sandbox_http.delete("/_sandbox/faults")
