@@ -4,6 +4,9 @@ re-routing, disconnect, orphans, refusals), busy time for real-world events, and
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -395,6 +398,7 @@ async def test_audit_finds_and_fixes_missing_orphan_and_stale_events(
     ]
     keys = {f"booking:{i}" for i in ids}
     await eventually(lambda: exactly_once(google_sandbox, ctx["account"], keys), what="bookings in Google")
+    await asyncio.sleep(4)  # the reads the notifications of our writes scheduled are done
     integration_id = ctx["integration"]["id"]
     assert (await audit.audit_integration(integration_id)).problems == 0
     # lost track of one event (its mapping points elsewhere), and one booking changed behind the outbox's back
@@ -409,8 +413,17 @@ async def test_audit_finds_and_fixes_missing_orphan_and_stale_events(
     shown = (await api(live_server, ctx["token"], "GET", f"/api/v1/calendar_integrations/{integration_id}")).json()
     assert shown["audit"]["calendars"][0]["missing"] == [lost]
 
-    fixed = await audit.audit_integration(integration_id, fix=True)
-    assert fixed.fixed
+    command = [sys.executable, "-m", "rentcal.cli", "sync", "audit", "--integration", str(integration_id)]
+    found = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=os.environ.copy())
+    assert found.returncode == 1, found.stderr
+    assert "1 missing" in found.stdout and "1 orphans" in found.stdout and "1 stale" in found.stdout
+
+    repaired = await asyncio.to_thread(
+        subprocess.run, [*command, "--fix"], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert repaired.returncode == 0, repaired.stderr
+    clean = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=os.environ.copy())
+    assert clean.returncode == 0 and "0 duplicates, 0 orphans, 0 missing, 0 stale" in clean.stdout
     assert (await audit.audit_integration(integration_id)).problems == 0
     assert await exactly_once(google_sandbox, ctx["account"], keys)
     target = await CalendarTarget.select().where(CalendarTarget.integration == integration_id).first()
