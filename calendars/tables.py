@@ -26,6 +26,9 @@ class CalendarIntegration(Table, tablename="calendar_integration"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_synced_at = Timestamptz(null=True, default=None)
     last_audit = JSONB(null=True, default=None)  # the latest `rentcal sync audit` report
+    # A full sync was asked for and has not finished since: kept in the database, so a lost queue
+    # message (Redis restarted, worker killed) cannot lose it.
+    full_sync_requested_at = Timestamptz(null=True, default=None)
 
 
 class CalendarTarget(Table, tablename="calendar_target"):

@@ -47,6 +47,7 @@ class Settings:
     google_webhook_url: str = ""
     allow_http_webhooks: bool = False  # providers push only to https; the local sandboxes may opt in
     inbound_sync_minutes: float = 15.0
+    full_sync_retry_seconds: float = 300.0  # a requested full sync not finished by then is asked for again
     demo_maildir: str = ""
     feed_import_minutes: float = 60.0
     feed_import_private: bool = True
@@ -83,6 +84,7 @@ class Settings:
             google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
             allow_http_webhooks=_bool("RENTCAL_ALLOW_HTTP_WEBHOOKS", False),
             inbound_sync_minutes=float(_env("RENTCAL_INBOUND_SYNC_MINUTES", "15")),
+            full_sync_retry_seconds=float(_env("RENTCAL_FULL_SYNC_RETRY_SECONDS", "300")),
             demo_maildir=_env("RENTCAL_DEMO_MAILDIR"),
             feed_import_minutes=float(_env("RENTCAL_FEED_IMPORT_MINUTES", "60")),
             feed_import_private=_bool("RENTCAL_FEED_IMPORT_PRIVATE", _env("RENTCAL_ENV") != "production"),

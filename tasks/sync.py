@@ -12,6 +12,7 @@ from calendars import channels
 from calendars.providers.base import RetryableError
 from calendars.sync import audit, full, inbound, locks, push, refusals
 from rental.outbox import OutboxEvent
+from rentcal.settings import get_settings
 from tasks.broker import broker
 from tasks.outbox import on
 
@@ -79,6 +80,18 @@ async def ensure_channel(target_id: int, force: bool = False) -> None:
 @provider_delays
 async def audit_integration(integration_id: int, fix: bool = False) -> None:
     await audit.audit_integration(integration_id, fix=fix)
+
+
+async def request_full_sync(integration_id: int) -> None:
+    """Ask for a full sync: recorded in the database first, so it survives a lost message."""
+    await full.request_full_sync(integration_id)
+    full_sync.send(integration_id)
+
+
+async def resend_overdue_full_syncs() -> None:
+    for integration_id in await full.overdue_full_syncs(get_settings().full_sync_retry_seconds):
+        await full.request_full_sync(integration_id)  # restart the clock
+        full_sync.send(integration_id)
 
 
 async def schedule_read(target_id: int) -> None:

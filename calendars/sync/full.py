@@ -20,10 +20,28 @@ from calendars.tables import CalendarIntegration
 FULL_SYNC_LOOKBACK = timedelta(days=30)
 
 
+async def request_full_sync(integration_id: int) -> None:
+    """Record that a full sync is wanted; it stays wanted until one finishes (see `overdue_full_syncs`)."""
+    await CalendarIntegration.raw(
+        "UPDATE calendar_integration SET full_sync_requested_at = clock_timestamp() WHERE id = {}", integration_id
+    )
+
+
+async def overdue_full_syncs(older_than_seconds: float) -> list[int]:
+    """Active integrations whose requested full sync has not finished for a while (its message was lost)."""
+    rows = await CalendarIntegration.raw(
+        "SELECT id FROM calendar_integration WHERE status = 'active' AND full_sync_requested_at IS NOT NULL"
+        " AND full_sync_requested_at < clock_timestamp() - {} * interval '1 second'",
+        older_than_seconds,
+    )
+    return [int(r["id"]) for r in rows]
+
+
 async def full_sync(integration_id: int) -> None:
     integration = await store.integration_row(integration_id)
     if integration is None or integration["status"] != "active":
         return
+    started = await store.database_now()
     targets = await store.integration_targets(integration_id)
     # Subscriptions first: a change made after this point is notified; the full read covers the rest.
     for target in targets:
@@ -43,8 +61,12 @@ async def full_sync(integration_id: int) -> None:
                     await with_provider(fresh, lambda provider: read_changes(provider, fresh))
 
         await locks.exclusive(target.id, whole)
-    await CalendarIntegration.update({CalendarIntegration.last_synced_at: datetime.now(UTC)}).where(
-        CalendarIntegration.id == integration_id
+    await CalendarIntegration.raw(
+        "UPDATE calendar_integration SET last_synced_at = clock_timestamp(),"
+        " full_sync_requested_at = CASE WHEN full_sync_requested_at <= {} THEN NULL ELSE full_sync_requested_at END"
+        " WHERE id = {}",
+        started,
+        integration_id,
     )
 
 

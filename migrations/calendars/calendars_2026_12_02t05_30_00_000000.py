@@ -23,6 +23,7 @@ CREATE TABLE sync_due (
 CREATE INDEX sync_due_next ON sync_due (next_attempt_at);
 CREATE INDEX sync_due_integration ON sync_due (integration);
 ALTER TABLE calendar_integration ADD COLUMN last_audit jsonb;
+ALTER TABLE calendar_integration ADD COLUMN full_sync_requested_at timestamptz;
 -- booking colours: Google colorIds become names of the neutral palette (calendars/palette.py)
 UPDATE company SET status_colors = (
     SELECT coalesce(jsonb_object_agg(key, CASE value #>> '{}' WHEN '1' THEN 'lavender' WHEN '2' THEN 'sage' WHEN '3' THEN 'grape' WHEN '4' THEN 'flamingo' WHEN '5' THEN 'banana' WHEN '6' THEN 'tangerine' WHEN '7' THEN 'peacock' WHEN '8' THEN 'graphite' WHEN '9' THEN 'blueberry' WHEN '10' THEN 'basil' WHEN '11' THEN 'tomato' ELSE value #>> '{}' END), '{}'::jsonb)
@@ -35,6 +36,7 @@ UPDATE company SET status_colors = (
     SELECT coalesce(jsonb_object_agg(key, CASE value #>> '{}' WHEN 'lavender' THEN '1' WHEN 'sage' THEN '2' WHEN 'grape' THEN '3' WHEN 'flamingo' THEN '4' WHEN 'banana' THEN '5' WHEN 'tangerine' THEN '6' WHEN 'peacock' THEN '7' WHEN 'graphite' THEN '8' WHEN 'blueberry' THEN '9' WHEN 'basil' THEN '10' WHEN 'tomato' THEN '11' ELSE value #>> '{}' END), '{}'::jsonb)
     FROM jsonb_each(status_colors))
 WHERE jsonb_typeof(status_colors) = 'object';
+ALTER TABLE calendar_integration DROP COLUMN IF EXISTS full_sync_requested_at;
 ALTER TABLE calendar_integration DROP COLUMN IF EXISTS last_audit;
 DROP TABLE IF EXISTS sync_due;
 """

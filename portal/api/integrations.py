@@ -40,10 +40,10 @@ class IntegrationsApi(Controller):
     async def change(
         self, tenant: Tenant, api_staff: Staff, integration_id: int, data: IntegrationSettings
     ) -> Integration:
-        from tasks.sync import full_sync
+        from tasks.sync import request_full_sync
 
         result = await integrations.configure(tenant, api_staff, integration_id, data)
-        full_sync.send(integration_id)
+        await request_full_sync(integration_id)
         return result
 
     @delete("/{integration_id:int}", status_code=204)
@@ -61,10 +61,10 @@ class IntegrationsApi(Controller):
 
     @post("/{integration_id:int}/sync", status_code=202)
     async def sync_now(self, tenant: Tenant, api_staff: Staff, integration_id: int) -> AcceptedBody:
-        from tasks.sync import full_sync
+        from tasks.sync import request_full_sync
 
         await integrations.get_integration(tenant, api_staff, integration_id)
-        full_sync.send(integration_id)
+        await request_full_sync(integration_id)
         return AcceptedBody()
 
     @get("/{integration_id:int}/events")

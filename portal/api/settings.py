@@ -22,10 +22,10 @@ class SettingsApi(Controller):
     @put("/booking_colors")
     async def set_colors(self, tenant: Tenant, api_staff: Staff, data: dict[str, str]) -> BookingColors:
         """Status -> Google colorId ("1".."11"); events already in calendars are recoloured."""
-        from tasks.sync import full_sync
+        from tasks.sync import request_full_sync
 
         require_manager(api_staff)
         result, integrations = await set_booking_colors(tenant, data)
         for integration_id in integrations:
-            full_sync.send(integration_id)
+            await request_full_sync(integration_id)
         return result

@@ -81,13 +81,13 @@ class IntegrationPages(Controller):
     async def save(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
     ) -> Template:
-        from tasks.sync import full_sync
+        from tasks.sync import request_full_sync
 
         try:
             await integrations.configure(tenant, staff, integration_id, _settings_from_form(await request.form()))
         except DomainError as exc:
             return await self._page(request, staff, tenant, error=exc.detail)
-        full_sync.send(integration_id)
+        await request_full_sync(integration_id)
         return await self._page(request, staff, tenant, message="Saved. Calendars are being synchronised.")
 
     @post("/{integration_id:int}/test", status_code=200)
@@ -107,10 +107,10 @@ class IntegrationPages(Controller):
     async def sync_now(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
     ) -> Template:
-        from tasks.sync import full_sync
+        from tasks.sync import request_full_sync
 
         await integrations.get_integration(tenant, staff, integration_id)
-        full_sync.send(integration_id)
+        await request_full_sync(integration_id)
         return await self._page(request, staff, tenant, message="Synchronisation started.")
 
     @post("/{integration_id:int}/disconnect", status_code=200)
@@ -141,7 +141,7 @@ class IntegrationPages(Controller):
 
     @post("/colors", status_code=200)
     async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
-        from tasks.sync import full_sync
+        from tasks.sync import request_full_sync
 
         require_manager(staff)
         form = await request.form()
@@ -150,7 +150,7 @@ class IntegrationPages(Controller):
         except DomainError as exc:
             return await self._page(request, staff, tenant, error=exc.detail)
         for integration_id in to_resync:
-            full_sync.send(integration_id)
+            await request_full_sync(integration_id)
         return await self._page(request, staff, tenant, message="Booking colours saved; calendars are being updated.")
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=200)
@@ -167,7 +167,7 @@ async def google_callback(
 ) -> Redirect:
     """Google redirects here after consent. The state (single use) identifies who started it."""
     from rental.tenants import tenant_by_id
-    from tasks.sync import full_sync
+    from tasks.sync import request_full_sync
 
     pending = await take_authorization(oauth_state) if oauth_state else None
     if pending is None:
@@ -183,5 +183,5 @@ async def google_callback(
         )
     except (ProviderError, DomainError) as exc:
         return Redirect("/portal/integrations?" + urlencode({"error": f"Connecting failed: {exc}"}))
-    full_sync.send(integration_id)
+    await request_full_sync(integration_id)
     return Redirect(f"/portal/integrations?message=Google+Calendar+connected#integration-{integration_id}")
