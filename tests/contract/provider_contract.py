@@ -22,11 +22,13 @@ by adapter name.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -42,6 +44,40 @@ from calendars.providers.base import (
 )
 
 ZONE = "Europe/Berlin"
+DST_ZONES = (
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Halifax",
+    "America/St_Johns",
+    "America/Sao_Paulo",
+    "America/Santiago",
+    "America/Asuncion",
+    "America/Havana",
+    "America/Mexico_City",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Athens",
+    "Europe/Helsinki",
+    "Europe/Kyiv",
+    "Europe/Chisinau",
+    "Asia/Beirut",
+    "Asia/Jerusalem",
+    "Asia/Tehran",
+    "Africa/Cairo",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Australia/Lord_Howe",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+    "Antarctica/Troll",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+)
 BASE_START = datetime(2030, 7, 1, 7, 0, tzinfo=UTC)  # 09:00 in Berlin (summer time)
 
 
@@ -355,6 +391,33 @@ class ProviderContract:
         assert created.id in {e.id for e in again.events}
         assert again.next_sync_token and again.next_sync_token != first.next_sync_token
         assert (await provider.list_changes(calendar_id, again.next_sync_token)).events == []
+
+    # ---- what people put in calendars --------------------------------------------------------------
+
+    async def test_special_characters_round_trip(self, provider: CalendarProvider, calendar_id: str, key: str) -> None:
+        """Text people type (quotes, commas, semicolons, backslashes, emoji, other scripts, new lines)."""
+        require(provider, "writes")
+        text = 'Bagger "XL", 1/2; C:\\Yard \u2014 Stra\u00dfe 5 \U0001f69c \u6771\u4eac\nLine two'
+        wanted = dataclasses.replace(sample_event(key), summary=text, location=text, description=text)
+        created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
+        fetched = await provider.get_event(calendar_id, created.id)
+        assert fetched.summary == text
+        assert fetched.key == key
+
+    async def test_the_same_instant_in_thirty_zones_across_dst(
+        self, provider: CalendarProvider, calendar_id: str
+    ) -> None:
+        """Written in the company's zone on both sides of its DST change, read back as the same instants."""
+        require(provider, "writes")
+        for zone in DST_ZONES:
+            local = ZoneInfo(zone)
+            for month in (3, 10):  # around the northern changes; southern zones change near them too
+                starts_at = datetime(2031, month, 28, 9, 30, tzinfo=local)
+                key = f"booking:{uuid.uuid4().hex}"
+                wanted = dataclasses.replace(sample_event(key, starts_at=starts_at, hours=50), timezone=zone, key=key)
+                created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
+                fetched = await provider.get_event(calendar_id, created.id)
+                assert (fetched.starts_at, fetched.ends_at) == (wanted.starts_at, wanted.ends_at), zone
 
     # ---- push notifications and free/busy ------------------------------------------------------------
 
