@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from calendars import channels, vault
-from calendars.connections import google_oauth_config, provider_for
-from calendars.oauth import exchange_code, revoke, start_authorization
+from calendars.connections import forget_tokens, google_oauth_config, provider_for
+from calendars.oauth import AuthorizationFailed, AuthorizationRequest, exchange_code, revoke, start_authorization
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
 from calendars.schemas import CalendarChoice, Conflict, ConnectionTest, Integration, IntegrationSettings, MappedEvent
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
@@ -22,13 +21,6 @@ DEFAULT_KINDS = {
     "driver": ["deliveries"],
     "technician": ["maintenance"],
 }
-
-
-@dataclass(frozen=True)
-class PendingAuthorization:
-    url: str
-    state: str
-    code_verifier: str
 
 
 def _kinds(raw: Any) -> list[str]:
@@ -93,9 +85,9 @@ async def get_integration(tenant: Tenant, staff: Staff, integration_id: int) -> 
     return await _view(await _visible(tenant, staff, integration_id))
 
 
-def begin_google() -> PendingAuthorization:
-    request = start_authorization(google_oauth_config())
-    return PendingAuthorization(request.url, request.state, request.code_verifier)
+def begin_google() -> AuthorizationRequest:
+    """The consent URL, and the state and PKCE verifier to keep until the callback."""
+    return start_authorization(google_oauth_config())
 
 
 async def _sync_calendar_list(integration_id: int, company_id: int, role: str, calendars: list[RemoteCalendar]) -> None:
@@ -121,12 +113,16 @@ async def _sync_calendar_list(integration_id: int, company_id: int, role: str, c
 
 
 async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier: str) -> int:
-    """Exchange the code, store the encrypted grant, and list the account's calendars."""
+    """Exchange the code, store the encrypted grant, and list the account's calendars.
+
+    A consent without the calendar scope is revoked and refused (ScopeNotGranted, nothing stored). A
+    re-consent that brings no refresh token (Google sends one only on the first consent or with
+    prompt=consent) keeps the one stored for the same account.
+    """
     credentials = await exchange_code(google_oauth_config(), code, code_verifier)
     email = credentials.extra.get("email", "")
-    sealed = vault.seal_credentials(credentials)
     existing = (
-        await CalendarIntegration.select(CalendarIntegration.id)
+        await CalendarIntegration.select(CalendarIntegration.id, CalendarIntegration.credentials)
         .where(
             (CalendarIntegration.user == staff.id)
             & (CalendarIntegration.provider == "google")
@@ -134,6 +130,16 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
         )
         .first()
     )
+    if not credentials.refresh_token and existing is not None and existing["credentials"]:
+        credentials.refresh_token = vault.open_credentials(existing["credentials"]).refresh_token
+    if not credentials.refresh_token:
+        await revoke(google_oauth_config(), credentials.access_token)
+        raise AuthorizationFailed(
+            "Google did not grant offline access. Remove Rentcal under Third-party access in your Google "
+            "Account, then connect again.",
+            "no_refresh_token",
+        )
+    sealed = vault.seal_credentials(credentials)
     if existing is not None:  # reconnecting: keep its settings and mappings
         integration_id = int(existing["id"])
         await CalendarIntegration.update(
@@ -143,6 +149,7 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
                 CalendarIntegration.status_detail: "",
             }
         ).where(CalendarIntegration.id == integration_id)
+        forget_tokens(integration_id)
     else:
         rows = await CalendarIntegration.insert(
             CalendarIntegration(
@@ -214,6 +221,7 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int) -> None:
             await revoke(google_oauth_config(), credentials.refresh_token or credentials.access_token)
         except Exception:  # noqa: S110 - revocation is best effort; the grant is dropped below anyway
             pass
+    forget_tokens(integration_id)
     await CalendarIntegration.update(
         {
             CalendarIntegration.status: "disconnected",

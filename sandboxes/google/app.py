@@ -46,6 +46,8 @@ def create_app(
     time_zone: str = "Europe/Berlin",
     seed_events: bool = True,
     discovery_path: str | None = None,
+    redirect_uris: tuple[str, ...] = (),
+    rotate_refresh_tokens: bool = False,
 ) -> Litestar:
     """Build the sandbox. ``base_url`` is what it calls itself in links (htmlLink, resourceUri, issuer)."""
     settings = Settings(
@@ -56,6 +58,8 @@ def create_app(
         time_zone=time_zone,
         seed_events=seed_events,
         discovery_path=discovery_path,
+        redirect_uris=redirect_uris,
+        rotate_refresh_tokens=rotate_refresh_tokens,
     )
     sandbox = Sandbox(settings)
     return Litestar(

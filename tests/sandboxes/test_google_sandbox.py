@@ -16,11 +16,17 @@ import httpx
 import pytest
 
 from tests.sandboxes.conftest import Account, Receiver
-from tests.support.google_sandbox import run_google_sandbox
+from tests.support.google_sandbox import register_redirect_uri, run_google_sandbox
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 REDIRECT_URI = "http://127.0.0.1:9/oauth/callback"
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+@pytest.fixture(autouse=True)
+def registered_client(google_sandbox: str) -> None:
+    """Our test client's redirect URI, registered as in Google's Cloud Console."""
+    register_redirect_uri(google_sandbox, REDIRECT_URI)
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
