@@ -253,7 +253,10 @@ async def openid_configuration(request: Request[Any, Any, Any]) -> Response[Any]
 
 @get("/_sandbox/oauth")
 async def oauth_settings(request: Request[Any, Any, Any]) -> Response[Any]:
-    return respond(sandbox_of(request).tokens.configure())
+    """The client's settings; with ``?email=`` also that account's grants (scope, offline, revoked)."""
+    tokens = sandbox_of(request).tokens
+    email = request.query_params.get("email")
+    return respond({**tokens.configure(), **({"grants": tokens.grants_of(email.lower())} if email else {})})
 
 
 @post("/_sandbox/oauth")

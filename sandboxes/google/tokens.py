@@ -148,6 +148,20 @@ class TokenStore:
                 "refreshes": self.refreshes,
             }
 
+    def grants_of(self, email: str) -> list[dict[str, object]]:
+        """What an account authorized, as its Google Account's "Third-party access" page would show it."""
+        with self.lock:
+            return [
+                {
+                    "client_id": g.client_id,
+                    "scope": g.scope,
+                    "offline": g.refresh_token is not None,
+                    "revoked": g.revoked,
+                }
+                for g in self.grants
+                if g.email == email
+            ]
+
     def _live_grants(self, client_id: str, email: str) -> list[Grant]:
         return [g for g in self.grants if not g.revoked and (g.client_id, g.email) == (client_id, email)]
 
