@@ -135,8 +135,8 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
     if not credentials.refresh_token:
         await revoke(google_oauth_config(), credentials.access_token)
         raise AuthorizationFailed(
-            "Google did not grant offline access. Remove Rentcal under Third-party access in your Google "
-            "Account, then connect again.",
+            "Google did not grant Rentcal lasting access to your calendars, so nothing was connected. Please try "
+            "again.",
             "no_refresh_token",
         )
     sealed = vault.seal_credentials(credentials)

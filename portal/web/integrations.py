@@ -188,7 +188,9 @@ async def google_callback(
             await tenant_by_id(staff.company_id), staff, code, pending.code_verifier
         )
     except AuthorizationFailed as exc:
-        return _back(error=str(exc))
+        return _back(
+            error=str(exc) if exc.error in ("insufficient_scope", "no_refresh_token") else f"Connecting failed: {exc}"
+        )
     except (ProviderError, DomainError) as exc:
         return _back(error=f"Connecting failed: {exc}")
     full_sync.send(integration_id)
