@@ -1,17 +1,20 @@
-"""From an integration row to a ready provider: decrypted credentials, refresh, HTTP client."""
+"""From an integration row to a ready provider: the token source over the vault, and the HTTP client."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
+from redis.exceptions import LockError, RedisError
 
 from calendars import vault
-from calendars.oauth import GoogleOAuthConfig, refresh
-from calendars.providers.base import CalendarProvider, NeedsReconnect
+from calendars.oauth import OAuthConfig, OAuthTokenSource
+from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
 from calendars.providers.google import parse_notification as google_parse_notification
 from calendars.providers.registry import ProviderSpec, register, spec_for
@@ -19,10 +22,12 @@ from calendars.tables import CalendarIntegration
 from rentcal.settings import get_settings
 
 log = logging.getLogger("rentcal.calendars")
+REFRESH_LOCK_SECONDS = 30  # a refresh is one request to the token endpoint (20 s timeout)
 _clients: dict[int, httpx.AsyncClient] = {}
-# Decrypted access tokens kept in this process until shortly before they expire (saves a query and a
-# decryption per provider call). A refused token is dropped and refreshed from the database.
-_access_tokens: dict[int, tuple[str, datetime]] = {}
+_redis_clients: dict[int, Redis] = {}
+# One token source per integration in this process: its credentials are the in-process access-token cache
+# (no query and no decryption per provider call). It holds no loop-bound state, so every loop can share it.
+_token_sources: dict[int, OAuthTokenSource] = {}
 
 
 def http_client() -> httpx.AsyncClient:
@@ -38,9 +43,16 @@ def http_client() -> httpx.AsyncClient:
     return client
 
 
-def google_oauth_config() -> GoogleOAuthConfig:
+def _redis() -> Redis:
+    loop_id = id(asyncio.get_running_loop())
+    if loop_id not in _redis_clients:
+        _redis_clients[loop_id] = Redis.from_url(get_settings().redis_url)
+    return _redis_clients[loop_id]
+
+
+def google_oauth_config() -> OAuthConfig:
     settings = get_settings()
-    return GoogleOAuthConfig(
+    return OAuthConfig(
         client_id=settings.google_client_id or "rentcal-local",
         client_secret=settings.google_client_secret or "rentcal-local-secret",
         authorize_url=settings.google_authorize_url,
@@ -58,56 +70,78 @@ async def mark_needs_reconnect(integration_id: int, detail: str) -> None:
     log.warning("integration %s needs to be reconnected: %s", integration_id, detail)
 
 
-class IntegrationTokens:
-    """TokenSource over the encrypted credentials of one integration, refreshing as needed."""
+async def stored_credentials(integration_id: int) -> Credentials:
+    """The integration's credentials as sealed in the vault; NeedsReconnect when it has none usable."""
+    row = (
+        await CalendarIntegration.select(CalendarIntegration.credentials, CalendarIntegration.status)
+        .where(CalendarIntegration.id == integration_id)
+        .first()
+    )
+    if row is None or row["status"] in ("needs_reconnect", "disconnected") or not row["credentials"]:
+        raise NeedsReconnect("the calendar connection must be renewed")
+    return vault.open_credentials(str(row["credentials"]))
 
-    def __init__(self, integration_id: int) -> None:
-        self.integration_id = integration_id
 
-    async def _sealed(self) -> str:
-        row = (
-            await CalendarIntegration.select(CalendarIntegration.credentials, CalendarIntegration.status)
-            .where(CalendarIntegration.id == self.integration_id)
-            .first()
-        )
-        if row is None or row["status"] in ("needs_reconnect", "disconnected") or not row["credentials"]:
-            raise NeedsReconnect("the calendar connection must be renewed")
-        return str(row["credentials"])
+async def seal_credentials(integration_id: int, credentials: Credentials) -> None:
+    await CalendarIntegration.update({CalendarIntegration.credentials: vault.seal_credentials(credentials)}).where(
+        CalendarIntegration.id == integration_id
+    )
 
-    async def access_token(self) -> str:
-        cached = _access_tokens.get(self.integration_id)
-        if cached is not None and cached[1] - timedelta(seconds=60) > datetime.now(UTC):
-            return cached[0]
-        credentials = vault.open_credentials(await self._sealed())
-        if credentials.expires_at and credentials.expires_at - timedelta(seconds=60) <= datetime.now(UTC):
-            return await self.refreshed_access_token()
-        if credentials.expires_at:
-            _access_tokens[self.integration_id] = (credentials.access_token, credentials.expires_at)
-        return credentials.access_token
 
-    async def refreshed_access_token(self) -> str:
-        _access_tokens.pop(self.integration_id, None)
-        credentials = vault.open_credentials(await self._sealed())
-        if not credentials.refresh_token:
-            await mark_needs_reconnect(self.integration_id, "no refresh token was granted")
-            raise NeedsReconnect("no refresh token")
+@asynccontextmanager
+async def refresh_lock(integration_id: int) -> AsyncIterator[None]:
+    """One refresh per integration at a time across every process (Microsoft rotates refresh tokens)."""
+    lock = _redis().lock(
+        f"rentcal:token-refresh:{integration_id}",
+        timeout=REFRESH_LOCK_SECONDS,
+        blocking_timeout=REFRESH_LOCK_SECONDS + 5,
+    )
+    try:
+        acquired = await lock.acquire()
+    except RedisError as exc:
+        raise RetryableError(f"token refresh lock unavailable: {type(exc).__name__}") from exc
+    if not acquired:
+        raise RetryableError("another process is refreshing this connection's token for too long")
+    try:
+        yield
+    finally:
         try:
-            fresh = await refresh(google_oauth_config(), credentials.refresh_token)
-        except NeedsReconnect as exc:
-            await mark_needs_reconnect(self.integration_id, f"Google refused the refresh token ({exc})")
-            raise
-        fresh.refresh_token = fresh.refresh_token or credentials.refresh_token
-        fresh.extra = {**credentials.extra, **fresh.extra}
-        await CalendarIntegration.update({CalendarIntegration.credentials: vault.seal_credentials(fresh)}).where(
-            CalendarIntegration.id == self.integration_id
-        )
-        if fresh.expires_at:
-            _access_tokens[self.integration_id] = (fresh.access_token, fresh.expires_at)
-        return fresh.access_token
+            await lock.release()
+        except (LockError, RedisError):
+            log.warning("token refresh lock of integration %s expired before release", integration_id)
+
+
+def token_source(integration_id: int, config: OAuthConfig | None = None) -> OAuthTokenSource:
+    """A new token source over the vault for one integration (its own cache; `provider_for` shares one)."""
+
+    async def reload() -> Credentials:
+        return await stored_credentials(integration_id)
+
+    async def on_refresh(credentials: Credentials) -> None:
+        await seal_credentials(integration_id, credentials)
+
+    async def on_lost(detail: str) -> None:
+        await mark_needs_reconnect(integration_id, detail)
+
+    return OAuthTokenSource(
+        config or google_oauth_config(),
+        reload=reload,
+        lock=lambda: refresh_lock(integration_id),
+        on_refresh=on_refresh,
+        on_lost=on_lost,
+    )
+
+
+def forget_tokens(integration_id: int) -> None:
+    """Drop this process's cached token source (after reconnecting or disconnecting)."""
+    _token_sources.pop(integration_id, None)
 
 
 def _google(integration: dict[str, Any]) -> CalendarProvider:
-    return GoogleCalendarProvider(get_settings().google_api_url, IntegrationTokens(integration["id"]), http_client())
+    tokens = _token_sources.get(integration["id"])
+    if tokens is None:
+        tokens = _token_sources[integration["id"]] = token_source(integration["id"])
+    return GoogleCalendarProvider(get_settings().google_api_url, tokens, http_client())
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))

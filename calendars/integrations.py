@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from calendars import channels, vault
-from calendars.connections import google_oauth_config, provider_for
-from calendars.oauth import exchange_code, revoke, start_authorization
+from calendars.connections import forget_tokens, google_oauth_config, provider_for
+from calendars.oauth import AuthorizationFailed, AuthorizationRequest, exchange_code, revoke, start_authorization
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
 from calendars.schemas import (
     AuditReport,
@@ -34,13 +33,6 @@ DEFAULT_KINDS = {
     "driver": ["deliveries"],
     "technician": ["maintenance"],
 }
-
-
-@dataclass(frozen=True)
-class PendingAuthorization:
-    url: str
-    state: str
-    code_verifier: str
 
 
 def _kinds(raw: Any) -> list[str]:
@@ -117,9 +109,9 @@ async def get_integration(tenant: Tenant, staff: Staff, integration_id: int) -> 
     return await _view(await _visible(tenant, staff, integration_id))
 
 
-def begin_google() -> PendingAuthorization:
-    request = start_authorization(google_oauth_config())
-    return PendingAuthorization(request.url, request.state, request.code_verifier)
+def begin_google() -> AuthorizationRequest:
+    """The consent URL, and the state and PKCE verifier to keep until the callback."""
+    return start_authorization(google_oauth_config())
 
 
 async def _sync_calendar_list(integration_id: int, company_id: int, role: str, calendars: list[RemoteCalendar]) -> None:
@@ -145,12 +137,16 @@ async def _sync_calendar_list(integration_id: int, company_id: int, role: str, c
 
 
 async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier: str) -> int:
-    """Exchange the code, store the encrypted grant, and list the account's calendars."""
+    """Exchange the code, store the encrypted grant, and list the account's calendars.
+
+    A consent without the calendar scope is revoked and refused (ScopeNotGranted, nothing stored). A
+    re-consent that brings no refresh token (Google sends one only on the first consent or with
+    prompt=consent) keeps the one stored for the same account.
+    """
     credentials = await exchange_code(google_oauth_config(), code, code_verifier)
     email = credentials.extra.get("email", "")
-    sealed = vault.seal_credentials(credentials)
     existing = (
-        await CalendarIntegration.select(CalendarIntegration.id)
+        await CalendarIntegration.select(CalendarIntegration.id, CalendarIntegration.credentials)
         .where(
             (CalendarIntegration.user == staff.id)
             & (CalendarIntegration.provider == "google")
@@ -158,6 +154,16 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
         )
         .first()
     )
+    if not credentials.refresh_token and existing is not None and existing["credentials"]:
+        credentials.refresh_token = vault.open_credentials(existing["credentials"]).refresh_token
+    if not credentials.refresh_token:
+        await revoke(google_oauth_config(), credentials.access_token)
+        raise AuthorizationFailed(
+            "Google did not grant Rentcal lasting access to your calendars, so nothing was connected. Please try "
+            "again.",
+            "no_refresh_token",
+        )
+    sealed = vault.seal_credentials(credentials)
     if existing is not None:  # reconnecting: keep its settings and mappings
         integration_id = int(existing["id"])
         await CalendarIntegration.update(
@@ -167,6 +173,7 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
                 CalendarIntegration.status_detail: "",
             }
         ).where(CalendarIntegration.id == integration_id)
+        forget_tokens(integration_id)
     else:
         rows = await CalendarIntegration.insert(
             CalendarIntegration(
@@ -261,6 +268,7 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int, *, remov
             await revoke(google_oauth_config(), credentials.refresh_token or credentials.access_token)
         except Exception:  # noqa: S110 - revocation is best effort; the grant is dropped below anyway
             pass
+    forget_tokens(integration_id)
     await CalendarIntegration.update(
         {
             CalendarIntegration.status: "disconnected",

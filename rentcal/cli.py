@@ -133,17 +133,30 @@ def extra_processes(env: dict[str, str]) -> list[list[str]]:
     commands: list[list[str]] = []
     if not env.get("RENTCAL_GOOGLE_CLIENT_ID"):
         base = f"http://127.0.0.1:{SANDBOX_PORT}"
+        callback = f"{get_settings().base_url}/oauth/google/callback"
         # http webhooks: the local demo has no https address (real Google requires one)
-        commands.append([sys.executable, "-m", "sandboxes.google", "--port", str(SANDBOX_PORT),
-                         "--allow-http-webhooks"])
-        env.update({
-            "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
-            "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
-            "RENTCAL_GOOGLE_TOKEN_URL": f"{base}/token",
-            "RENTCAL_GOOGLE_REVOKE_URL": f"{base}/revoke",
-            "RENTCAL_GOOGLE_USERINFO_URL": f"{base}/oauth2/v3/userinfo",
-            "RENTCAL_GOOGLE_API_URL": f"{base}/calendar/v3",
-        })
+        commands.append(
+            [
+                sys.executable,
+                "-m",
+                "sandboxes.google",
+                "--port",
+                str(SANDBOX_PORT),
+                "--redirect-uri",
+                callback,
+                "--allow-http-webhooks",
+            ]
+        )
+        env.update(
+            {
+                "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
+                "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
+                "RENTCAL_GOOGLE_TOKEN_URL": f"{base}/token",
+                "RENTCAL_GOOGLE_REVOKE_URL": f"{base}/revoke",
+                "RENTCAL_GOOGLE_USERINFO_URL": f"{base}/oauth2/v3/userinfo",
+                "RENTCAL_GOOGLE_API_URL": f"{base}/calendar/v3",
+            }
+        )
         print(f"Google Calendar sandbox: {base} (no RENTCAL_GOOGLE_CLIENT_ID set)", flush=True)
     if not env.get("RENTCAL_SMTP_URL"):
         maildir = str(get_settings().data_dir / "mail")

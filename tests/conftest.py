@@ -17,7 +17,7 @@ from tests.support.services import ROOT, prepare
 
 DATABASE_URL, REDIS_URL = prepare()
 
-from tests.support.google_sandbox import google_sandbox  # noqa: E402, F401
+from tests.support.google_sandbox import google_sandbox, register_redirect_uri  # noqa: E402, F401
 from tests.support.net import free_port, wait_until_up  # noqa: E402
 from tests.support.worker import WorkerHandle  # noqa: E402
 
@@ -54,6 +54,7 @@ def app_env(google_sandbox: str) -> dict[str, str]:  # noqa: F811
     }
     os.environ.update(values)
     get_settings.cache_clear()
+    register_redirect_uri(google_sandbox, f"{values['RENTCAL_BASE_URL']}/oauth/google/callback")
     return {**values, "PORT": str(port)}
 
 

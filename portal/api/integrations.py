@@ -25,7 +25,8 @@ class IntegrationsApi(Controller):
 
     @post("/google/authorize", status_code=200)
     async def authorize(self, request: Request[Any, Any, Any], api_staff: Staff) -> AuthorizeStart:
-        """Start connecting Google: open authorization_url in the staff member's browser."""
+        """Start connecting Google: open authorization_url in a browser logged in to the portal as the same staff
+        member (the callback is refused in anyone else's session, and asks an anonymous browser to log in)."""
         from portal.oauth_flow import remember_authorization
 
         pending = integrations.begin_google()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,16 +12,23 @@ from litestar.response import Redirect, Template
 
 from calendars import integrations
 from calendars.colors import STATUSES, booking_colors, set_booking_colors
+from calendars.oauth import AuthorizationFailed
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
+from portal import oauth_flow
 from portal.deps import PORTAL_DEPENDENCIES, require_manager
-from portal.oauth_flow import remember_authorization, take_authorization
 from portal.web.layout import render
 from rental.accounts import Staff, staff_by_id
 from rental.errors import DomainError
 from rental.tenants import Tenant
 
 KINDS = ("bookings", "maintenance", "deliveries")
+log = logging.getLogger("rentcal.portal")
+EXPIRED = "The connection request expired, please try again"
+REFUSED = (
+    "This Google connection was started by another person or in another browser, so nothing was connected. "
+    "To connect your own calendar, use Connect Google Calendar on this page."
+)
 
 
 def _settings_from_form(form: Any) -> IntegrationSettings:
@@ -72,9 +80,11 @@ class IntegrationPages(Controller):
         return await self._page(request, staff, tenant, message=message, error=error)
 
     @post("/google/connect", status_code=303)
-    async def connect_google(self, staff: Staff) -> Redirect:
+    async def connect_google(self, request: Request[Any, Any, Any], staff: Staff) -> Redirect:
+        binding, session = oauth_flow.session_binding(request.session or {})
+        request.set_session(session)
         pending = integrations.begin_google()
-        await remember_authorization(pending, staff.id)
+        await oauth_flow.remember_authorization(pending, staff.id, binding)
         return Redirect(pending.url, status_code=303)
 
     @post("/{integration_id:int}/settings", status_code=200)
@@ -161,27 +171,47 @@ class IntegrationPages(Controller):
         return await self._page(request, staff, tenant, message="Conflict marked as handled.")
 
 
+def _back(**query: str) -> Redirect:
+    return Redirect("/portal/integrations?" + urlencode(query), status_code=303)
+
+
 @get("/oauth/google/callback", include_in_schema=False)
 async def google_callback(
-    oauth_state: Annotated[str, QueryParameter(name="state")] = "", code: str = "", error: str = ""
+    request: Request[Any, Any, Any],
+    oauth_state: Annotated[str, QueryParameter(name="state")] = "",
+    code: str = "",
+    error: str = "",
 ) -> Redirect:
-    """Google redirects here after consent. The state (single use) identifies who started it."""
+    """Google redirects here after consent. The state must belong to this browser's session (or, when the
+    API started it, to the staff member logged in here); only then is it used up, once."""
     from rental.tenants import tenant_by_id
     from tasks.sync import request_full_sync
 
-    pending = await take_authorization(oauth_state) if oauth_state else None
+    pending = await oauth_flow.peek_authorization(oauth_state) if oauth_state else None
     if pending is None:
-        return Redirect("/portal/integrations?error=The+connection+request+expired%2C+please+try+again")
+        return _back(error=EXPIRED)
+    verdict = oauth_flow.check(pending, request.session)
+    if verdict is oauth_flow.Verdict.LOGIN:
+        return Redirect("/login?" + urlencode({"next": f"{request.url.path}?{request.url.query}"}), status_code=303)
+    if verdict is oauth_flow.Verdict.MISMATCH:
+        log.warning("OAuth callback refused: opened by another session than staff %s started", pending.staff_id)
+        return _back(error=REFUSED)
+    if await oauth_flow.take_authorization(oauth_state) is None:  # used up meanwhile by the rightful callback
+        return _back(error=EXPIRED)
     if error or not code:
-        return Redirect("/portal/integrations?error=Google+did+not+grant+access")
-    staff = await staff_by_id(pending[0])
+        return _back(error="Google did not grant access")
+    staff = await staff_by_id(pending.staff_id)
     if staff is None:
-        return Redirect("/login")
+        return Redirect("/login", status_code=303)
     try:
         integration_id = await integrations.complete_google(
-            await tenant_by_id(staff.company_id), staff, code, pending[1]
+            await tenant_by_id(staff.company_id), staff, code, pending.code_verifier
+        )
+    except AuthorizationFailed as exc:
+        return _back(
+            error=str(exc) if exc.error in ("insufficient_scope", "no_refresh_token") else f"Connecting failed: {exc}"
         )
     except (ProviderError, DomainError) as exc:
-        return Redirect("/portal/integrations?" + urlencode({"error": f"Connecting failed: {exc}"}))
+        return _back(error=f"Connecting failed: {exc}")
     await request_full_sync(integration_id)
     return Redirect(f"/portal/integrations?message=Google+Calendar+connected#integration-{integration_id}")

@@ -1,4 +1,4 @@
-"""``python -m sandboxes.google --port 8801 [--host 127.0.0.1] [--base-url URL]``."""
+"""``python -m sandboxes.google --port 8801 [--host 127.0.0.1] [--base-url URL] [--redirect-uri URI ...]``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-zone", default="Europe/Berlin", help="time zone of every calendar")
     parser.add_argument("--no-seed-events", action="store_true", help="start with empty calendars")
     parser.add_argument("--discovery", help="path to calendar.v3.json (default: google-api-python-client's)")
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="register an OAuth redirect URI (repeatable; others get redirect_uri_mismatch)",
+    )
+    parser.add_argument(
+        "--rotate-refresh-tokens",
+        action="store_true",
+        help="every refresh returns a new refresh token and ends the old one (as Microsoft does)",
+    )
     parser.add_argument("--log-level", default="warning")
     parser.add_argument(
         "--allow-http-webhooks", action="store_true", help="accept http:// webhook addresses (Google requires https)"
@@ -34,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         seed_events=not args.no_seed_events,
         discovery_path=args.discovery,
         allow_http_webhooks=args.allow_http_webhooks,
+        redirect_uris=tuple(args.redirect_uri),
+        rotate_refresh_tokens=args.rotate_refresh_tokens,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 

@@ -47,6 +47,8 @@ def create_app(
     seed_events: bool = True,
     discovery_path: str | None = None,
     allow_http_webhooks: bool = False,
+    redirect_uris: tuple[str, ...] = (),
+    rotate_refresh_tokens: bool = False,
 ) -> Litestar:
     """Build the sandbox. ``base_url`` is what it calls itself in links (htmlLink, resourceUri, issuer)."""
     settings = Settings(
@@ -58,6 +60,8 @@ def create_app(
         seed_events=seed_events,
         discovery_path=discovery_path,
         allow_http_webhooks=allow_http_webhooks,
+        redirect_uris=redirect_uris,
+        rotate_refresh_tokens=rotate_refresh_tokens,
     )
     sandbox = Sandbox(settings)
     return Litestar(

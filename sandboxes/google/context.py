@@ -30,6 +30,8 @@ class Settings:
     seed_events: bool = True
     discovery_path: str | None = None
     allow_http_webhooks: bool = False  # Google only pushes to https; local demos opt in to http
+    redirect_uris: tuple[str, ...] = ()  # the OAuth client's registered redirect URIs (more via the admin API)
+    rotate_refresh_tokens: bool = False
 
 
 class Sandbox:
@@ -42,7 +44,13 @@ class Sandbox:
         self.store = Store(self.base_url, settings.time_zone, settings.seed_accounts)
         self.notifier = Notifier(self.base_url, self.stats, allow_http=settings.allow_http_webhooks)
         self.store.add_listener(self.notifier.calendar_changed)
-        self.tokens = TokenStore(self.base_url, self.token_ttl, lambda email: self.store.ensure_account(email).sub)
+        self.tokens = TokenStore(
+            self.base_url,
+            self.token_ttl,
+            lambda email: self.store.ensure_account(email).sub,
+            redirect_uris=settings.redirect_uris,
+            rotate_refresh_tokens=settings.rotate_refresh_tokens,
+        )
         self._seed()
 
     def token_ttl(self) -> int:

@@ -1,4 +1,5 @@
-"""OAuth 2.0 endpoints: authorize (consent screen), token, revoke, userinfo, tokeninfo, OIDC metadata."""
+"""OAuth 2.0 endpoints: authorize (consent screen), token, revoke, userinfo, tokeninfo, OIDC metadata, and the
+admin switches of the client's registration (redirect URIs, refresh-token rotation)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .auth import bearer_token
 from .context import Sandbox, sandbox_of
 from .errors import OAuthError
 from .responses import respond
-from .tokens import AuthRequest
+from .tokens import BASIC_SCOPES, AuthRequest, google_spelling
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOKEN_OPT = {"fault_scope": "token", "google_method": "oauth2.token"}
@@ -47,6 +48,13 @@ async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
         return _html(pages.error_page(401, "invalid_client", "The OAuth client was not found."), 401)
     if not urlsplit(redirect_uri).scheme.startswith("http"):
         return _html(pages.error_page(400, "invalid_request", "Invalid parameter value for redirect_uri"), 400)
+    if not sb.tokens.redirect_uri_registered(redirect_uri):
+        description = (
+            "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy. If you're the "
+            f"app developer, register the redirect URI in the Google Cloud Console. Request details: "
+            f"redirect_uri={redirect_uri}"
+        )
+        return _html(pages.error_page(400, "redirect_uri_mismatch", description), 400)
     state = q.get("state")
     extra = {"state": state} if state is not None else {}
     if q["response_type"] != "code":
@@ -65,6 +73,8 @@ async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
         access_type=q.get("access_type") or "online",
         nonce=q.get("nonce"),
         login_hint=q.get("login_hint"),
+        prompt=q.get("prompt") or "",
+        include_granted_scopes=q.get("include_granted_scopes") == "true",
     )
     sb.tokens.remember_request(auth)
     return _html(pages.consent_page(auth, _picker_accounts(sb, auth)))
@@ -94,8 +104,20 @@ async def decide(request: Request[Any, Any, Any]) -> Response[Any]:
         sb.tokens.remember_request(auth)
         return _html(pages.consent_page(auth, _picker_accounts(sb, auth)), 400)
     sb.store.ensure_account(email)
-    code = sb.tokens.issue_code(auth, email)
-    return _redirect(auth.redirect_uri, {**extra, "code": code, "scope": auth.scope, "authuser": "0"})
+    granted = google_spelling(" ".join(await _granted_scopes(request, auth, form)))
+    code = sb.tokens.issue_code(auth, email, granted)
+    return _redirect(auth.redirect_uri, {**extra, "code": code, "scope": granted, "authuser": "0"})
+
+
+async def _granted_scopes(request: Request[Any, Any, Any], auth: AuthRequest, form: dict[str, str]) -> list[str]:
+    """The basic sign-in scopes, plus the optional ones left ticked on the consent screen. A decision posted
+    without the screen's checkboxes (a script) grants everything requested."""
+    requested = list(dict.fromkeys(auth.scope.split()))
+    if "scope_choice" not in form:
+        return requested
+    raw = (await request.body()).decode("utf-8", "replace")
+    ticked = {value for key, value in parse_qsl(raw) if key == "scope"}
+    return [scope for scope in requested if scope in BASIC_SCOPES or scope in ticked]
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -229,4 +251,31 @@ async def openid_configuration(request: Request[Any, Any, Any]) -> Response[Any]
     )
 
 
-ROUTES = [authorize, decide, token, revoke, userinfo, tokeninfo, openid_configuration]
+@get("/_sandbox/oauth")
+async def oauth_settings(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The client's settings; with ``?email=`` also that account's grants (scope, offline, revoked)."""
+    tokens = sandbox_of(request).tokens
+    email = request.query_params.get("email")
+    return respond({**tokens.configure(), **({"grants": tokens.grants_of(email.lower())} if email else {})})
+
+
+@post("/_sandbox/oauth")
+async def oauth_configure(request: Request[Any, Any, Any]) -> Response[Any]:
+    """``{"redirect_uris": [...]}`` registers more redirect URIs; ``{"rotate_refresh_tokens": bool}`` switches
+    rotation. Answers the settings, with the number of refresh grants served so far."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        body = None
+    uris = body.get("redirect_uris", []) if isinstance(body, dict) else None
+    rotate = body.get("rotate_refresh_tokens") if isinstance(body, dict) else None
+    if (
+        not isinstance(uris, list)
+        or not all(isinstance(u, str) and urlsplit(u).scheme in ("http", "https") for u in uris)
+        or rotate not in (None, True, False)
+    ):
+        return respond({"error": "expected {redirect_uris?: [http(s) URL], rotate_refresh_tokens?: bool}"}, 400)
+    return respond(sandbox_of(request).tokens.configure(redirect_uris=uris, rotate=rotate))
+
+
+ROUTES = [authorize, decide, token, revoke, userinfo, tokeninfo, openid_configuration, oauth_settings, oauth_configure]

@@ -6,6 +6,15 @@ from html import escape
 
 from .tokens import AuthRequest
 
+# Google's wording next to a scope on its consent screen; unknown scopes are shown as they are.
+SCOPE_DESCRIPTIONS = {
+    "https://www.googleapis.com/auth/calendar": "See, edit, share, and permanently delete all the calendars you "
+    "can access using Google Calendar",
+    "https://www.googleapis.com/auth/calendar.readonly": "See and download any calendar you can access using your "
+    "Google Calendar",
+    "https://www.googleapis.com/auth/calendar.events": "View and edit events on all your calendars",
+}
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f1f3f4;color:#202124}
 main{max-width:1100px;margin:24px auto;padding:0 16px}
@@ -21,6 +30,7 @@ cursor:pointer} button.primary{background:#1a73e8;color:#fff;border-color:#1a73e
 .accounts label{display:block;padding:8px;border:1px solid #dadce0;border-radius:4px;margin:6px 0;
 cursor:pointer}
 .row-form{display:flex;flex-wrap:wrap;gap:6px;align-items:end} .row-form label{font-size:.8rem;display:block}
+.scopes{list-style:none;padding:0} .scopes label{display:block;padding:6px 0;cursor:pointer}
 .actions{display:flex;flex-direction:row-reverse;gap:12px;justify-content:flex-start;margin-top:16px}
 """
 
@@ -51,7 +61,11 @@ def consent_page(request: AuthRequest, accounts: list[str]) -> str:
         for i, email in enumerate(accounts)
     )
     other = escape(request.login_hint or "") if (request.login_hint or "").lower() not in accounts else ""
-    scopes = "".join(f"<li>{escape(scope)}</li>" for scope in request.scope.split())
+    scopes = "".join(
+        f"<li><label for='scope-{i}'><input type='checkbox' id='scope-{i}' name='scope' value='{escape(scope)}' "
+        f"checked> {escape(SCOPE_DESCRIPTIONS.get(scope, scope))}</label></li>"
+        for i, scope in enumerate(request.optional_scopes)
+    )
     body = f"""
 <div class='card consent'>
   <h1>Sign in with Google (sandbox)</h1>
@@ -64,7 +78,10 @@ def consent_page(request: AuthRequest, accounts: list[str]) -> str:
           placeholder='name@example.com'>
       </label>
     </fieldset>
-    <h2>This will allow the app to:</h2><ul>{scopes}</ul>
+    <h2>Select what {escape(request.client_id)} can access</h2>
+    <p class='muted'>Your name, email address and profile picture are always shared.</p>
+    <input type='hidden' name='scope_choice' value='1'>
+    <ul class='scopes'>{scopes}</ul>
     <div class='actions'>
       <button type='submit' name='decision' value='allow' class='primary'>Allow</button>
       <button type='submit' name='decision' value='deny'>Cancel</button>

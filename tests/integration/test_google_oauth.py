@@ -40,7 +40,8 @@ CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
     """A private sandbox that enforces our client id and secret, as Google does."""
-    with run_google_sandbox("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--no-seed-events") as base:
+    args = ("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--redirect-uri", REDIRECT_URI)
+    with run_google_sandbox(*args, "--no-seed-events") as base:
         yield base
 
 

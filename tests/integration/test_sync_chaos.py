@@ -26,10 +26,12 @@ import httpx
 import pytest
 
 from tests.support.google_flow import connect_google, eventually, sandbox_events
+from tests.support.google_sandbox import register_redirect_uri
 from tests.support.net import free_port, wait_until_up
 from tests.support.services import ROOT
 
 KEY = "rentcal_key"
+DEMO_PASSWORD = "rentcal-demo"
 FAULTS = {
     "error_rate": 0.3,
     "error_kinds": ["tooManyRequests", "rateLimitExceeded", "backendError", "lostReply"],
@@ -139,6 +141,7 @@ def stack(google_sandbox: str) -> Iterator[Stack]:
         "RENTCAL_OUTBOX_REQUEUE_SECONDS": "8",
         "RENTCAL_FULL_SYNC_RETRY_SECONDS": "20",
     }
+    register_redirect_uri(google_sandbox, f"{base_url}/oauth/google/callback")
     built = Stack(root, env, database_url, redis_port, pg, base_url)
     try:
         built.start_redis()
@@ -234,8 +237,10 @@ async def test_connect_survives_faults_kills_and_restarts_with_every_item_exactl
         assert (await sandbox.post("/_sandbox/faults", json={**FAULTS, "seed": run})).is_success
         try:
             await asyncio.gather(
-                connect_google(stack.base_url, manager_token, manager_account),
-                connect_google(stack.base_url, driver_token, driver_account),
+                connect_google(
+                    stack.base_url, manager_token, manager_account, login=("manager@demo.test", DEMO_PASSWORD)
+                ),
+                connect_google(stack.base_url, driver_token, driver_account, login=("driver@demo.test", DEMO_PASSWORD)),
                 chaos(stack, google_sandbox, manager_account),
             )
             await eventually(lambda: settled(stack), timeout=600, what="both full syncs finished")

@@ -10,17 +10,23 @@ import time
 import uuid
 from collections import Counter
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 
 from tests.sandboxes.conftest import Account, Receiver
-from tests.support.google_sandbox import run_google_sandbox
+from tests.support.google_sandbox import register_redirect_uri, run_google_sandbox
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 REDIRECT_URI = "http://127.0.0.1:9/oauth/callback"
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+@pytest.fixture(autouse=True)
+def registered_client(google_sandbox: str) -> None:
+    """Our test client's redirect URI, registered as in Google's Cloud Console."""
+    register_redirect_uri(google_sandbox, REDIRECT_URI)
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
@@ -165,6 +171,136 @@ def test_consent_cancel_and_other_account(sandbox_http: httpx.Client) -> None:
     assert me.json()["email"] == newcomer
     missing = sandbox_http.get("/o/oauth2/v2/auth", params={"client_id": "x", "redirect_uri": REDIRECT_URI})
     assert missing.status_code == 400 and "Missing required parameter: response_type" in missing.text
+
+
+def decide(http: httpx.Client, request_id: str, account: str, ticked: list[str] | None = None) -> dict[str, str]:
+    """Press Allow as a browser would (with the scope checkboxes when `ticked` is given); the callback's query."""
+    fields = [("request_id", request_id), ("account", account), ("decision", "allow")]
+    if ticked is not None:
+        fields += [("scope_choice", "1"), *(("scope", scope) for scope in ticked)]
+    answer = http.post(
+        "/o/oauth2/v2/auth/decision",
+        content=urlencode(fields),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 303, answer.text
+    return {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["location"]).query).items()}
+
+
+def exchange(http: httpx.Client, code: str, verifier: str) -> dict[str, Any]:
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+            "client_id": "rentcal-test.apps.googleusercontent.com", "code_verifier": verifier}  # fmt: skip
+    response = http.post("/token", data=form)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def consent_flow(
+    http: httpx.Client, email: str, *, ticked: list[str] | None = None, **params: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A whole consent for `email`: (the callback's query, the token response)."""
+    verifier, challenge = pkce_pair()
+    callback = decide(http, start_consent(http, challenge, "st", **params), email, ticked)
+    return callback, exchange(http, callback["code"], verifier)
+
+
+def test_only_registered_redirect_uris_are_accepted(sandbox_http: httpx.Client) -> None:
+    other = f"http://127.0.0.1:9/other-{uuid.uuid4().hex[:8]}"
+    params = {"client_id": "rentcal-test.apps.googleusercontent.com", "redirect_uri": other, "response_type": "code",
+              "scope": CALENDAR_SCOPE, "state": "s"}  # fmt: skip
+    refused = sandbox_http.get("/o/oauth2/v2/auth", params=params)
+    assert refused.status_code == 400 and "text/html" in refused.headers["content-type"]
+    assert "Error 400: redirect_uri_mismatch" in refused.text and other in refused.text
+    assert "location" not in refused.headers  # never redirected to an unregistered address
+
+    registered = sandbox_http.post("/_sandbox/oauth", json={"redirect_uris": [other]}).json()
+    assert other in registered["redirect_uris"] and REDIRECT_URI in registered["redirect_uris"]
+    assert sandbox_http.get("/o/oauth2/v2/auth", params=params).status_code == 200
+    assert sandbox_http.post("/_sandbox/oauth", json={"redirect_uris": ["javascript:x"]}).status_code == 400
+
+
+def test_registered_redirect_uris_come_from_the_command_line() -> None:
+    with run_google_sandbox("--redirect-uri", REDIRECT_URI, "--no-seed-events") as base:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert http.get("/_sandbox/oauth").json()["redirect_uris"] == [REDIRECT_URI]
+            _, challenge = pkce_pair()
+            start_consent(http, challenge, "s")  # accepted
+            http.post("/_sandbox/reset")
+            assert http.get("/_sandbox/oauth").json()["redirect_uris"] == [REDIRECT_URI]  # configuration survives
+
+
+def test_consent_scopes_can_be_unticked_and_are_echoed_in_googles_spelling(sandbox_http: httpx.Client) -> None:
+    _, challenge = pkce_pair()
+    page = sandbox_http.get(
+        "/o/oauth2/v2/auth",
+        params={"client_id": "rentcal-test.apps.googleusercontent.com", "redirect_uri": REDIRECT_URI,
+                "response_type": "code", "scope": f"openid email {CALENDAR_SCOPE}", "code_challenge": challenge,
+                "code_challenge_method": "S256"},
+    )  # fmt: skip
+    boxes = re.findall(r"<input type='checkbox'[^>]*name='scope' value='([^']+)'[^>]*checked>", page.text)
+    assert boxes == [CALENDAR_SCOPE]  # openid/email are always shared, never a checkbox
+    assert "See, edit, share, and permanently delete all the calendars" in page.text
+
+    email = f"untick-{uuid.uuid4().hex[:8]}@gmail.test"
+    callback, tokens = consent_flow(sandbox_http, email, ticked=[])
+    spelled = {"openid", "https://www.googleapis.com/auth/userinfo.email"}
+    assert set(callback["scope"].split()) == spelled
+    assert set(tokens["scope"].split()) == spelled
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    denied = sandbox_http.get("/calendar/v3/users/me/calendarList", headers=bearer)
+    assert denied.status_code == 403 and error_of(denied)["reason"] == "insufficientPermissions"
+
+    other = f"tick-{uuid.uuid4().hex[:8]}@gmail.test"
+    callback, tokens = consent_flow(sandbox_http, other, ticked=[CALENDAR_SCOPE])
+    assert set(tokens["scope"].split()) == {*spelled, CALENDAR_SCOPE} == set(callback["scope"].split())
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert sandbox_http.get("/calendar/v3/users/me/calendarList", headers=bearer).status_code == 200
+
+
+def test_refresh_token_only_on_first_consent_or_prompt_consent(sandbox_http: httpx.Client) -> None:
+    email = f"again-{uuid.uuid4().hex[:8]}@gmail.test"
+    first = consent_flow(sandbox_http, email, prompt="")[1]
+    assert first["refresh_token"]
+    again = consent_flow(sandbox_http, email, prompt="select_account")[1]
+    assert "refresh_token" not in again and again["access_token"]
+    client = {"client_id": "rentcal-test.apps.googleusercontent.com"}
+    refresh = {**client, "grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    assert sandbox_http.post("/token", data=refresh).status_code == 200  # the first one still works
+
+    forced = consent_flow(sandbox_http, email, prompt="consent")[1]
+    assert forced["refresh_token"] and forced["refresh_token"] != first["refresh_token"]
+
+    assert sandbox_http.post("/revoke", data={"token": forced["refresh_token"]}).status_code == 200
+    grants = sandbox_http.get("/_sandbox/oauth", params={"email": email}).json()["grants"]
+    assert grants and all(g["revoked"] for g in grants)  # the account's whole authorization of the client
+    assert sandbox_http.post("/token", data=refresh).status_code == 400
+    assert consent_flow(sandbox_http, email, prompt="")[1]["refresh_token"]  # a first consent again
+
+
+def test_include_granted_scopes_adds_earlier_grants(sandbox_http: httpx.Client) -> None:
+    email = f"incremental-{uuid.uuid4().hex[:8]}@gmail.test"
+    consent_flow(sandbox_http, email, ticked=[CALENDAR_SCOPE])
+    _, later = consent_flow(sandbox_http, email, ticked=[], include_granted_scopes="true")
+    assert CALENDAR_SCOPE in later["scope"].split()
+    _, alone = consent_flow(sandbox_http, f"x-{email}", ticked=[], include_granted_scopes="true")
+    assert CALENDAR_SCOPE not in alone["scope"].split()
+
+
+def test_rotating_refresh_tokens() -> None:
+    with run_google_sandbox("--rotate-refresh-tokens", "--no-seed-events") as base:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            issued = http.post("/_sandbox/tokens", json={"email": "rotate@gmail.test"}).json()
+            form = {"grant_type": "refresh_token", "client_id": "sandbox-client"}
+            first = http.post("/token", data={**form, "refresh_token": issued["refresh_token"]}).json()
+            assert first["refresh_token"] != issued["refresh_token"]
+            stale = http.post("/token", data={**form, "refresh_token": issued["refresh_token"]})
+            assert stale.status_code == 400 and stale.json()["error"] == "invalid_grant"
+            assert http.post("/token", data={**form, "refresh_token": first["refresh_token"]}).status_code == 200
+            assert http.get("/_sandbox/oauth").json()["refreshes"] == 2  # the refused one is not counted
+
+            assert http.post("/_sandbox/oauth", json={"rotate_refresh_tokens": False}).status_code == 200
+            latest = http.get("/_sandbox/oauth").json()
+            assert latest["rotate_refresh_tokens"] is False
 
 
 def test_configured_client_credentials_are_enforced() -> None:

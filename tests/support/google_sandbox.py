@@ -72,6 +72,12 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], output: obje
     raise RuntimeError(f"google sandbox did not answer on {base_url} within {timeout} s")
 
 
+def register_redirect_uri(base_url: str, uri: str) -> None:
+    """Register an OAuth redirect URI with the sandbox's client (as in Google's Cloud Console)."""
+    response = httpx.post(f"{base_url}/_sandbox/oauth", json={"redirect_uris": [uri]}, timeout=10)
+    response.raise_for_status()
+
+
 @pytest.fixture(scope="session")
 def google_sandbox() -> Iterator[str]:
     """Base URL of a session-wide sandbox subprocess (state is shared: use fresh account emails)."""
