@@ -132,8 +132,8 @@ def build_storage_object(event: StorageEvent, *, now: datetime | None = None) ->
             starts_local, ends_local = starts_local.astimezone(UTC), ends_local.astimezone(UTC)
         else:
             calendar.add_component(vtimezone(event.timezone, starts_local.year, ends_local.year))
-        vevent.add("DTSTART", starts_local)
-        vevent.add("DTEND", ends_local)
+        vevent.add("DTSTART", _unambiguous(starts_local))
+        vevent.add("DTEND", _unambiguous(ends_local))
     vevent.add("SUMMARY", clean_text(event.summary))
     if event.description:
         vevent.add("DESCRIPTION", clean_text(event.description))
@@ -155,6 +155,17 @@ def build_storage_object(event: StorageEvent, *, now: datetime | None = None) ->
         vevent.add_component(alarm)
     calendar.add_component(vevent)
     return bytes(calendar.to_ical())
+
+
+def _unambiguous(local: datetime) -> datetime:
+    """``local``, or its UTC instant when it is the second pass of a repeated hour.
+
+    A TZID value in the repeated hour means its first pass (RFC 5545 section 3.3.5), so a time
+    in the second pass (fold=1) is written as UTC, which DTSTART/DTEND may carry beside a TZID one.
+    """
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
 
 
 def content_hash(event: StorageEvent) -> str:

@@ -217,6 +217,7 @@ class CaldavProvider:
             raise NotCaldavServer(f"{root} does not answer as a CalDAV server (no current-user-principal)")
         answer = await self._propfind(principal, 0, dav.CALENDAR_HOME_SET, dav.CALENDAR_USER_ADDRESS_SET)
         found = answer.responses[0] if answer.responses else dav.Response(principal)
+        principal = answer.base or principal
         homes = [urljoin(principal, href) for href in found.hrefs(dav.CALENDAR_HOME_SET)]
         if not homes:
             raise NotCaldavServer(f"{root} has no calendar home for {self.grant.username} (not a CalDAV account?)")
@@ -235,7 +236,7 @@ class CaldavProvider:
             return None
         for response in answer.responses:
             for href in response.hrefs(dav.CURRENT_USER_PRINCIPAL):
-                return urljoin(answer_base(url, response.href), href)
+                return urljoin(answer.base or url, href)
         return None
 
     async def list_calendars(self) -> list[RemoteCalendar]:
@@ -250,13 +251,14 @@ class CaldavProvider:
             dav.CALENDAR_TIMEZONE,
         )
         for home in (await self.discover()).home_urls:
-            for response in (await self._propfind(home, 1, *props)).responses:
+            answer = await self._propfind(home, 1, *props)
+            for response in answer.responses:
                 components = response.components()
                 if dav.CALENDAR not in response.children(dav.RESOURCETYPE):
                     continue
                 if components is not None and "VEVENT" not in components:
                     continue
-                url = urljoin(home, response.href)
+                url = urljoin(answer.base or home, response.href)
                 privileges = response.children(dav.CURRENT_USER_PRIVILEGE_SET)
                 color = response.text(dav.CALENDAR_COLOR)
                 found.append(
@@ -381,7 +383,8 @@ class CaldavProvider:
             token = answer.sync_token
             if not truncated:
                 break
-        events: list[RemoteEvent] = [deleted_event(event_id) for event_id in removed]
+        # a full read lists what is there: members removed before it (Radicale reports them) are not news
+        events: list[RemoteEvent] = [] if full else [deleted_event(event_id) for event_id in removed]
         events.extend(await self._fetch(calendar_id, changed, window))
         return CaldavChangePage(events, SYNC_PREFIX + token, full=full)
 
@@ -519,7 +522,12 @@ class CaldavProvider:
         async def attempt() -> httpx.Response:
             return await self._send(method, url, content=content, headers=headers)
 
-        return await retrying(self.retry, attempt, what=f"caldav {method} {_path(url)}")
+        try:
+            return await retrying(self.retry, attempt, what=f"caldav {method} {_path(url)}")
+        except RetryableError as exc:
+            if isinstance(exc.__cause__, ServerUnreachable):  # keep the clear kind of error for people
+                raise ServerUnreachable(str(exc), retry_after=exc.retry_after) from exc
+            raise
 
     async def _send(
         self, method: str, url: str, *, content: bytes | None = None, headers: Mapping[str, str] | None = None
@@ -554,10 +562,6 @@ class CaldavProvider:
 def default_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     moment = now or datetime.now(UTC)
     return moment - LISTING_WINDOW[0], moment + LISTING_WINDOW[1]
-
-
-def answer_base(request_url: str, href: str) -> str:
-    return urljoin(request_url, href)
 
 
 def event_url(calendar_id: str, event_id: str) -> str:
@@ -683,9 +687,11 @@ def _multistatus(response: httpx.Response, method: str, url: str) -> dav.Multist
     if response.status_code != 207:
         raise NotCaldavServer(f"caldav {method} {_path(url)}: expected 207 Multi-Status, got {response.status_code}")
     try:
-        return dav.parse_multistatus(response.content)
+        answer = dav.parse_multistatus(response.content)
     except ValueError as exc:
         raise NotCaldavServer(f"caldav {method} {_path(url)}: {exc}") from exc
+    answer.base = str(response.request.url)
+    return answer
 
 
 def _error_for(response: httpx.Response, method: str, url: str) -> ProviderError:

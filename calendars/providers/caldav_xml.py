@@ -134,6 +134,7 @@ class Response:
 class Multistatus:
     responses: list[Response]
     sync_token: str | None = None
+    base: str = ""  # the URL that answered (after redirects): hrefs are relative to it
 
 
 def _status_code(line: str | None) -> int | None:
