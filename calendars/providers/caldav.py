@@ -40,6 +40,7 @@ from calendars.ical.vevent import (
     StorageAlarm,
     StorageEvent,
     build_storage_object,
+    content_hash,
     parse_remote_object,
     uid_for,
 )
@@ -596,6 +597,11 @@ def storage_event(event: EventData, *, uid: str, sequence: int = 0) -> StorageEv
         uid=uid,
         sequence=sequence,
     )
+
+
+def content_hash_of(event: EventData) -> str:
+    """The ``content_hash`` a listing reports for the object we write for ``event`` (v2: etag-only changes)."""
+    return content_hash(storage_event(event, uid=""))
 
 
 def css_color(color: str | None) -> str | None:

@@ -43,6 +43,7 @@ from calendars.providers.caldav import (
     PasswordGrant,
     ServerUnreachable,
     WrongCredentials,
+    content_hash_of,
     event_id_of,
     event_url,
 )
@@ -405,7 +406,9 @@ class TestCaldavProvider(ProviderContract):
             assert isinstance(remote, CaldavRemoteEvent)
             assert remote.color == "banana"
             assert remote.reminders == (Reminder("popup", 30), Reminder("email", 24 * 60))
-            assert remote.busy and not remote.deleted and remote.content_hash
+            assert remote.busy and not remote.deleted
+            assert remote.content_hash == content_hash_of(sample_event(key))
+        assert content_hash_of(sample_event(key, summary="Other")) != created.content_hash
 
     async def test_special_characters_round_trip(self, provider: CaldavProvider, calendar_id: str) -> None:
         text = 'Bagger; "Müller", a\\b\nZeile 2 — 🚜 挖掘机 <&> ' + "ü" * 80
