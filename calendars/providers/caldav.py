@@ -13,34 +13,24 @@ app-specific password) and turns it into the shared types of ``base.py``:
 * reads through ``sync-collection`` (RFC 6578) with the sync token as the opaque cursor, or, for
   collections without it, ``getctag`` plus an etag comparison through ``calendar-query``.
 
+Types and pure mappings live in ``caldav_model``, XML bodies and answers in ``caldav_xml``.
 Nothing here touches the database or logs a password. Pass a client with the SSRF request hook
 (see ``calendars.feed_fetch``) when the server address comes from a person.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import zlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
-from urllib.parse import quote, unquote, urljoin, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
-from icalendar import Calendar
 
-from calendars.ical.colors import CSS3_COLOR_NAMES
 from calendars.ical.vevent import (
-    Occurrence,
-    RemoteObject,
-    StorageAlarm,
-    StorageEvent,
     build_storage_object,
-    content_hash,
     parse_remote_object,
     uid_for,
 )
@@ -48,7 +38,6 @@ from calendars.providers import caldav_xml as dav
 from calendars.providers.base import (
     BusyInterval,
     Capabilities,
-    ChangePage,
     Channel,
     EventData,
     EventExists,
@@ -57,11 +46,29 @@ from calendars.providers.base import (
     NeedsReconnect,
     PreconditionFailed,
     ProviderError,
-    Reminder,
     RemoteCalendar,
     RemoteEvent,
     RequestRejected,
     RetryableError,
+)
+from calendars.providers.caldav_model import (
+    CTAG_PREFIX,
+    SYNC_PREFIX,
+    CaldavChangePage,
+    CaldavRemoteEvent,
+    Discovery,
+    PasswordGrant,
+    decode_ctag_cursor,
+    default_window,
+    deleted_event,
+    encode_ctag_cursor,
+    event_id_of,
+    event_url,
+    merge_blocks,
+    own_addresses,
+    remote_event,
+    storage_event,
+    zone_of,
 )
 from calendars.retry import RetryPolicy, parse_retry_after, retrying
 
@@ -73,27 +80,7 @@ MAX_REDIRECTS = 5
 MULTIGET_CHUNK = 100
 ICS = "text/calendar; charset=utf-8"
 XML = "application/xml; charset=utf-8"
-LISTING_WINDOW = (timedelta(days=30), timedelta(days=400))  # recurrence expansion around now
 SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-SYNC_PREFIX, CTAG_PREFIX = "sync:", "ctag:"
-
-# The neutral palette (Google's event colour names, the v2 `PaletteColor`) as CSS3 names for
-# RFC 7986 COLOR, and Google colorIds as palette names (base.EventData.color_id is still a colorId).
-PALETTE_CSS: dict[str, str] = {
-    "lavender": "mediumslateblue",
-    "sage": "mediumseagreen",
-    "grape": "darkorchid",
-    "flamingo": "lightcoral",
-    "banana": "gold",
-    "tangerine": "orangered",
-    "peacock": "deepskyblue",
-    "graphite": "dimgray",
-    "blueberry": "royalblue",
-    "basil": "forestgreen",
-    "tomato": "tomato",
-}
-CSS_PALETTE = {css: name for name, css in PALETTE_CSS.items()}
-GOOGLE_COLOR_IDS = dict(zip((str(n) for n in range(1, 12)), PALETTE_CSS, strict=True))
 
 
 # ---- errors with a clear message for people -----------------------------------------------------------
@@ -111,53 +98,11 @@ class NotCaldavServer(RequestRejected):
     """The address answers, but not as a CalDAV server (no principal, no calendar home)."""
 
 
-# ---- v2 notions the current base.py lacks --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaldavRemoteEvent(RemoteEvent):
-    """A RemoteEvent plus the interface-v2 fields (design review (e))."""
-
-    deleted: bool = False
-    busy: bool = True  # opaque, not cancelled, not declined by the account
-    all_day: tuple[date, date] | None = None
-    recurrence: tuple[str, ...] = ()
-    occurrences: tuple[Occurrence, ...] = ()  # busy time inside the listing window, exceptions applied
-    color: str | None = None  # palette name when it is one of ours, else the CSS name
-    reminders: tuple[Reminder, ...] = ()
-    content_hash: str = ""
-
-
-@dataclass(frozen=True)
-class CaldavChangePage(ChangePage):
-    covers: tuple[datetime, datetime] | None = None  # None: the listing covers the whole calendar
-
-    @property
-    def cursor(self) -> str | None:
-        return self.next_sync_token
-
-
-@dataclass(frozen=True)
-class PasswordGrant:
-    server_url: str
-    username: str
-    password: str
-    account: str = ""  # the address shown to people (the principal's mailto address when known)
-
-
-@dataclass
-class Discovery:
-    principal_url: str
-    home_urls: list[str]
-    addresses: frozenset[str] = frozenset()  # calendar-user-address-set, lower case, without mailto:
-
-
 @dataclass
 class _CalendarInfo:
     zone: str
     sync_token: str | None = None
     ctag: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class CaldavProvider:
@@ -227,7 +172,7 @@ class CaldavProvider:
             for href in found.hrefs(dav.CALENDAR_USER_ADDRESS_SET)
             if href.lower().startswith("mailto:")
         )
-        self.discovery = Discovery(principal, homes, addresses or _own_addresses(self.grant))
+        self.discovery = Discovery(principal, homes, addresses or own_addresses(self.grant))
         return self.discovery
 
     async def _principal_at(self, url: str) -> str | None:
@@ -268,7 +213,7 @@ class CaldavProvider:
                         name=response.text(dav.DISPLAYNAME) or unquote(url.rstrip("/").rsplit("/", 1)[-1]),
                         primary=False,
                         writable=not privileges or bool(privileges & dav.WRITE_PRIVILEGES),
-                        timezone=_zone_of(response.text(dav.CALENDAR_TIMEZONE)),
+                        timezone=zone_of(response.text(dav.CALENDAR_TIMEZONE)),
                         color=color[:7] if color and color.startswith("#") else color,
                     )
                 )
@@ -351,7 +296,7 @@ class CaldavProvider:
         if sync_token.startswith(SYNC_PREFIX):
             return await self._sync_collection(calendar_id, sync_token.removeprefix(SYNC_PREFIX), window)
         if sync_token.startswith(CTAG_PREFIX):
-            return await self._ctag_listing(calendar_id, _decode_ctag_cursor(sync_token), window)
+            return await self._ctag_listing(calendar_id, decode_ctag_cursor(sync_token), window)
         raise FullSyncRequired("caldav: unknown cursor, list everything again")
 
     async def _sync_collection(
@@ -395,7 +340,7 @@ class CaldavProvider:
         """For collections without sync-collection: nothing when the ctag stands, else compare etags."""
         info = await self._calendar_info(calendar_id, refresh=True)
         if previous is not None and info.ctag and previous.get("") == info.ctag:
-            return CaldavChangePage([], _encode_ctag_cursor(previous), full=False)
+            return CaldavChangePage([], encode_ctag_cursor(previous), full=False)
         answer = await self._report(calendar_id, dav.calendar_query(dav.GETETAG), depth=1)
         current = {
             event_id_of(urljoin(calendar_id, r.href)): r.text(dav.GETETAG) or ""
@@ -410,7 +355,7 @@ class CaldavProvider:
         }
         events: list[RemoteEvent] = [deleted_event(i) for i in known if i and i not in current]
         events.extend(await self._fetch(calendar_id, changed, window))
-        return CaldavChangePage(events, _encode_ctag_cursor({"": info.ctag or "", **current}), full=previous is None)
+        return CaldavChangePage(events, encode_ctag_cursor({"": info.ctag or "", **current}), full=previous is None)
 
     async def _fetch(
         self, calendar_id: str, etags: Mapping[str, str], window: tuple[datetime, datetime]
@@ -448,7 +393,7 @@ class CaldavProvider:
                     for o in remote.occurrences
                     if o.busy and o.ends_at > start and o.starts_at < end
                 )
-            result[calendar_id] = [BusyInterval(s, e) for s, e in _merge(blocks)]
+            result[calendar_id] = [BusyInterval(s, e) for s, e in merge_blocks(blocks)]
         return result
 
     async def watch(self, calendar_id: str, channel_id: str, address: str, token: str) -> Channel:
@@ -477,7 +422,7 @@ class CaldavProvider:
         window: tuple[datetime, datetime] | None = None,
     ) -> CaldavRemoteEvent:
         info = await self._calendar_info(calendar_id)
-        addresses = self.discovery.addresses if self.discovery else _own_addresses(self.grant)
+        addresses = self.discovery.addresses if self.discovery else own_addresses(self.grant)
         try:
             parsed = parse_remote_object(
                 data, zone=info.zone, window=window or default_window(), account_addresses=addresses
@@ -493,7 +438,7 @@ class CaldavProvider:
         answer = await self._propfind(calendar_id, 0, dav.SYNC_TOKEN, dav.GETCTAG, dav.CALENDAR_TIMEZONE)
         response = answer.responses[0] if answer.responses else dav.Response(calendar_id)
         info = _CalendarInfo(
-            zone=_zone_of(response.text(dav.CALENDAR_TIMEZONE)) or self.zone,
+            zone=zone_of(response.text(dav.CALENDAR_TIMEZONE)) or self.zone,
             sync_token=response.text(dav.SYNC_TOKEN),
             ctag=response.text(dav.GETCTAG),
         )
@@ -558,131 +503,6 @@ class CaldavProvider:
 
 
 # ---- pure helpers --------------------------------------------------------------------------------------
-
-
-def default_window(now: datetime | None = None) -> tuple[datetime, datetime]:
-    moment = now or datetime.now(UTC)
-    return moment - LISTING_WINDOW[0], moment + LISTING_WINDOW[1]
-
-
-def event_url(calendar_id: str, event_id: str) -> str:
-    """The resource URL for an event id: ``{id}.ics``, or the raw name after ``~`` (see event_id_of)."""
-    name = event_id[1:] if event_id.startswith("~") else event_id + ".ics"
-    if not name or "/" in name:
-        raise EventMissing(f"caldav: {event_id!r} is not an event id")
-    return calendar_id.rstrip("/") + "/" + quote(name, safe="@:+!$&'()*,;=-._~")
-
-
-def event_id_of(url: str) -> str:
-    """The event id of a resource URL: its name without ``.ics``; a name without it (or starting
-    with ``~``) is kept whole behind a ``~``, so ids and resource names map both ways."""
-    name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-    if name.endswith(".ics") and not name.startswith("~") and len(name) > 4:
-        return name[:-4]
-    return "~" + name
-
-
-def storage_event(event: EventData, *, uid: str, sequence: int = 0) -> StorageEvent:
-    return StorageEvent(
-        key=event.key or uid,
-        summary=event.summary,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        timezone=event.timezone,
-        description=event.description,
-        location=event.location,
-        color=css_color(event.color_id),
-        status="TENTATIVE" if event.status == "tentative" else "CONFIRMED",
-        alarms=tuple(StorageAlarm(r.minutes, "email" if r.method == "email" else "popup") for r in event.reminders),
-        uid=uid,
-        sequence=sequence,
-    )
-
-
-def content_hash_of(event: EventData) -> str:
-    """The ``content_hash`` a listing reports for the object we write for ``event`` (v2: etag-only changes)."""
-    return content_hash(storage_event(event, uid=""))
-
-
-def css_color(color: str | None) -> str | None:
-    """A Google colorId, a palette name or a CSS3 name as the CSS3 name COLOR carries."""
-    if color is None or not color.strip():
-        return None
-    value = color.strip().lower()
-    value = GOOGLE_COLOR_IDS.get(value, value)
-    value = PALETTE_CSS.get(value, value)
-    if value not in CSS3_COLOR_NAMES:
-        raise RequestRejected(f"caldav: {color!r} is neither a palette colour nor a CSS3 colour name")
-    return value
-
-
-def remote_event(event_id: str, etag: str, parsed: RemoteObject) -> CaldavRemoteEvent:
-    return CaldavRemoteEvent(
-        id=event_id,
-        etag=etag,
-        status=parsed.status.lower(),
-        summary=parsed.summary,
-        starts_at=None if parsed.all_day else parsed.starts_at,
-        ends_at=None if parsed.all_day else parsed.ends_at,
-        all_day_start=parsed.all_day[0] if parsed.all_day else None,
-        all_day_end=parsed.all_day[1] if parsed.all_day else None,
-        key=parsed.key,
-        transparent=parsed.transparent,
-        updated=parsed.last_modified,
-        busy=parsed.busy,
-        all_day=parsed.all_day,
-        recurrence=parsed.recurrence,
-        occurrences=parsed.occurrences,
-        color=CSS_PALETTE.get(parsed.color, parsed.color) if parsed.color else None,
-        reminders=tuple(Reminder(a.method, a.minutes) for a in parsed.alarms),
-        content_hash=parsed.content_hash,
-    )
-
-
-def deleted_event(event_id: str) -> CaldavRemoteEvent:
-    return CaldavRemoteEvent(id=event_id, etag="", status="cancelled", deleted=True, busy=False)
-
-
-def _own_addresses(grant: PasswordGrant) -> frozenset[str]:
-    return frozenset(a.lower() for a in (grant.username, grant.account) if "@" in a)
-
-
-def _merge(blocks: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(blocks):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _zone_of(vtimezone_text: str | None) -> str | None:
-    """The IANA name of a CALDAV:calendar-timezone value, when it is one."""
-    if not vtimezone_text:
-        return None
-    try:
-        calendar = Calendar.from_ical(vtimezone_text)
-        tzid = next((str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE") if "TZID" in tz), "")
-        ZoneInfo(tzid)
-    except (ValueError, ZoneInfoNotFoundError, OSError, KeyError):
-        return None
-    return tzid
-
-
-def _encode_ctag_cursor(etags: Mapping[str, str]) -> str:
-    packed = zlib.compress(json.dumps(etags, sort_keys=True, separators=(",", ":")).encode())
-    return CTAG_PREFIX + base64.urlsafe_b64encode(packed).decode("ascii")
-
-
-def _decode_ctag_cursor(cursor: str) -> dict[str, str]:
-    try:
-        etags = json.loads(zlib.decompress(base64.urlsafe_b64decode(cursor.removeprefix(CTAG_PREFIX))))
-    except (ValueError, zlib.error) as exc:
-        raise FullSyncRequired("caldav: unreadable cursor, list everything again") from exc
-    if not isinstance(etags, dict):
-        raise FullSyncRequired("caldav: unreadable cursor, list everything again")
-    return {str(k): str(v) for k, v in etags.items()}
 
 
 def _path(url: str) -> str:

@@ -36,13 +36,10 @@ from calendars.providers.base import (
     RequestRejected,
     RetryableError,
 )
-from calendars.providers.caldav import (
-    CaldavProvider,
+from calendars.providers.caldav import CaldavProvider, NotCaldavServer, ServerUnreachable, WrongCredentials
+from calendars.providers.caldav_model import (
     CaldavRemoteEvent,
-    NotCaldavServer,
     PasswordGrant,
-    ServerUnreachable,
-    WrongCredentials,
     content_hash_of,
     event_id_of,
     event_url,

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from calendars.providers.caldav import CaldavProvider, PasswordGrant, WrongCredentials
+from calendars.providers.caldav import CaldavProvider, WrongCredentials
+from calendars.providers.caldav_model import PasswordGrant
 from rentcal.caldav_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_command
 from tests.support.net import free_port
 
