@@ -165,6 +165,10 @@ def extra_processes(env: dict[str, str]) -> list[list[str]]:
         )
         env.update({"RENTCAL_SMTP_URL": f"smtp://127.0.0.1:{MAIL_SINK_PORT}", "RENTCAL_DEMO_MAILDIR": maildir})
         print(f"Mail: local SMTP sink on port {MAIL_SINK_PORT}, see Mailbox (demo) in the portal", flush=True)
+    from rentcal.caldav_demo import demo_command
+
+    if caldav := demo_command(get_settings().data_dir, env):
+        commands.append(caldav)
     return commands
 
 

@@ -1,0 +1,351 @@
+"""Storage VEVENTs for CalDAV provider writes, and remote VCALENDARs read back as neutral records.
+
+Pure: no database, no HTTP.  :func:`build_storage_object` writes one calendar object resource
+(RFC 4791 section 4.1) for one of our items: no METHOD and, on purpose, **no ORGANIZER and no
+ATTENDEE** (servers with implicit scheduling, iCloud among them, would otherwise mail people).
+Our item key travels in ``X-RENTCAL-KEY`` so a create whose reply was lost can be recognised and
+adopted.  :func:`parse_remote_object` turns whatever a server holds (ours or a person's own
+events) into a :class:`RemoteObject` with the busy answer and, for series, the occurrences
+inside a window, exceptions applied (``recurring-ical-events``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, Literal
+
+import recurring_ical_events
+from icalendar import Alarm, Calendar, Component, Event, vText
+from icalendar.parser.property import unescape_backslash
+
+from calendars.ical.colors import normalize_color
+from calendars.ical.invites import PRODID
+from calendars.ical.text import clean_text
+from calendars.ical.zones import is_utc, load_zone, require_aware, vtimezone
+
+KEY_PROPERTY = "X-RENTCAL-KEY"
+METHOD_PROPERTY = "X-RENTCAL-REMINDER"  # on a VALARM: "email" or "popup", so reminders round-trip
+UID_PREFIX = "rentcal-"
+RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "EXDATE")
+
+AlarmMethod = Literal["email", "popup"]
+ObjectStatus = Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]
+
+
+@dataclass(frozen=True)
+class StorageAlarm:
+    minutes: int  # before the start
+    method: AlarmMethod = "popup"
+
+
+@dataclass(frozen=True)
+class StorageEvent:
+    """One of our items as it should be stored on a CalDAV server."""
+
+    key: str  # our item key, e.g. "booking:42"
+    summary: str
+    starts_at: datetime  # aware
+    ends_at: datetime  # aware
+    timezone: str  # IANA zone the times are written in
+    description: str = ""
+    location: str = ""
+    color: str | None = None  # CSS3 colour name (RFC 7986 COLOR)
+    status: Literal["CONFIRMED", "TENTATIVE"] = "CONFIRMED"
+    alarms: tuple[StorageAlarm, ...] = ()
+    all_day: tuple[date, date] | None = None  # (first day, day after the last): written as DATE values
+    uid: str = ""  # default: uid_for(key)
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    busy: bool
+    all_day: tuple[date, date] | None = None
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    """A calendar object resource read back: the master event (or the only one) and its occurrences."""
+
+    uid: str
+    key: str | None
+    summary: str
+    description: str
+    location: str
+    starts_at: datetime | None  # UTC; None only when the object has no usable VEVENT
+    ends_at: datetime | None
+    all_day: tuple[date, date] | None
+    status: ObjectStatus
+    transparent: bool
+    declined: bool  # the account's own ATTENDEE has PARTSTAT=DECLINED
+    busy: bool  # opaque, not cancelled, not declined
+    color: str | None
+    alarms: tuple[StorageAlarm, ...]
+    recurrence: tuple[str, ...]  # RRULE/RDATE/EXDATE content lines of the master
+    occurrences: tuple[Occurrence, ...]  # inside the window asked for, exceptions applied
+    sequence: int
+    last_modified: datetime | None
+    content_hash: str  # over the fields we write (see content_hash)
+
+
+def uid_for(key: str) -> str:
+    """A stable UID (and resource name) for an idempotency key: URL-safe, 40 hex characters."""
+    return UID_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+# ---- writing -----------------------------------------------------------------------------------------
+
+
+def build_storage_object(event: StorageEvent, *, now: datetime | None = None) -> bytes:
+    """The VCALENDAR (VTIMEZONE + one VEVENT) to PUT for ``event``; raises ``ValueError`` on bad input."""
+    require_aware(event.starts_at, "starts_at")
+    require_aware(event.ends_at, "ends_at")
+    if event.ends_at < event.starts_at:
+        raise ValueError("ends_at is before starts_at")
+    if not event.key:
+        raise ValueError("a storage event needs our item key")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    zone = load_zone(event.timezone)
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+
+    vevent = Event()
+    vevent.add("UID", event.uid or uid_for(event.key))
+    vevent.add("DTSTAMP", stamp)
+    vevent.add("LAST-MODIFIED", stamp)
+    vevent.add("SEQUENCE", event.sequence)
+    if event.all_day is not None:
+        first, after = event.all_day
+        if after <= first:
+            raise ValueError("an all-day block ends on or before its first day")
+        vevent.add("DTSTART", first)
+        vevent.add("DTEND", after)
+    else:
+        starts_local, ends_local = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+        if is_utc(event.timezone):
+            starts_local, ends_local = starts_local.astimezone(UTC), ends_local.astimezone(UTC)
+        else:
+            calendar.add_component(vtimezone(event.timezone, starts_local.year, ends_local.year))
+        vevent.add("DTSTART", _unambiguous(starts_local))
+        vevent.add("DTEND", _unambiguous(ends_local))
+    vevent.add("SUMMARY", clean_text(event.summary))
+    if event.description:
+        vevent.add("DESCRIPTION", clean_text(event.description))
+    if event.location:
+        vevent.add("LOCATION", clean_text(event.location))
+    vevent.add("STATUS", event.status)
+    vevent.add("TRANSP", "OPAQUE")
+    if event.color is not None:
+        vevent.add("COLOR", normalize_color(event.color))
+    vevent.add(KEY_PROPERTY, vText(clean_text(event.key)))
+    for reminder in event.alarms:
+        if reminder.minutes < 0:
+            raise ValueError("a reminder cannot be after the start")
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")  # EMAIL alarms need an ATTENDEE; servers mail nobody for DISPLAY
+        alarm.add("TRIGGER", timedelta(minutes=-reminder.minutes))
+        alarm.add("DESCRIPTION", clean_text(f"Reminder: {event.summary}"))
+        alarm.add(METHOD_PROPERTY, reminder.method)
+        vevent.add_component(alarm)
+    calendar.add_component(vevent)
+    return bytes(calendar.to_ical())
+
+
+def _unambiguous(local: datetime) -> datetime:
+    """``local``, or its UTC instant when it is the second pass of a repeated hour.
+
+    A TZID value in the repeated hour means its first pass (RFC 5545 section 3.3.5), so a time
+    in the second pass (fold=1) is written as UTC, which DTSTART/DTEND may carry beside a TZID one.
+    """
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
+
+
+def content_hash(event: StorageEvent) -> str:
+    """A digest of what we write, equal to ``parse_remote_object(...).content_hash`` of the stored object."""
+    start: datetime | date = event.starts_at.astimezone(UTC)
+    end: datetime | date = event.ends_at.astimezone(UTC)
+    if event.all_day is not None:
+        start, end = event.all_day
+    color = normalize_color(event.color) if event.color is not None else None
+    return _digest(
+        clean_text(event.summary),
+        clean_text(event.description),
+        clean_text(event.location),
+        start,
+        end,
+        event.status,
+        color,
+        tuple(event.alarms),
+    )
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+
+
+def parse_remote_object(
+    ics: bytes | str,
+    *,
+    zone: str,
+    window: tuple[datetime, datetime],
+    account_addresses: frozenset[str] = frozenset(),
+) -> RemoteObject:
+    """Read one calendar object resource.
+
+    ``zone`` is the calendar's zone: floating times and all-day dates are placed in it.
+    ``window`` bounds the expansion of series into ``occurrences`` (a single event gets its one
+    occurrence when it overlaps the window).  ``account_addresses`` are the account's own calendar
+    user addresses (lower-case ``mailto:...`` or bare e-mail): an ATTENDEE among them with
+    PARTSTAT=DECLINED makes the event not busy.  Raises ``ValueError`` for text that is not a
+    VCALENDAR with a VEVENT.
+    """
+    try:
+        calendar = Calendar.from_ical(ics)
+    except Exception as exc:
+        raise ValueError(f"not an iCalendar object: {exc}") from exc
+    if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
+        raise ValueError("expected a VCALENDAR")
+    events = [c for c in calendar.walk("VEVENT")]
+    if not events:
+        raise ValueError("the calendar object has no VEVENT")
+    master = next((e for e in events if "RECURRENCE-ID" not in e), events[0])
+    tz = load_zone(zone)
+    addresses = frozenset(_address(a) for a in account_addresses)
+
+    start_value = _value(master, "DTSTART")
+    end_value = _end_value(master, start_value)
+    starts_at = ends_at = None
+    all_day: tuple[date, date] | None = None
+    if isinstance(start_value, datetime):
+        starts_at, ends_at = _instant(start_value, tz), _instant(end_value, tz)
+    elif isinstance(start_value, date):
+        all_day = (start_value, max(_as_date(end_value), start_value + timedelta(days=1)))
+        starts_at, ends_at = _instant(all_day[0], tz), _instant(all_day[1], tz)
+
+    status, transparent, declined, busy = _busy(master, addresses)
+    recurrence = tuple(line for name in RECURRENCE_PROPERTIES for line in _content_lines(master, name))
+    occurrences = _occurrences(calendar, master, tz, window, addresses)
+    alarms = tuple(alarm for alarm in map(_alarm, master.walk("VALARM")) if alarm is not None)
+    color = str(master["COLOR"]).strip().lower() if "COLOR" in master else None
+    summary, description, location = (str(master.get(n, "")) for n in ("SUMMARY", "DESCRIPTION", "LOCATION"))
+    hash_start: datetime | date | None = all_day[0] if all_day else starts_at
+    hash_end: datetime | date | None = all_day[1] if all_day else ends_at
+    modified = _value(master, "LAST-MODIFIED") if "LAST-MODIFIED" in master else None
+    return RemoteObject(
+        uid=str(master.get("UID", "")),
+        key=_text(master, KEY_PROPERTY),
+        summary=summary,
+        description=description,
+        location=location,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=all_day,
+        status=status,
+        transparent=transparent,
+        declined=declined,
+        busy=busy,
+        color=color,
+        alarms=alarms,
+        recurrence=recurrence,
+        occurrences=occurrences,
+        sequence=int(master.get("SEQUENCE", 0)),
+        last_modified=_instant(modified, UTC) if isinstance(modified, datetime) else None,
+        content_hash=_digest(summary, description, location, hash_start, hash_end, status, color, alarms),
+    )
+
+
+def _busy(component: Component, addresses: frozenset[str]) -> tuple[ObjectStatus, bool, bool, bool]:
+    raw_status = str(component.get("STATUS", "CONFIRMED")).strip().upper()
+    status: ObjectStatus = raw_status if raw_status in ("TENTATIVE", "CANCELLED") else "CONFIRMED"  # type: ignore[assignment]
+    transparent = str(component.get("TRANSP", "OPAQUE")).strip().upper() == "TRANSPARENT"
+    declined = False
+    attendees = component.get("ATTENDEE", [])
+    for attendee in attendees if isinstance(attendees, list) else [attendees]:
+        if _address(str(attendee)) in addresses:
+            declined = str(attendee.params.get("PARTSTAT", "")).upper() == "DECLINED"
+    return status, transparent, declined, not (transparent or declined or status == "CANCELLED")
+
+
+def _occurrences(
+    calendar: Calendar, master: Component, tz: tzinfo, window: tuple[datetime, datetime], addresses: frozenset[str]
+) -> tuple[Occurrence, ...]:
+    start, end = window
+    try:
+        components = recurring_ical_events.of(calendar).between(start, end)
+    except Exception as exc:
+        raise ValueError(f"the event's recurrence cannot be expanded: {exc}") from exc
+    found: list[Occurrence] = []
+    for component in components:
+        first = _value(component, "DTSTART")
+        last = _end_value(component, first)
+        busy = _busy(component, addresses)[3]
+        if isinstance(first, datetime):
+            found.append(Occurrence(_instant(first, tz), _instant(last, tz), busy))
+        else:
+            days = (first, max(_as_date(last), first + timedelta(days=1)))
+            found.append(Occurrence(_instant(days[0], tz), _instant(days[1], tz), busy, days))
+    found.sort(key=lambda o: (o.starts_at, o.ends_at))
+    return tuple(found)
+
+
+def _alarm(component: Component) -> StorageAlarm | None:
+    trigger = component.get("TRIGGER")
+    value = getattr(trigger, "dt", None)
+    if not isinstance(value, timedelta) or str(getattr(trigger, "params", {}).get("RELATED", "START")) == "END":
+        return None  # absolute or end-relative triggers are not ours to round-trip
+    method = (_text(component, METHOD_PROPERTY) or "").lower()
+    if method not in ("email", "popup"):
+        method = "email" if str(component.get("ACTION", "")).upper() == "EMAIL" else "popup"
+    return StorageAlarm(minutes=max(0, int(-value.total_seconds() // 60)), method=method)  # type: ignore[arg-type]
+
+
+def _content_lines(component: Component, name: str) -> list[str]:
+    values = component.get(name, [])
+    return [str(component.content_line(name, value)) for value in (values if isinstance(values, list) else [values])]
+
+
+def _text(component: Component, name: str) -> str | None:
+    """An X- property as text: icalendar keeps unknown properties escaped."""
+    return unescape_backslash(str(component[name])) if name in component else None
+
+
+def _value(component: Component, name: str) -> Any:
+    prop: Any = component[name]
+    return prop.dt
+
+
+def _end_value(component: Component, start: Any) -> Any:
+    if "DTEND" in component:
+        return _value(component, "DTEND")
+    if "DURATION" in component:
+        return start + _value(component, "DURATION")
+    return start if isinstance(start, datetime) else start + timedelta(days=1)
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _instant(value: date | datetime, tz: tzinfo) -> datetime:
+    """UTC instant of a date-time (floating: in ``tz``) or of a date's midnight in ``tz``."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0))
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _address(value: str) -> str:
+    value = value.strip().lower()
+    return value[len("mailto:") :] if value.startswith("mailto:") else value
