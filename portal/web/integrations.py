@@ -13,7 +13,8 @@ from calendars import integrations
 from calendars.colors import STATUSES, booking_colors, set_booking_colors
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
-from portal.deps import PORTAL_DEPENDENCIES, require_manager
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import MANAGERS, SIGNED_IN
 from portal.oauth_flow import remember_authorization, take_authorization
 from portal.web.layout import render
 from rental.accounts import Staff, staff_by_id
@@ -43,6 +44,7 @@ def _settings_from_form(form: Any) -> IntegrationSettings:
 class IntegrationPages(Controller):
     path = "/portal/integrations"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN]
     include_in_schema = False
 
     async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, **extra: Any) -> Template:
@@ -119,11 +121,10 @@ class IntegrationPages(Controller):
         await integrations.disconnect(tenant, staff, integration_id)
         return await self._page(request, staff, tenant, message="Disconnected. Events already in the calendar stay.")
 
-    @post("/colors", status_code=200)
+    @post("/colors", status_code=200, guards=[MANAGERS])
     async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
         from tasks.sync import full_sync
 
-        require_manager(staff)
         form = await request.form()
         try:
             _, to_resync = await set_booking_colors(tenant, {s: str(form.get(s)) for s in STATUSES if form.get(s)})
@@ -133,7 +134,7 @@ class IntegrationPages(Controller):
             full_sync.send(integration_id)
         return await self._page(request, staff, tenant, message="Booking colours saved; calendars are being updated.")
 
-    @post("/conflicts/{conflict_id:int}/resolve", status_code=200)
+    @post("/conflicts/{conflict_id:int}/resolve", status_code=200, guards=[MANAGERS])
     async def resolve(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, conflict_id: int
     ) -> Template:
