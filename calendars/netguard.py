@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 
 import httpx
 
@@ -24,8 +25,13 @@ class BlockedAddress(httpx.TransportError):
     """The host is on a private, loopback or otherwise non-public network, or cannot be resolved."""
 
 
-async def public_address(host: str, port: int) -> IPAddress:
-    """The address to connect to for `host`: every address it resolves to must be public."""
+def is_public(address: IPAddress) -> bool:
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return (mapped or address).is_global
+
+
+async def public_address(host: str, port: int, allowed: Callable[[IPAddress], bool] = is_public) -> IPAddress:
+    """The address to connect to for `host`: every address it resolves to must be `allowed` (public)."""
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -41,8 +47,7 @@ async def public_address(host: str, port: int) -> IPAddress:
     if not addresses:
         raise BlockedAddress(f"the host {host!r} could not be found (DNS)")
     for address in addresses:
-        mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-        if not (mapped or address).is_global:
+        if not allowed(address):
             raise BlockedAddress(f"the host {host!r} is on a private network, which is not allowed")
     return addresses[0]
 
@@ -50,13 +55,14 @@ async def public_address(host: str, port: int) -> IPAddress:
 class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that connects only to checked public addresses (see the module doc)."""
 
-    def __init__(self, **options: object) -> None:
-        self._inner = httpx.AsyncHTTPTransport(**options)  # type: ignore[arg-type]
+    def __init__(self, allowed: Callable[[IPAddress], bool] = is_public) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._allowed = allowed
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         port = request.url.port or (443 if request.url.scheme == "https" else 80)
-        address = await public_address(host, port)
+        address = await public_address(host, port, self._allowed)
         request.url = request.url.copy_with(host=str(address))
         request.extensions = {**request.extensions, "sni_hostname": host}
         # The Host header was set from the name when the request was built and stays as it is.

@@ -136,6 +136,8 @@ class BookingPages(Controller):
             booking = await bookings.create_booking(tenant, _to_create(data, tenant))
         except DomainError as exc:
             context.update(form=data, error=exc.detail, message=None)
+            if not request.headers.get("hx-request"):  # a plain form post gets the whole page
+                context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None))
             return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
         context.update(
             form=BookingForm(),
