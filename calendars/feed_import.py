@@ -9,6 +9,7 @@ titles ("Busy (<feed name>)"); company feeds keep the event's summary as the blo
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,6 +94,11 @@ async def delete_import(tenant: Tenant, staff: Staff, feed_id: int) -> None:
         await FeedImport.delete().where((FeedImport.id == feed_id) & (FeedImport.company == tenant.id))
 
 
+async def get_import(tenant: Tenant, staff: Staff, feed_id: int) -> ImportView:
+    """One imported feed the staff member may see (NotFound otherwise)."""
+    return await _own(tenant, staff, feed_id, change=False)
+
+
 async def refresh_for(tenant: Tenant, staff: Staff, feed_id: int) -> ImportView:
     """The "Refresh now" button: read the feed at once."""
     await _own(tenant, staff, feed_id, change=False)
@@ -118,24 +124,36 @@ async def refresh(feed_id: int, now: datetime | None = None) -> bool:
         return False
     feed = rows[0]
     recent = feed["last_success_at"] is not None and feed["last_success_at"] > now - FULL_FETCH_EVERY
+    settings = get_settings()
+    deadline = settings.feed_import_deadline_seconds
     try:
-        url = str(vault.decrypt(feed["url_sealed"]).get("url", ""))
-        fetched = await feed_fetch.fetch(
-            url,
-            etag=feed["remote_etag"] if recent else "",
-            last_modified=feed["remote_last_modified"] if recent else "",
-            allow_private=get_settings().feed_import_private,
-        )
-        events = None if fetched.body is None else parse_feed(
-            fetched.body, now - WINDOW_PAST, now + WINDOW_FUTURE, default_tz=feed["timezone"]
-        )
+        async with asyncio.timeout(deadline):
+            url = str(vault.decrypt(feed["url_sealed"]).get("url", ""))
+            fetched = await feed_fetch.fetch(
+                url,
+                etag=feed["remote_etag"] if recent else "",
+                last_modified=feed["remote_last_modified"] if recent else "",
+                allow_private=settings.allow_private_fetch,
+                deadline=deadline,
+            )
+            # Parsing is CPU work on untrusted data (bounded by parse_feed's own limits): off the event loop.
+            events = None if fetched.body is None else await asyncio.to_thread(
+                parse_feed, fetched.body, now - WINDOW_PAST, now + WINDOW_FUTURE, default_tz=feed["timezone"]
+            )
+    except TimeoutError:
+        await _record_error(feed_id, now, f"Reading the feed took longer than {deadline:g} seconds; it was stopped.")
+        return False
     except (FeedError, vault.VaultError) as exc:
-        await FeedImport.update({FeedImport.last_attempt_at: now, FeedImport.last_error: str(exc)[:1000]}).where(
-            FeedImport.id == feed_id
-        )
+        await _record_error(feed_id, now, str(exc))
         return False
     await _replace_blocks(feed, events, fetched, now)
     return True
+
+
+async def _record_error(feed_id: int, now: datetime, error: str) -> None:
+    await FeedImport.update({FeedImport.last_attempt_at: now, FeedImport.last_error: error[:1000]}).where(
+        FeedImport.id == feed_id
+    )
 
 
 async def _replace_blocks(feed: dict[str, Any], events: list[ImportedEvent] | None, fetched: feed_fetch.Fetched,

@@ -7,7 +7,6 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
@@ -21,7 +20,9 @@ from portal.api.products import ProductsApi
 from portal.api.schedules import DeliveriesApi, MaintenanceApi
 from portal.api.settings import SettingsApi
 from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
+from portal.headers import security_headers
 from portal.problems import HANDLERS
+from portal.sessions import HardenedSessionConfig
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
 from portal.webhooks import provider_notification
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ensure_services(settings.data_dir)
     settings = get_settings()
     store = RedisStore(AsyncRedis.from_url(settings.redis_url), namespace="rentcal:sessions")
-    sessions = ServerSideSessionConfig(
+    sessions = HardenedSessionConfig(
         store="sessions",
         max_age=60 * 60 * 12,
         secure=settings.is_production,
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),
         ],
         stores={"sessions": store},
-        middleware=[sessions.middleware],
+        middleware=[security_headers, sessions.middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.is_production,

@@ -54,6 +54,22 @@ def exclusion_violation(request: Request[Any, Any, Any], exc: asyncpg.ExclusionV
     return problem(409, "Conflict", "the unit is already booked or in maintenance at that time")
 
 
+INT32_MAX = 2**31 - 1
+
+
+def data_error(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Any]:
+    """Values PostgreSQL cannot take (ids beyond 32 bits, NUL characters): the client's input, never a 500."""
+    if any(part.isdigit() and int(part) > INT32_MAX for part in request.url.path.split("/")):
+        return problem(404, "Not found", f"no such resource (ids are at most {INT32_MAX})")
+    if isinstance(exc, asyncpg.CharacterNotInRepertoireError | asyncpg.UntranslatableCharacterError):
+        return problem(422, "Invalid input", "text must not contain NUL (\\u0000) characters")
+    return problem(422, "Invalid input", f"a value is out of range (numbers are at most {INT32_MAX})")
+
+
+def out_of_range(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+    return problem(422, "Invalid input", "a date or number is out of the range this service accepts")
+
+
 def login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
     if request.headers.get("hx-request"):
         return Response("", status_code=401, headers={"HX-Redirect": "/login"})
@@ -80,6 +96,8 @@ HANDLERS: dict[Any, Any] = {
     NotFoundException: not_found,
     HTTPException: http_error,
     asyncpg.ExclusionViolationError: exclusion_violation,
+    asyncpg.DataError: data_error,
+    OverflowError: out_of_range,
     LoginRequired: login_required,
     500: server_error,
 }

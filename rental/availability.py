@@ -15,6 +15,8 @@ from rental.tables import AvailabilityBlock, Product, Unit
 from rental.tenants import Tenant
 
 MAX_RANGE_DAYS = 366
+HORIZON_DAYS = 5 * 366
+"""How far from today (either way) an availability request may reach."""
 
 
 async def product_units(tenant: Tenant, product_id: int) -> list[int]:
@@ -78,16 +80,23 @@ async def _blocks(
     return closures, unit_busy
 
 
-def check_range(first: date, last: date) -> None:
+def check_range(first: date, last: date, today: date | None = None) -> None:
+    """A range of at most MAX_RANGE_DAYS days within HORIZON_DAYS of today (no year 1 or 9999)."""
     if last < first:
         raise InvalidInput("'to' must not be before 'from'")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise InvalidInput(f"a date range may span at most {MAX_RANGE_DAYS} days")
+    today = today or date.today()
+    if abs((first - today).days) > HORIZON_DAYS or abs((last - today).days) > HORIZON_DAYS:
+        raise InvalidInput(
+            f"dates must lie within {HORIZON_DAYS // 366} years of today ({today.isoformat()}); "
+            f"asked for {first.isoformat()} to {last.isoformat()}"
+        )
 
 
 async def available_dates(tenant: Tenant, product_id: int, first: date, last: date) -> list[DayStatus]:
     """Day statuses for [first, last] (inclusive, local dates in the company's zone)."""
-    check_range(first, last)
+    check_range(first, last, datetime.now(tenant.tz).date())
     unit_ids = await product_units(tenant, product_id)
     start = day_bounds(first, tenant.tz)[0]
     end = day_bounds(last, tenant.tz)[1]

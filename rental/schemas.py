@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -11,38 +11,73 @@ BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancel
 DayStatusName = Literal["available", "partial", "unavailable", "closed"]
 ACTIVE_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up")
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Text fields: bounded, and no NUL characters (PostgreSQL cannot store them in text).
+NO_NUL = r"^[^\x00]*$"
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=254)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=NO_NUL)]
+Place = Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)]
+Note = Annotated[str, msgspec.Meta(max_length=4000, pattern=NO_NUL)]
+Reason = Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)]
+# Ids are PostgreSQL integers (32 bit).
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+RouteOrder = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_instants(struct: msgspec.Struct, *names: str) -> None:
+    """RFC 3339 date-times with an offset, in a sane range: a bare number such as 0 (1970) is refused.
+
+    Raised from __post_init__, msgspec reports it as a validation error (422 problem+json).
+    """
+    for name in names:
+        value = getattr(struct, name)
+        if value is None:
+            continue
+        if value.utcoffset() is None:
+            raise ValueError(f"{name} must be an RFC 3339 date-time with a UTC offset, like 2027-03-14T09:00:00-08:00")
+        if not EARLIEST <= value < LATEST:
+            raise ValueError(
+                f"{name} must be an RFC 3339 date-time string between {EARLIEST.year} and {LATEST.year - 1}, "
+                "like 2027-03-14T09:00:00-08:00"
+            )
 
 
 class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     email: Email
-    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    phone: Phone = ""
 
 
 class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
-    product_id: int
+    product_id: Id
     starts_at: datetime
     ends_at: datetime
     customer: CustomerIn
-    unit_id: int | None = None
+    unit_id: Id | None = None
     status: Literal["pending", "confirmed"] = "confirmed"
-    pickup_location: Annotated[str, msgspec.Meta(max_length=300)] = ""
-    return_location: Annotated[str, msgspec.Meta(max_length=300)] = ""
-    assigned_staff_id: int | None = None
-    notes: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    pickup_location: Place = ""
+    return_location: Place = ""
+    assigned_staff_id: Id | None = None
+    notes: Note = ""
+
+    def __post_init__(self) -> None:
+        check_instants(self, "starts_at", "ends_at")
 
 
 class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     status: BookingStatus | None = None
-    unit_id: int | None = None
-    pickup_location: str | None = None
-    return_location: str | None = None
-    assigned_staff_id: int | None = None
-    notes: str | None = None
+    unit_id: Id | None = None
+    pickup_location: Place | None = None
+    return_location: Place | None = None
+    assigned_staff_id: Id | None = None
+    notes: Note | None = None
+
+    def __post_init__(self) -> None:
+        check_instants(self, "starts_at", "ends_at")
 
 
 class Customer(msgspec.Struct):
@@ -95,11 +130,14 @@ class ProductCalendar(msgspec.Struct):
 class BlockCreate(msgspec.Struct, forbid_unknown_fields=True):
     blocked_from: datetime
     blocked_until: datetime
-    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    product_id: int | None = None
-    unit_id: int | None = None
-    staff_id: int | None = None
-    rrule: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    reason: Reason = ""
+    product_id: Id | None = None
+    unit_id: Id | None = None
+    staff_id: Id | None = None
+    rrule: Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)] | None = None
+
+    def __post_init__(self) -> None:
+        check_instants(self, "blocked_from", "blocked_until")
 
 
 class Block(msgspec.Struct):
@@ -116,18 +154,24 @@ class Block(msgspec.Struct):
 
 
 class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):
-    unit_id: int
+    unit_id: Id
     starts_at: datetime
     ends_at: datetime
-    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
-    technician_id: int | None = None
+    description: Note = ""
+    technician_id: Id | None = None
+
+    def __post_init__(self) -> None:
+        check_instants(self, "starts_at", "ends_at")
 
 
 class MaintenanceUpdate(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    description: str | None = None
-    technician_id: int | None = None
+    description: Note | None = None
+    technician_id: Id | None = None
+
+    def __post_init__(self) -> None:
+        check_instants(self, "starts_at", "ends_at")
 
 
 class Maintenance(msgspec.Struct):
@@ -140,21 +184,27 @@ class Maintenance(msgspec.Struct):
 
 
 class DeliveryCreate(msgspec.Struct, forbid_unknown_fields=True):
-    booking_id: int
+    booking_id: Id
     kind: Literal["delivery", "pickup"]
     starts_at: datetime
     ends_at: datetime
-    address: Annotated[str, msgspec.Meta(max_length=300)]
-    driver_id: int | None = None
-    route_order: Annotated[int, msgspec.Meta(ge=0)] = 0
+    address: Place
+    driver_id: Id | None = None
+    route_order: RouteOrder = 0
+
+    def __post_init__(self) -> None:
+        check_instants(self, "starts_at", "ends_at")
 
 
 class DeliveryUpdate(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    address: str | None = None
-    driver_id: int | None = None
-    route_order: int | None = None
+    address: Place | None = None
+    driver_id: Id | None = None
+    route_order: RouteOrder | None = None
+
+    def __post_init__(self) -> None:
+        check_instants(self, "starts_at", "ends_at")
 
 
 class Delivery(msgspec.Struct):

@@ -39,7 +39,17 @@ async def create_token(email: str) -> str:
 def cmd_web(port: int, host: str) -> None:
     import uvicorn
 
-    uvicorn.run("portal.asgi:app", host=host, port=port, log_level="info", proxy_headers=True)
+    # X-Forwarded-For / -Proto are believed only from RENTCAL_TRUSTED_PROXIES (none by default):
+    # anyone else could pick their own client address and walk past the rate limits.
+    trusted = get_settings().trusted_proxies
+    uvicorn.run(
+        "portal.asgi:app",
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=list(trusted) or None,
+    )
 
 
 def cmd_worker(threads: int) -> None:
@@ -194,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     logs.setup()
+    try:
+        get_settings().validate()  # every process refuses development secrets in production
+    except RuntimeError as exc:
+        raise SystemExit(f"rentcal: {exc}") from None
     ensure_services(get_settings().data_dir)
     if args.command == "up":
         cmd_up(args.port, args.host)

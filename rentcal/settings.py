@@ -50,7 +50,11 @@ class Settings:
     full_sync_retry_seconds: float = 300.0  # a requested full sync not finished by then is asked for again
     demo_maildir: str = ""
     feed_import_minutes: float = 60.0
-    feed_import_private: bool = True
+    allow_private_fetch: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    login_attempts_per_account: int = 5
+    login_attempts_per_address: int = 30
+    feed_import_deadline_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -87,16 +91,21 @@ class Settings:
             full_sync_retry_seconds=float(_env("RENTCAL_FULL_SYNC_RETRY_SECONDS", "300")),
             demo_maildir=_env("RENTCAL_DEMO_MAILDIR"),
             feed_import_minutes=float(_env("RENTCAL_FEED_IMPORT_MINUTES", "60")),
-            feed_import_private=_bool("RENTCAL_FEED_IMPORT_PRIVATE", _env("RENTCAL_ENV") != "production"),
+            # RENTCAL_FEED_IMPORT_PRIVATE is the former name of the same switch.
+            allow_private_fetch=_bool("RENTCAL_ALLOW_PRIVATE_FETCH", _bool("RENTCAL_FEED_IMPORT_PRIVATE", False)),
+            trusted_proxies=tuple(p.strip() for p in _env("RENTCAL_TRUSTED_PROXIES").split(",") if p.strip()),
+            login_attempts_per_account=int(_env("RENTCAL_LOGIN_ATTEMPTS_PER_ACCOUNT", "5")),
+            login_attempts_per_address=int(_env("RENTCAL_LOGIN_ATTEMPTS_PER_ADDRESS", "30")),
+            feed_import_deadline_seconds=float(_env("RENTCAL_FEED_IMPORT_DEADLINE_SECONDS", "60")),
         )
 
     def validate(self) -> None:
-        """Refuse to run in production with development secrets."""
+        """Refuse to run in production with development secrets (every process calls this at start)."""
         if self.is_production:
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise RuntimeError("RENTCAL_SECRET_KEY must be set (32+ characters) in production")
             if DEV_ENCRYPTION_KEY in self.encryption_keys:
-                raise RuntimeError("RENTCAL_ENCRYPTION_KEYS must be set in production")
+                raise RuntimeError("RENTCAL_ENCRYPTION_KEYS must be set in production (not the development key)")
 
 
 @lru_cache(maxsize=1)

@@ -38,6 +38,7 @@ class DatabasePool(Middleware):
 
 def make_broker() -> RedisBroker:
     settings = get_settings()
+    settings.validate()  # also when started as `dramatiq tasks.actors`, not through `rentcal worker`
     _, redis_url = ensure_services(settings.data_dir)
     broker = RedisBroker(url=redis_url, namespace="rentcal")
     broker.add_middleware(AsyncIO())

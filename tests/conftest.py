@@ -12,6 +12,10 @@ import pytest
 os.environ.setdefault("PICCOLO_CONF", "rentcal.piccolo_conf")
 os.environ.setdefault("RENTCAL_OUTBOX_POLL_SECONDS", "0.5")
 os.environ.setdefault("RENTCAL_OUTBOX_REQUEUE_SECONDS", "8")
+# The test servers run on loopback: trust X-Forwarded-For from there (per-test client addresses),
+# and let feed imports reach the local feed servers. tests/security/ checks both defaults.
+os.environ.setdefault("RENTCAL_TRUSTED_PROXIES", "127.0.0.1")
+os.environ.setdefault("RENTCAL_ALLOW_PRIVATE_FETCH", "1")
 
 from tests.support.services import ROOT, prepare
 

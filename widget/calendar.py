@@ -54,8 +54,10 @@ def parse_month(value: str | None, today: date) -> date:
     if not value:
         return today.replace(day=1)
     match = _MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidInput(f"month must look like 2027-03, not {value!r}")
+    if not today.year - 5 <= int(match.group(1)) <= today.year + 5:
+        raise InvalidInput(f"month must lie within 5 years of today, not {value!r}")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

@@ -55,8 +55,12 @@ async def public_days(tenant: Tenant, product_id: int, first: date, last: date) 
 async def public_calendar(slug: str, product_id: int, first: str | None, last: str | None) -> ProductCalendar:
     """Day statuses in the shape of the staff calendar endpoint; `from` defaults to today, `to` to 30 days on."""
     tenant = await tenant_by_slug(slug)
-    start = parse_day(first, "from") or company_today(tenant)
-    end = parse_day(last, "to") or start + timedelta(days=DEFAULT_DAYS - 1)
+    today = company_today(tenant)
+    start = parse_day(first, "from") or today
+    end = parse_day(last, "to")
+    if end is None:
+        availability.check_range(start, start, today)  # before any date arithmetic near year 9999
+        end = start + timedelta(days=DEFAULT_DAYS - 1)
     days = await public_days(tenant, product_id, start, end)
     return ProductCalendar(
         product_id=product_id,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 DEFAULT_OPENING = time(8, 0)
 DEFAULT_CLOSING = time(17, 0)
 MAX_DAYS = 90
+MAX_AHEAD_DAYS = 3 * 366
 BLOCKING = ("unavailable", "closed")
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -57,6 +58,8 @@ def check_selection(selection: Selection, today: date, max_days: int = MAX_DAYS)
         raise RangeError("in_past", selection.pickup)
     if selection.days > max_days:
         raise RangeError("too_long")
+    if (selection.return_date - today).days > MAX_AHEAD_DAYS:
+        raise RangeError("too_far", selection.return_date)
 
 
 def blocking_day(selection: Selection, statuses: Mapping[date, str]) -> tuple[date, str] | None:

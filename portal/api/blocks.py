@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, delete, get, post
 
 from portal.deps import API_DEPENDENCIES
+from portal.guards import MANAGERS, SIGNED_IN
 from rental import blocks
 from rental.schemas import Block, BlockCreate
 from rental.tenants import Tenant
@@ -13,16 +14,17 @@ from rental.tenants import Tenant
 class BlocksApi(Controller):
     path = "/api/v1/calendar_availability"
     dependencies = API_DEPENDENCIES
+    guards = [SIGNED_IN]
     tags = ["availability"]
 
     @get("/")
     async def index(self, tenant: Tenant) -> list[Block]:
         return await blocks.list_blocks(tenant)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, guards=[MANAGERS])
     async def create(self, tenant: Tenant, data: BlockCreate) -> Block:
         return await blocks.create_block(tenant, data)
 
-    @delete("/{block_id:int}", status_code=204)
+    @delete("/{block_id:int}", status_code=204, guards=[MANAGERS])
     async def remove(self, tenant: Tenant, block_id: int) -> None:
         await blocks.delete_block(tenant, block_id)

@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from calendars.mail_records import MailRecord
 from portal.deps import API_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from rental import bookings
 from rental.schemas import Booking, BookingCreate, BookingStatus, BookingUpdate
 from rental.tenants import Tenant
@@ -18,6 +19,7 @@ from rental.tenants import Tenant
 class BookingsApi(Controller):
     path = "/api/v1/bookings"
     dependencies = API_DEPENDENCIES
+    guards = [SIGNED_IN]
     tags = ["bookings"]
 
     @post("/", status_code=201)

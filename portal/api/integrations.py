@@ -10,6 +10,7 @@ from calendars import integrations
 from calendars.schemas import Accepted as AcceptedBody
 from calendars.schemas import AuditReport, AuthorizeStart, ConnectionTest, Integration, IntegrationSettings, MappedEvent
 from portal.deps import API_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from rental.accounts import Staff
 from rental.tenants import Tenant
 
@@ -17,6 +18,7 @@ from rental.tenants import Tenant
 class IntegrationsApi(Controller):
     path = "/api/v1/calendar_integrations"
     dependencies = API_DEPENDENCIES
+    guards = [SIGNED_IN]
     tags = ["calendar integrations"]
 
     @get("/")

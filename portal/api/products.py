@@ -9,6 +9,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from portal.deps import API_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from rental import availability, catalogue
 from rental.schemas import CalendarDay, Product, ProductCalendar
 from rental.tenants import Tenant
@@ -17,6 +18,7 @@ from rental.tenants import Tenant
 class ProductsApi(Controller):
     path = "/api/v1/products"
     dependencies = API_DEPENDENCIES
+    guards = [SIGNED_IN]
     tags = ["products"]
 
     @get("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post
 
 from portal.deps import API_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from rental import schedules
 from rental.schemas import Delivery, DeliveryCreate, DeliveryUpdate, Maintenance, MaintenanceCreate, MaintenanceUpdate
 from rental.tenants import Tenant
@@ -13,6 +14,7 @@ from rental.tenants import Tenant
 class MaintenanceApi(Controller):
     path = "/api/v1/maintenance"
     dependencies = API_DEPENDENCIES
+    guards = [SIGNED_IN]
     tags = ["maintenance"]
 
     @post("/", status_code=201)
@@ -35,6 +37,7 @@ class MaintenanceApi(Controller):
 class DeliveriesApi(Controller):
     path = "/api/v1/deliveries"
     dependencies = API_DEPENDENCIES
+    guards = [SIGNED_IN]
     tags = ["deliveries"]
 
     @post("/", status_code=201)

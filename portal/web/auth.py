@@ -7,12 +7,16 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from portal import throttle
+from portal.sessions import CSRF_SESSION_KEY, csrf_cookie, rotate
 from rental.accounts import authenticate
 from rental.errors import NotAuthenticated
 from rental.tables import Company
+from rentcal.settings import get_settings
 
 
 class LoginForm(msgspec.Struct):
@@ -22,8 +26,9 @@ class LoginForm(msgspec.Struct):
 
 
 def _safe_next(target: str) -> str:
-    # Only local paths: never an open redirect to another site.
-    return target if target.startswith("/") and not target.startswith("//") else "/portal/bookings"
+    # Only local paths: never an open redirect to another site (nor "/\\host", nor control characters).
+    local = target.startswith("/") and not target.startswith(("//", "/\\"))
+    return target if local and target.isprintable() and len(target) <= 500 else "/portal/bookings"
 
 
 class AuthPages(Controller):
@@ -48,19 +53,31 @@ class AuthPages(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
+        address = request.client.host if request.client else "unknown"
+        context = {"next": _safe_next(data.next), "email": data.email.replace("\x00", "")}
         try:
+            await throttle.check(data.email, address)
+        except throttle.TooManyAttempts as exc:
+            headers = {"Retry-After": str(exc.extra["retry_after"])}
+            return Template("portal/login.html", context={**context, "error": exc.detail}, status_code=429,
+                            headers=headers)
+        try:
+            if "\x00" in data.email or "\x00" in data.password or len(data.password) > 1000:
+                raise NotAuthenticated("wrong e-mail or password")
             staff = await authenticate(data.email, data.password)
         except NotAuthenticated as exc:
-            return Template(
-                "portal/login.html",
-                context={"next": _safe_next(data.next), "error": exc.detail, "email": data.email},
-                status_code=401,
-            )
+            await throttle.failed(data.email, address)
+            return Template("portal/login.html", context={**context, "error": exc.detail}, status_code=401)
+        # A new session id (no fixation) with a CSRF token that belongs to this session only.
+        token = generate_csrf_token(get_settings().secret_key)
         request.clear_session()
-        request.set_session({"staff_id": staff.id})
-        return Redirect(_safe_next(data.next), status_code=303)
+        rotate(request)
+        request.set_session({"staff_id": staff.id, CSRF_SESSION_KEY: token})
+        return Redirect(
+            _safe_next(data.next), status_code=303, cookies=[csrf_cookie(token, get_settings().is_production)]
+        )
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        request.clear_session()
+        request.clear_session()  # the session is deleted from the store, its id is worthless
         return Redirect("/login", status_code=303)

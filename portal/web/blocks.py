@@ -13,7 +13,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from portal.deps import PORTAL_DEPENDENCIES, require_manager
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
 from rental import blocks, catalogue
 from rental.accounts import Staff, staff_of_company
@@ -55,9 +56,12 @@ def _date(value: str, label: str) -> date | None:
     if not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(f"{label}: enter a date like 2027-12-24") from None
+    if not 2000 <= day.year < 2200:
+        raise InvalidInput(f"{label}: enter a date between 2000 and 2199")
+    return day
 
 
 def block_window(first: date, last: date | None, repeat: str, weekdays: list[str], tz: ZoneInfo) -> Window:
@@ -97,7 +101,8 @@ def to_create(form: BlockForm, tz: ZoneInfo) -> BlockCreate:
         raise InvalidInput("From: enter the first blocked date")
     window = block_window(first, _date(form.to_date, "To"), form.repeat, form.chosen_weekdays, tz)
     kind, _, raw_id = form.applies_to.partition(":")
-    if kind not in ("company", "product", "unit", "staff") or (kind != "company" and not raw_id.isdigit()):
+    valid_id = raw_id.isdigit() and 0 < int(raw_id) < 2**31
+    if kind not in ("company", "product", "unit", "staff") or (kind != "company" and not valid_id):
         raise InvalidInput("choose what the block applies to")
     target = {f"{kind}_id": int(raw_id)} if kind != "company" else {}
     return BlockCreate(
@@ -154,6 +159,7 @@ def _choices(products: list[Any], units: list[dict[str, Any]], staff: list[Staff
 class BlockPages(Controller):
     path = "/portal/blocks"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN, MANAGERS]
     include_in_schema = False
 
     async def _context(self, tenant: Tenant) -> dict[str, Any]:
@@ -180,7 +186,6 @@ class BlockPages(Controller):
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
-        require_manager(staff)
         context = await self._context(tenant)
         page, fragment = "portal/blocks.html", "partials/blocks_table.html"
         return render(request, staff, tenant, page, fragment, form=BlockForm(), error=None, message=None, **context)
@@ -189,7 +194,6 @@ class BlockPages(Controller):
     async def create(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[BlockForm, Form]
     ) -> Template:
-        require_manager(staff)
         try:
             block = await blocks.create_block(tenant, to_create(data, tenant.tz))
         except DomainError as exc:
@@ -202,7 +206,6 @@ class BlockPages(Controller):
 
     @delete("/{block_id:int}", status_code=200)
     async def remove(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, block_id: int) -> Template:
-        require_manager(staff)
         await blocks.delete_block(tenant, block_id)
         context = await self._context(tenant)
         return render(request, staff, tenant, "portal/blocks.html", "partials/blocks_table.html", **context)

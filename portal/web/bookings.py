@@ -13,6 +13,7 @@ from litestar.response import Template
 
 from calendars.busy import staff_busy
 from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from portal.web.forms import local_datetime, optional_int
 from portal.web.layout import render
 from rental import bookings, catalogue
@@ -87,6 +88,7 @@ async def _assignment_warning(booking: Booking) -> str | None:
 class BookingPages(Controller):
     path = "/portal/bookings"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN]
     include_in_schema = False
 
     async def _list_context(
@@ -134,6 +136,8 @@ class BookingPages(Controller):
             booking = await bookings.create_booking(tenant, _to_create(data, tenant))
         except DomainError as exc:
             context.update(form=data, error=exc.detail, message=None)
+            if not request.headers.get("hx-request"):  # a plain form post gets the whole page
+                context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None))
             return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
         context.update(
             form=BookingForm(),

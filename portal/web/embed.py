@@ -8,7 +8,8 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 from markupsafe import escape
 
-from portal.deps import PORTAL_DEPENDENCIES, require_manager
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
 from rental import catalogue
 from rental.accounts import Staff
@@ -32,6 +33,7 @@ def snippet(origin: str, slug: str, product_id: int, options: Options) -> str:
 class EmbedPages(Controller):
     path = "/portal/embed"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN, MANAGERS]
     include_in_schema = False
 
     @get("/")
@@ -46,7 +48,6 @@ class EmbedPages(Controller):
         first_day: str | None = None,
     ) -> Template:
         """The page; for HTMX requests (an option changed) only the preview and snippet."""
-        require_manager(staff)
         products = await catalogue.list_products(tenant, public_only=True)
         product = next((p for p in products if p.id == product_id), products[0] if products else None)
         options = parse_options(locale, accent, first_day, "preview", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import msgspec
@@ -13,6 +14,7 @@ from litestar.response import Template
 from calendars import feed_import, feeds
 from calendars.feeds import NewLink
 from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from portal.web.forms import optional_int
 from portal.web.layout import render
 from rental import catalogue
@@ -38,6 +40,7 @@ class ImportForm(msgspec.Struct):
 class FeedPages(Controller):
     path = "/portal/feeds"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN]
     include_in_schema = False
 
     async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
@@ -50,7 +53,7 @@ class FeedPages(Controller):
             allowed=feeds.allowed_kinds(staff.role),
             labels={k: label for k, (label, _) in feeds.KINDS.items()},
             products=await catalogue.list_products(tenant),
-            new_link=new_link, **{"message": None, "error": None, **extra},
+            new_link=new_link, **{"message": None, "error": None, "polling": {}, **extra},
         )
 
     @get("/")
@@ -89,18 +92,26 @@ class FeedPages(Controller):
                          data: Annotated[ImportForm, Form]) -> Template:
         try:
             added = await feed_import.add_import(tenant, staff, data.name, data.url, data.scope != "company")
-            view = await feed_import.refresh_for(tenant, staff, added.id)
         except DomainError as exc:
             return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, **_outcome(view))
+        return await self._page(request, staff, tenant, **_started(added))
 
     @post("/imports/{feed_id:int}/refresh", status_code=200)
     async def refresh(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int) -> Template:
         try:
-            view = await feed_import.refresh_for(tenant, staff, feed_id)
+            view = await feed_import.get_import(tenant, staff, feed_id)
         except DomainError as exc:
             return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, **_outcome(view))
+        return await self._page(request, staff, tenant, **_started(view))
+
+    @get("/imports/{feed_id:int}/row")
+    async def import_row(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int,
+                         since: float = 0.0) -> Template:
+        """One row of the imports table; it asks again while the worker has not read the feed since `since`."""
+        view = await feed_import.get_import(tenant, staff, feed_id)
+        done = view.last_attempt_at is not None and view.last_attempt_at.timestamp() >= since
+        return render(request, staff, tenant, "partials/import_row.html", "partials/import_row.html",
+                      f=view, polling={} if done else {view.id: since})
 
     @post("/imports/{feed_id:int}/delete", status_code=200)
     async def delete_import(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
@@ -112,7 +123,11 @@ class FeedPages(Controller):
         return await self._page(request, staff, tenant, message="Imported feed removed with its blocks.")
 
 
-def _outcome(view: feed_import.ImportView) -> dict[str, Any]:
-    if view.last_error:
-        return {"error": f"{view.name}: {view.last_error}", "message": None}
-    return {"message": f"{view.name}: {view.event_count} busy period(s) imported.", "error": None}
+def _started(view: feed_import.ImportView) -> dict[str, Any]:
+    """Reading a feed runs in the worker (with its deadline); the row shows the result when it is done."""
+    from tasks.mail import refresh_feed_import
+
+    since = time.time()
+    refresh_feed_import.send(view.id)
+    return {"message": f"{view.name}: reading the feed in the background…", "error": None,
+            "polling": {view.id: since}}

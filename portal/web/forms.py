@@ -14,6 +14,8 @@ def local_datetime(value: str, tz: ZoneInfo, label: str) -> datetime:
         naive = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(f"{label}: enter a date and time") from None
+    if not 2000 <= naive.year < 2200:
+        raise InvalidInput(f"{label}: enter a date between 2000 and 2199")
     if naive.tzinfo is not None:
         return naive
     return naive.replace(tzinfo=tz)
@@ -21,4 +23,4 @@ def local_datetime(value: str, tz: ZoneInfo, label: str) -> datetime:
 
 def optional_int(value: str | None) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None

@@ -16,7 +16,8 @@ from calendars.oauth import AuthorizationFailed
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
 from portal import oauth_flow
-from portal.deps import PORTAL_DEPENDENCIES, require_manager
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
 from rental.accounts import Staff, staff_by_id
 from rental.errors import DomainError
@@ -52,6 +53,7 @@ def _settings_from_form(form: Any) -> IntegrationSettings:
 class IntegrationPages(Controller):
     path = "/portal/integrations"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN]
     include_in_schema = False
 
     async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, **extra: Any) -> Template:
@@ -149,11 +151,10 @@ class IntegrationPages(Controller):
             request, staff, tenant, message="Checking every event in this calendar; reload in a moment for the result."
         )
 
-    @post("/colors", status_code=200)
+    @post("/colors", status_code=200, guards=[MANAGERS])
     async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
         from tasks.sync import request_full_sync
 
-        require_manager(staff)
         form = await request.form()
         try:
             _, to_resync = await set_booking_colors(tenant, {s: str(form.get(s)) for s in STATUSES if form.get(s)})
@@ -163,7 +164,7 @@ class IntegrationPages(Controller):
             await request_full_sync(integration_id)
         return await self._page(request, staff, tenant, message="Booking colours saved; calendars are being updated.")
 
-    @post("/conflicts/{conflict_id:int}/resolve", status_code=200)
+    @post("/conflicts/{conflict_id:int}/resolve", status_code=200, guards=[MANAGERS])
     async def resolve(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, conflict_id: int
     ) -> Template:

@@ -15,7 +15,8 @@ from litestar.response import Template
 
 from calendars import demo_mail, invitations, mail_records, reminders
 from calendars.ical import calendar_links
-from portal.deps import PORTAL_DEPENDENCIES, require_manager
+from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
 from rental import bookings
 from rental.accounts import Staff
@@ -36,6 +37,7 @@ class ReminderForm(msgspec.Struct):
 class BookingDetailPages(Controller):
     path = "/portal/bookings"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN]
     include_in_schema = False
 
     async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
@@ -71,11 +73,11 @@ class BookingDetailPages(Controller):
 class ReminderPages(Controller):
     path = "/portal/reminders"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN, MANAGERS]
     include_in_schema = False
 
     @get("/")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
-        require_manager(staff)
         config = await reminders.get_config(tenant.id)
         return render(request, staff, tenant, "portal/reminders.html", config=config, fmt=reminders.format_offset,
                       offsets=", ".join(_short(m) for m in config.offsets_minutes), message=None, error=None)
@@ -83,7 +85,6 @@ class ReminderPages(Controller):
     @post("/", status_code=200)
     async def save(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
                    data: Annotated[ReminderForm, Form]) -> Template:
-        require_manager(staff)
         message = error = None
         try:
             config = await reminders.save_config(tenant.id, reminders.ReminderConfig(
@@ -118,11 +119,11 @@ def _to(mail: demo_mail.MailSummary) -> str:
 class MailboxPages(Controller):
     path = "/portal/mailbox"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN, MANAGERS]
     include_in_schema = False
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
-        require_manager(staff)
         maildir = get_settings().demo_maildir
         ours = await _addresses(tenant)
         mails = [m for m in demo_mail.list_mails(maildir, limit=2000) if _to(m) in ours][:100] if maildir else []
@@ -130,7 +131,6 @@ class MailboxPages(Controller):
 
     @get("/{key:str}")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, key: str) -> Template:
-        require_manager(staff)
         maildir = get_settings().demo_maildir
         mail = demo_mail.read_mail(maildir, key) if maildir else None
         if mail is None or _to(mail.summary) not in await _addresses(tenant):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from portal.deps import PORTAL_DEPENDENCIES
+from portal.guards import SIGNED_IN
 from portal.web.layout import render
 from rental import availability, catalogue
 from rental.accounts import Staff
@@ -19,6 +20,7 @@ from rental.tenants import Tenant
 class ProductPages(Controller):
     path = "/portal/products"
     dependencies = PORTAL_DEPENDENCIES
+    guards = [SIGNED_IN]
     include_in_schema = False
 
     @get("/")
@@ -41,7 +43,9 @@ class ProductPages(Controller):
         product_id: int,
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
     ) -> Template:
-        first = from_ or date.today()
+        today = datetime.now(tenant.tz).date()
+        first = from_ or today
+        availability.check_range(first, first, today)  # before any date arithmetic near year 9999
         days = await availability.available_dates(tenant, product_id, first, first + timedelta(days=41))
         return render(
             request,
