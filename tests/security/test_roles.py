@@ -33,7 +33,7 @@ PUBLIC = {
     "/schema/oauth2-redirect.html",
     "/static",
     "/oauth/google/callback",
-    "/webhooks/google",
+    "/webhooks/{provider:str}",  # providers post notifications; each is checked against its subscription secret
     "/widget/embed.js",
 }
 PUBLIC_PREFIXES = ("/public/", "/widget/", "/feeds/", "/invite/", "/invites/", "/static", "/schema")
