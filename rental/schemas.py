@@ -6,10 +6,13 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
+
+from rental.statuses import ACTIVE
 
 BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled"]
 DayStatusName = Literal["available", "partial", "unavailable", "closed"]
-ACTIVE_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up")
+ACTIVE_STATUSES = ACTIVE  # kept for existing importers
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -35,14 +38,16 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    status: BookingStatus | None = None
-    unit_id: int | None = None
-    pickup_location: str | None = None
-    return_location: str | None = None
-    assigned_staff_id: int | None = None
-    notes: str | None = None
+    """PATCH: a missing field is unchanged (UNSET); `null` clears the fields that may be empty."""
+
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    status: BookingStatus | UnsetType = UNSET
+    unit_id: int | UnsetType = UNSET
+    pickup_location: str | UnsetType = UNSET
+    return_location: str | UnsetType = UNSET
+    assigned_staff_id: int | UnsetType | None = UNSET
+    notes: str | UnsetType = UNSET
 
 
 class Customer(msgspec.Struct):
@@ -124,10 +129,10 @@ class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MaintenanceUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    description: str | None = None
-    technician_id: int | None = None
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+    technician_id: int | UnsetType | None = UNSET  # null: unassign
 
 
 class Maintenance(msgspec.Struct):
@@ -150,11 +155,11 @@ class DeliveryCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DeliveryUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    address: str | None = None
-    driver_id: int | None = None
-    route_order: int | None = None
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    address: str | UnsetType = UNSET
+    driver_id: int | UnsetType | None = UNSET  # null: unassign
+    route_order: int | UnsetType = UNSET
 
 
 class Delivery(msgspec.Struct):

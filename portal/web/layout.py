@@ -8,11 +8,12 @@ from litestar import Request
 from litestar.response import Template
 
 from rental.accounts import Staff
+from rental.statuses import MANAGER_ROLES, ROLES
 from rental.tenants import Tenant
 from rentcal.settings import get_settings
 
-ALL = ("admin", "manager", "driver", "technician")
-MANAGERS = ("admin", "manager")
+ALL = ROLES
+MANAGERS = MANAGER_ROLES
 
 # (label, path, roles that see it). Later features add entries here.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
