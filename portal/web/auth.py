@@ -18,12 +18,12 @@ from rental.tables import Company
 class LoginForm(msgspec.Struct):
     email: str
     password: str
-    next: str = "/portal/bookings"
+    next: str = "/"
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     # Only local paths: never an open redirect to another site.
-    return target if target.startswith("/") and not target.startswith("//") else "/portal/bookings"
+    return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 class AuthPages(Controller):
@@ -31,7 +31,7 @@ class AuthPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        return Redirect("/portal/bookings" if request.session.get("staff_id") else "/login")
+        return Redirect("/portal/today" if request.session.get("staff_id") else "/login")
 
     @get("/health")
     async def health(self) -> dict[str, str]:
@@ -39,8 +39,8 @@ class AuthPages(Controller):
         return {"status": "ok"}
 
     @get("/login")
-    async def login_page(self, next: str = "/portal/bookings") -> Template:
-        return Template("portal/login.html", context={"next": _safe_next(next), "error": None})
+    async def login_page(self, next: str = "/") -> Template:
+        return Template("portal/login.html", context={"next": safe_next(next), "error": None})
 
     @post("/login", status_code=200)
     async def login(
@@ -53,12 +53,12 @@ class AuthPages(Controller):
         except NotAuthenticated as exc:
             return Template(
                 "portal/login.html",
-                context={"next": _safe_next(data.next), "error": exc.detail, "email": data.email},
+                context={"next": safe_next(data.next), "error": exc.detail, "email": data.email},
                 status_code=401,
             )
         request.clear_session()
         request.set_session({"staff_id": staff.id})
-        return Redirect(_safe_next(data.next), status_code=303)
+        return Redirect(safe_next(data.next), status_code=303)
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:

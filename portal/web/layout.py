@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.response import Template
 
 from rental.accounts import Staff
-from rental.statuses import MANAGER_ROLES, ROLES
+from rental.statuses import FIELD_ROLES, MANAGER_ROLES, ROLES
 from rental.tenants import Tenant
 from rentcal.settings import get_settings
 
@@ -17,6 +17,9 @@ MANAGERS = MANAGER_ROLES
 
 # (label, path, roles that see it). Later features add entries here.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Today", "/portal/today", MANAGERS),
+    ("My day", "/portal/my", FIELD_ROLES),
+    ("Team calendar", "/portal/team", ALL),
     ("Bookings", "/portal/bookings", ALL),
     ("Products & units", "/portal/products", ALL),
     ("Calendar integrations", "/portal/integrations", ALL),

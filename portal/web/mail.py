@@ -17,6 +17,7 @@ from calendars import demo_mail, invitations, mail_records, reminders
 from calendars.ical import calendar_links
 from portal.deps import PORTAL_DEPENDENCIES, require_manager
 from portal.web.layout import render
+from portal.web.today import pop_flash
 from rental import bookings
 from rental.accounts import Staff
 from rental.errors import DomainError
@@ -53,7 +54,8 @@ class BookingDetailPages(Controller):
 
     @get("/{booking_id:int}")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
-        return await self._page(request, staff, tenant, booking_id)
+        message, error = pop_flash(request)  # after a check-out / check-in button
+        return await self._page(request, staff, tenant, booking_id, message=message, error=error)
 
     @post("/{booking_id:int}/send_invite", status_code=200)
     async def send_invite(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
