@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from calendars.tables import CalendarIntegration, CalendarTarget, ExternalBusy
 from rental import blocks, bookings, schedules
 from rental.schemas import BlockCreate, BookingCreate, BookingUpdate, CustomerIn, DeliveryCreate, MaintenanceCreate
-from rental.tables import Booking, Outbox
+from rental.tables import Booking, Outbox, StaffUser
 from rental.tenants import Tenant
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.portal import PASSWORD
@@ -62,13 +62,19 @@ async def book(tenant: Tenant, product: int, unit: int, name: str, start: dateti
     )
 
 
+async def named(tenant: Tenant, role: str, name: str) -> tuple[int, str]:
+    staff_id, email = await make_staff(tenant, role)
+    await StaffUser.update({StaffUser.name: name}).where(StaffUser.id == staff_id)
+    return staff_id, email
+
+
 async def test_manager_runs_the_day_and_reads_the_team_calendar(browser: Browser, live_server: str) -> None:
     tenant = await make_tenant(name="Acme Hire")
     lifts, lift_units = await make_product(tenant, units=2, name="Scissor lift")
     saws, saw_units = await make_product(tenant, units=1, name="Tile saw")
-    _, email = await make_staff(tenant, "manager")
-    driver, _ = await make_staff(tenant, "driver")
-    tech, _ = await make_staff(tenant, "technician")
+    _, email = await named(tenant, "manager", "Maria Manager")
+    driver, _ = await named(tenant, "driver", "Dev Driver")
+    tech, _ = await named(tenant, "technician", "Tess Technician")
     pickup = await book(tenant, lifts, lift_units[0], "Pia Pickup", at(0, 9), at(2, 17), assigned_staff_id=driver)
     back = await book(tenant, saws, saw_units[0], "Rudi Return", at(-2, 9), at(0, 16))
     await bookings.update_booking(tenant, back.id, BookingUpdate(status="picked_up"))
@@ -178,7 +184,7 @@ async def test_manager_runs_the_day_and_reads_the_team_calendar(browser: Browser
 async def test_driver_sees_their_day_on_a_phone_and_marks_a_delivery_done(browser: Browser, live_server: str) -> None:
     tenant = await make_tenant()
     product, units = await make_product(tenant, units=1, name="Mini digger")
-    driver, email = await make_staff(tenant, "driver")
+    driver, email = await named(tenant, "driver", "Dev Driver")
     other, _ = await make_staff(tenant, "driver")
     booking = await book(tenant, product, units[0], "Dora Delivery", at(0, 10), at(3, 17))
     mine = await schedules.create_delivery(tenant, DeliveryCreate(
