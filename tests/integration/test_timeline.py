@@ -92,3 +92,26 @@ async def test_patch_leaves_missing_fields_and_clears_null_people() -> None:
         driver_id=driver))  # fmt: skip
     assert (await schedules.update_delivery(tenant, run.id, DeliveryUpdate(route_order=3))).driver_id == driver
     assert (await schedules.update_delivery(tenant, run.id, DeliveryUpdate(driver_id=None))).driver_id is None
+
+
+async def test_a_shift_keeps_wall_clock_across_dst_and_work_cannot_leave_its_unit() -> None:
+    from rental import moves
+    from rental.errors import InvalidInput
+
+    tenant = await make_tenant()
+    product, units = await make_product(tenant, units=2)
+    start = datetime(2027, 3, 13, 9, tzinfo=LA)  # the day before clocks go forward
+    booking = await bookings.create_booking(tenant, BookingCreate(
+        product_id=product, unit_id=units[0], starts_at=start, ends_at=start + timedelta(hours=8),
+        customer=CustomerIn(name="Dee", email="dee@example.test")))  # fmt: skip
+    before, after = await moves.move(tenant, "booking", booking.id, moves.Move(shift_minutes=1440, unit_id=units[1]))
+    assert (before.starts_at, before.unit_id) == (booking.starts_at, units[0])
+    assert after.starts_at.astimezone(LA) == datetime(2027, 3, 14, 9, tzinfo=LA) and after.unit_id == units[1]
+    assert after.ends_at - after.starts_at == timedelta(hours=8)
+    job = await schedules.create_maintenance(tenant, MaintenanceCreate(
+        unit_id=units[0], starts_at=start + timedelta(days=3), ends_at=start + timedelta(days=3, hours=1)))  # fmt: skip
+    try:
+        await moves.move(tenant, "maintenance", job.id, moves.Move(unit_id=units[1]))
+        raise AssertionError("maintenance moved to another unit")
+    except InvalidInput as exc:
+        assert "stays with its unit" in exc.detail
