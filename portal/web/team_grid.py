@@ -220,9 +220,15 @@ def build_grid(
                     title=f"Busy in their own calendar, {when}",
                 )
             )
+    unit_of = {e.key: e.unit_id for e in data.entries if e.kind != "block"}
     rows = []
     for r in data.rows:
         mine = [replace(b) for b in bars.get(r.id, [])]  # a closure's bar sits in many rows, each in its own lane
+        for placed in mine:
+            if data.by == "unit" and placed.entry is not None and placed.entry.kind == "block":
+                clashing = clash_map.get(placed.entry.key, [])
+                here = [c for c in clashing if any(unit_of.get(k) == r.id for k in c.keys)]
+                placed.clashes = sorted({CLASH_TEXT[c.kind] for c in here})
         rows.append(GridRow(r.id, r.label, r.group, mine, data.unknown.get(r.id or 0, []), stack(mine)))
     day_list = [
         (d, sorted(((r.label, b) for r in rows for b in r.bars if _bar_on_day(b, d, days)), key=lambda x: x[1].left))
