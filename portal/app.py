@@ -17,6 +17,7 @@ from portal.api.blocks import BlocksApi
 from portal.api.bookings import BookingsApi
 from portal.api.integrations import IntegrationsApi
 from portal.api.products import ProductsApi
+from portal.api.schedule import ScheduleApi
 from portal.api.schedules import DeliveriesApi, MaintenanceApi
 from portal.api.settings import SettingsApi
 from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeliveriesApi,
             SettingsApi,
             provider_notification,
+            ScheduleApi,
             *WEB_ROUTES,
             *WIDGET_ROUTES,
             *PUBLIC_CALENDAR_ROUTES,

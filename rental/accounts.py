@@ -13,9 +13,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from rental.errors import NotAuthenticated, NotFound
+from rental.statuses import MANAGER_ROLES
+from rental.statuses import ROLES as ALL_ROLES
 from rental.tables import ApiToken, StaffUser
 
-ROLES = ("admin", "manager", "driver", "technician")
+ROLES = ALL_ROLES
 _hasher = PasswordHasher()
 # Verifying against a dummy hash keeps login time the same for unknown e-mails.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -31,7 +33,7 @@ class Staff:
 
     @property
     def is_manager(self) -> bool:
-        return self.role in ("admin", "manager")
+        return self.role in MANAGER_ROLES
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Staff:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from msgspec import UNSET, UnsetType
 
 from rental import availability, outbox
 from rental.errors import Conflict, InvalidInput, NotFound
-from rental.schemas import ACTIVE_STATUSES, Booking, BookingCreate, BookingUpdate, Customer
+from rental.schemas import Booking, BookingCreate, BookingUpdate, Customer
+from rental.statuses import ACTIVE, FINISHED
 from rental.tables import Booking as BookingTable
 from rental.tables import Customer as CustomerTable
 from rental.tables import StaffUser, Unit
 from rental.tenants import Tenant
+
+T = TypeVar("T")
 
 TRANSITIONS: dict[str, set[str]] = {
     "pending": {"confirmed", "cancelled"},
@@ -66,6 +70,11 @@ def _require_aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{name} must be an RFC 3339 date-time with a UTC offset, e.g. 2026-12-01T09:00:00-08:00")
     return value.astimezone(UTC)
+
+
+def given(value: T | UnsetType, current: T) -> T:
+    """A PATCH field's new value, or the current one when the field was not sent."""
+    return current if value is UNSET else value
 
 
 def _check_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
@@ -234,12 +243,12 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
 
 async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -> Booking:
     current = await get_booking(tenant, booking_id)
-    finished = current.status in ("returned", "cancelled")
-    moves = any(v is not None for v in (data.starts_at, data.ends_at, data.unit_id))
-    if finished and (moves or (data.status is not None and data.status != current.status)):
+    finished = current.status in FINISHED
+    moves = any(v is not UNSET for v in (data.starts_at, data.ends_at, data.unit_id))
+    status = current.status if data.status is UNSET else data.status
+    if finished and (moves or status != current.status):
         raise Conflict(f"booking {booking_id} is {current.status} and can no longer be changed")
-    start, end = _check_window(data.starts_at or current.starts_at, data.ends_at or current.ends_at)
-    status = data.status or current.status
+    start, end = _check_window(given(data.starts_at, current.starts_at), given(data.ends_at, current.ends_at))
     if status != current.status and status not in TRANSITIONS[current.status]:
         raise Conflict(f"a booking cannot go from {current.status} to {status}")
     changes: dict[Any, Any] = {}
@@ -257,22 +266,22 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
         ("notes", BookingTable.notes),
     ):
         value = getattr(data, field)
-        if value is not None and value != getattr(current, field):
+        if value is not UNSET and value != getattr(current, field):
             changes[column] = value
             if field != "notes":
                 significant.append("place")
-    if data.assigned_staff_id is not None and data.assigned_staff_id != current.assigned_staff_id:
+    if data.assigned_staff_id is not UNSET and data.assigned_staff_id != current.assigned_staff_id:
         changes[BookingTable.assigned_staff] = await _staff_id(tenant, data.assigned_staff_id)
         significant.append("staff")
     units = [current.unit_id]
-    if data.unit_id is not None and data.unit_id != current.unit_id:
+    if data.unit_id is not UNSET and data.unit_id != current.unit_id:
         await _unit_of_product(tenant, current.product_id, data.unit_id)
         units = [data.unit_id]
-    elif "times" in significant and status in ACTIVE_STATUSES:
+    elif "times" in significant and status in ACTIVE:
         # Keep the unit when it stays free; otherwise move to another free unit of the product.
         free = await availability.free_units(tenant, current.product_id, start, end)
         units = [current.unit_id, *[u for u in free if u != current.unit_id]]
-    if "times" in significant and status in ACTIVE_STATUSES:
+    if "times" in significant and status in ACTIVE:
         closure = await availability.closure_for(tenant, current.product_id, start, end)
         if closure is not None:
             raise await _conflict(tenant, current.product_id, units, start, end)

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from msgspec import UNSET
 
 from rental import outbox
-from rental.bookings import describe_clashes
+from rental.bookings import describe_clashes, given
 from rental.errors import Conflict, InvalidInput, NotFound
 from rental.schemas import (
     Delivery,
@@ -18,6 +19,7 @@ from rental.schemas import (
     MaintenanceCreate,
     MaintenanceUpdate,
 )
+from rental.statuses import MANAGER_ROLES
 from rental.tables import Booking, StaffUser, Unit
 from rental.tables import Delivery as DeliveryTable
 from rental.tables import MaintenanceSchedule as MaintenanceTable
@@ -42,7 +44,7 @@ async def _staff(tenant: Tenant, staff_id: int | None, role: str) -> int | None:
     )
     if row is None:
         raise InvalidInput(f"staff member {staff_id} is not in this company")
-    if row["role"] not in (role, "admin", "manager"):
+    if row["role"] != role and row["role"] not in MANAGER_ROLES:
         raise InvalidInput(f"staff member {staff_id} is not a {role}")
     return staff_id
 
@@ -102,15 +104,15 @@ async def create_maintenance(tenant: Tenant, data: MaintenanceCreate) -> Mainten
 
 async def update_maintenance(tenant: Tenant, maintenance_id: int, data: MaintenanceUpdate) -> Maintenance:
     current = await get_maintenance(tenant, maintenance_id)
-    start, end = _window(data.starts_at or current.starts_at, data.ends_at or current.ends_at)
+    start, end = _window(given(data.starts_at, current.starts_at), given(data.ends_at, current.ends_at))
     values: dict[Any, Any] = {
         MaintenanceTable.starts_at: start,
         MaintenanceTable.ends_at: end,
         MaintenanceTable.sequence: MaintenanceTable.sequence + 1,
     }
-    if data.description is not None:
+    if data.description is not UNSET:
         values[MaintenanceTable.description] = data.description
-    if data.technician_id is not None:
+    if data.technician_id is not UNSET:
         values[MaintenanceTable.technician] = await _staff(tenant, data.technician_id, "technician")
     try:
         async with MaintenanceTable._meta.db.transaction():
@@ -172,17 +174,17 @@ async def create_delivery(tenant: Tenant, data: DeliveryCreate) -> Delivery:
 
 async def update_delivery(tenant: Tenant, delivery_id: int, data: DeliveryUpdate) -> Delivery:
     current = await get_delivery(tenant, delivery_id)
-    start, end = _window(data.starts_at or current.starts_at, data.ends_at or current.ends_at)
+    start, end = _window(given(data.starts_at, current.starts_at), given(data.ends_at, current.ends_at))
     values: dict[Any, Any] = {
         DeliveryTable.starts_at: start,
         DeliveryTable.ends_at: end,
         DeliveryTable.sequence: DeliveryTable.sequence + 1,
     }
-    if data.address is not None:
+    if data.address is not UNSET:
         values[DeliveryTable.address] = data.address
-    if data.route_order is not None:
+    if data.route_order is not UNSET:
         values[DeliveryTable.route_order] = data.route_order
-    if data.driver_id is not None:
+    if data.driver_id is not UNSET:
         values[DeliveryTable.driver] = await _staff(tenant, data.driver_id, "driver")
     async with DeliveryTable._meta.db.transaction():
         await DeliveryTable.update(values).where(DeliveryTable.id == delivery_id)

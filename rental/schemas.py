@@ -6,10 +6,13 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
+
+from rental.statuses import ACTIVE
 
 BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled"]
 DayStatusName = Literal["available", "partial", "unavailable", "closed"]
-ACTIVE_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up")
+ACTIVE_STATUSES = ACTIVE  # kept for existing importers
 
 # Text fields: bounded, and no NUL characters (PostgreSQL cannot store them in text).
 NO_NUL = r"^[^\x00]*$"
@@ -33,7 +36,7 @@ def check_instants(struct: msgspec.Struct, *names: str) -> None:
     """
     for name in names:
         value = getattr(struct, name)
-        if value is None:
+        if value is None or value is msgspec.UNSET:
             continue
         if value.utcoffset() is None:
             raise ValueError(f"{name} must be an RFC 3339 date-time with a UTC offset, like 2027-03-14T09:00:00-08:00")
@@ -67,14 +70,16 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    status: BookingStatus | None = None
-    unit_id: Id | None = None
-    pickup_location: Place | None = None
-    return_location: Place | None = None
-    assigned_staff_id: Id | None = None
-    notes: Note | None = None
+    """PATCH: a missing field is unchanged (UNSET); `null` clears the fields that may be empty."""
+
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    status: BookingStatus | UnsetType = UNSET
+    unit_id: Id | UnsetType = UNSET
+    pickup_location: Place | UnsetType = UNSET
+    return_location: Place | UnsetType = UNSET
+    assigned_staff_id: Id | UnsetType | None = UNSET
+    notes: Note | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")
@@ -165,10 +170,10 @@ class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MaintenanceUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    description: Note | None = None
-    technician_id: Id | None = None
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    description: Note | UnsetType = UNSET
+    technician_id: Id | UnsetType | None = UNSET  # null: unassign
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")
@@ -197,11 +202,11 @@ class DeliveryCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DeliveryUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    address: Place | None = None
-    driver_id: Id | None = None
-    route_order: RouteOrder | None = None
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    address: Place | UnsetType = UNSET
+    driver_id: Id | UnsetType | None = UNSET  # null: unassign
+    route_order: RouteOrder | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")

@@ -22,13 +22,16 @@ from rentcal.settings import get_settings
 class LoginForm(msgspec.Struct):
     email: str
     password: str
-    next: str = "/portal/bookings"
+    next: str = "/"
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     # Only local paths: never an open redirect to another site (nor "/\\host", nor control characters).
     local = target.startswith("/") and not target.startswith(("//", "/\\"))
-    return target if local and target.isprintable() and len(target) <= 500 else "/portal/bookings"
+    return target if local and target.isprintable() and len(target) <= 500 else "/"
+
+
+_safe_next = safe_next
 
 
 class AuthPages(Controller):
@@ -36,7 +39,7 @@ class AuthPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        return Redirect("/portal/bookings" if request.session.get("staff_id") else "/login")
+        return Redirect("/portal/today" if request.session.get("staff_id") else "/login")
 
     @get("/health")
     async def health(self) -> dict[str, str]:
@@ -44,8 +47,8 @@ class AuthPages(Controller):
         return {"status": "ok"}
 
     @get("/login")
-    async def login_page(self, next: str = "/portal/bookings") -> Template:
-        return Template("portal/login.html", context={"next": _safe_next(next), "error": None})
+    async def login_page(self, next: str = "/") -> Template:
+        return Template("portal/login.html", context={"next": safe_next(next), "error": None})
 
     @post("/login", status_code=200)
     async def login(
@@ -59,8 +62,9 @@ class AuthPages(Controller):
             await throttle.check(data.email, address)
         except throttle.TooManyAttempts as exc:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
-            return Template("portal/login.html", context={**context, "error": exc.detail}, status_code=429,
-                            headers=headers)
+            return Template(
+                "portal/login.html", context={**context, "error": exc.detail}, status_code=429, headers=headers
+            )
         try:
             if "\x00" in data.email or "\x00" in data.password or len(data.password) > 1000:
                 raise NotAuthenticated("wrong e-mail or password")

@@ -20,9 +20,10 @@ from rental import bookings, catalogue
 from rental.accounts import Staff, staff_of_company
 from rental.errors import DomainError
 from rental.schemas import Booking, BookingCreate, BookingUpdate, CustomerIn
+from rental.statuses import BOOKING_STATUSES
 from rental.tenants import Tenant
 
-STATUSES = ("pending", "confirmed", "picked_up", "returned", "cancelled")
+STATUSES = BOOKING_STATUSES
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 

@@ -8,14 +8,18 @@ from litestar import Request
 from litestar.response import Template
 
 from rental.accounts import Staff
+from rental.statuses import FIELD_ROLES, MANAGER_ROLES, ROLES
 from rental.tenants import Tenant
 from rentcal.settings import get_settings
 
-ALL = ("admin", "manager", "driver", "technician")
-MANAGERS = ("admin", "manager")
+ALL = ROLES
+MANAGERS = MANAGER_ROLES
 
 # (label, path, roles that see it). Later features add entries here.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Today", "/portal/today", MANAGERS),
+    ("My day", "/portal/my", FIELD_ROLES),
+    ("Team calendar", "/portal/team", ALL),
     ("Bookings", "/portal/bookings", ALL),
     ("Products & units", "/portal/products", ALL),
     ("Calendar integrations", "/portal/integrations", ALL),

@@ -18,6 +18,7 @@ from calendars.ical import calendar_links
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
+from portal.web.today import pop_flash
 from rental import bookings
 from rental.accounts import Staff
 from rental.errors import DomainError
@@ -55,7 +56,8 @@ class BookingDetailPages(Controller):
 
     @get("/{booking_id:int}")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
-        return await self._page(request, staff, tenant, booking_id)
+        message, error = pop_flash(request)  # after a check-out / check-in button
+        return await self._page(request, staff, tenant, booking_id, message=message, error=error)
 
     @post("/{booking_id:int}/send_invite", status_code=200)
     async def send_invite(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,

@@ -8,7 +8,8 @@ PASSWORD = "secret-pass"
 
 
 async def log_in(page: Page, live_server: str, email: str) -> None:
-    await page.goto(f"{live_server}/login")
+    """Log in and land on the bookings list."""
+    await page.goto(f"{live_server}/login?next=/portal/bookings")
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")

@@ -1,0 +1,16 @@
+"""Status and role sets, defined once (the database trigger on `booking` mirrors ACTIVE)."""
+
+from __future__ import annotations
+
+BOOKING_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up", "returned", "cancelled")
+# A booking that occupies its unit (unit_occupancy holds exactly these) and keeps its staff busy.
+ACTIVE: tuple[str, ...] = ("pending", "confirmed", "picked_up")
+# Shown in schedules, feeds and calendars: everything that happened or will happen.
+SHOWN_IN_CALENDARS: tuple[str, ...] = ("pending", "confirmed", "picked_up", "returned")
+# Finished: no more moves or status changes.
+FINISHED: tuple[str, ...] = ("returned", "cancelled")
+
+ROLES: tuple[str, ...] = ("admin", "manager", "driver", "technician")
+MANAGER_ROLES: tuple[str, ...] = ("admin", "manager")
+# Roles that see only their own work (deliveries for drivers, maintenance for technicians).
+FIELD_ROLES: tuple[str, ...] = ("driver", "technician")
