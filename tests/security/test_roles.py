@@ -52,6 +52,7 @@ MANAGERS_ONLY = {
     ("GET", "/portal/mailbox/{key:str}"),
     ("POST", "/portal/integrations/colors"),
     ("POST", "/portal/integrations/conflicts/{conflict_id:int}/resolve"),
+    ("POST", "/portal/team/move"),
 }
 ROLES = ("manager", "driver", "technician")
 
