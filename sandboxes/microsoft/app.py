@@ -9,7 +9,7 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 
-from . import admin, delta, graph_api, identity, subscriptions_api, webview
+from . import admin, delta, graph_api, identity, schedule, subscriptions_api, webview
 from .context import Sandbox, Settings
 from .errors import AadError, GraphError
 from .middleware import sandbox_middleware
@@ -70,6 +70,7 @@ def create_app(
             *graph_api.ROUTES,
             *delta.ROUTES,
             *subscriptions_api.ROUTES,
+            *schedule.ROUTES,
             *admin.ROUTES,
             *webview.ROUTES,
         ],

@@ -921,3 +921,40 @@ def test_mailbox_concurrency_limit(faults: httpx.Client, microsoft_sandbox: str,
     assert throttled.headers["retry-after"] == "1"
     faults.delete("/_sandbox/faults")
     assert mailbox.client.get("/v1.0/me/calendars").status_code == 200
+
+
+# ---- free/busy ----------------------------------------------------------------------------------------------------
+
+
+def test_get_schedule_reports_availability_and_enforces_its_limits(
+    microsoft_sandbox: str,  # noqa: F811
+    http: httpx.Client,
+    mailbox: Mailbox,
+) -> None:
+    other = new_mailbox(microsoft_sandbox, http)
+    mailbox.client.post(mailbox.events, json=event_body(start="2030-07-01T09:00:00", end="2030-07-01T10:00:00",
+                                                        zone="UTC", showAs="busy"))  # fmt: skip
+    mailbox.client.post(mailbox.events, json=event_body(start="2030-07-01T09:30:00", end="2030-07-01T11:00:00",
+                                                        zone="UTC", showAs="tentative"))  # fmt: skip
+    free = event_body(subject="free", start="2030-07-01T11:00:00", end="2030-07-01T12:00:00", zone="UTC", showAs="free")
+    mailbox.client.post(mailbox.events, json=free)
+    other.client.post(other.events, json=event_body(start="2030-07-01T08:00:00", end="2030-07-01T09:00:00",
+                                                    zone="UTC", showAs="oof"))  # fmt: skip
+    body = {"schedules": [mailbox.email, other.email, "nobody@nowhere.test"],
+            "startTime": when("2030-07-01T08:00:00", "UTC"), "endTime": when("2030-07-01T12:00:00", "UTC"),
+            "availabilityViewInterval": 60}  # fmt: skip
+    response = mailbox.client.post("/v1.0/me/calendar/getSchedule", json=body)
+    assert response.status_code == 200, response.text
+    mine, theirs, missing = response.json()["value"]
+    assert mine["scheduleId"] == mailbox.email and mine["availabilityView"] == "0210"
+    assert [i["status"] for i in mine["scheduleItems"]] == ["busy", "tentative"]
+    assert mine["scheduleItems"][0]["start"] == {"dateTime": "2030-07-01T09:00:00.0000000", "timeZone": "UTC"}
+    assert theirs["availabilityView"] == "3000"
+    assert missing["error"]["responseCode"] == "UserNotFound"
+
+    too_many = mailbox.client.post("/v1.0/me/calendar/getSchedule",
+                                   json={**body, "schedules": [f"u{n}@contoso.test" for n in range(21)]})  # fmt: skip
+    assert too_many.status_code == 400
+    too_long = mailbox.client.post("/v1.0/me/calendar/getSchedule",
+                                   json={**body, "endTime": when("2030-09-15T00:00:00", "UTC")})  # fmt: skip
+    assert too_long.status_code == 400 and "62 days" in graph_error(too_long)["message"]
