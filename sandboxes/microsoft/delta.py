@@ -58,7 +58,7 @@ async def calendar_view_delta(request: Request[Any, Any, Any], calendar_id: str 
     skip_token, delta_token = q.get("$skiptoken"), q.get("$deltatoken")
     if skip_token:
         with tokens.lock:
-            page = tokens.pages.pop(skip_token, None)
+            page = tokens.pages.get(skip_token)
         if page is None or page.state.owner != who.email:
             raise sync_state_not_found()
         state, rows = page.state, page.rows

@@ -91,8 +91,8 @@ async def events_create(request: Request[Any, Any, Any], calendar_id: str | None
     sb = sandbox_of(request)
     who = authenticate(sb, request, WRITE)
     cal = _calendar(sb, who, calendar_id)
-    body = schema.validate("event", await read_json(request))
     opts = options(request)
+    body = schema.validate("event", await read_json(request))
     stored, _created = sb.store.create_event(cal, body)
     account = sb.store.ensure_account(who.email)
     out = views.event(sb.base_url, account, stored, None, opts.zone, expand=opts.expand)
@@ -123,12 +123,12 @@ async def event_get(request: Request[Any, Any, Any], event_id: str, calendar_id:
 async def event_update(request: Request[Any, Any, Any], event_id: str, calendar_id: str | None = None) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, WRITE)
+    opts = options(request)
     body = schema.validate("event", await read_json(request))
     if "transactionId" in body:
         raise bad_request("The property 'transactionId' can only be set when the event is created.")
     cal, stored, occ = _locate(sb, who, calendar_id, event_id)
     stored, occ = sb.store.update_event(cal, stored, occ, body, request.headers.get("if-match"))
-    opts = options(request)
     account = sb.store.ensure_account(who.email)
     return respond(
         views.event(sb.base_url, account, stored, occ, opts.zone, expand=opts.expand), headers=opts.applied()
