@@ -32,7 +32,6 @@ class Settings:
     seed_events: bool = True
     allow_http_webhooks: bool = False
     max_subscription_minutes: int = 4230
-    handshake_timeout: float = 10.0
     seed_time_zone: str = "W. Europe Standard Time"
 
 
@@ -44,7 +43,7 @@ class Sandbox:
         self.stats = Stats()
         self.faults = Faults()
         self.store = Store(self.base_url, settings.seed_accounts)
-        self.notifier = Notifier(self.stats, timeout=settings.handshake_timeout)
+        self.notifier = Notifier(self.stats)
         self.store.add_listener(self.notifier.event_changed)
         self.delta_tokens = DeltaTokens()
         self.tokens = TokenStore(self.base_url, self.token_ttl, self.identity)

@@ -33,6 +33,7 @@ class FaultConfig:
     apply_to_token: bool = False
     max_concurrency: int = 4
     token_ttl_seconds: int | None = None
+    handshake_timeout_seconds: float = 10.0
 
     @classmethod
     def from_json(cls, data: Any) -> FaultConfig:
@@ -51,6 +52,8 @@ class FaultConfig:
             raise ValueError("error_kinds must not be empty when error_rate > 0")
         if not isinstance(config.max_concurrency, int) or config.max_concurrency < 1:
             raise ValueError("max_concurrency must be an integer >= 1")
+        if not isinstance(config.handshake_timeout_seconds, int | float) or config.handshake_timeout_seconds <= 0:
+            raise ValueError("handshake_timeout_seconds must be a positive number")
         if config.token_ttl_seconds is not None and config.token_ttl_seconds < 1:
             raise ValueError("token_ttl_seconds must be >= 1")
         return config

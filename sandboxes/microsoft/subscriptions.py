@@ -143,7 +143,7 @@ class Notifier:
 
     # ---- the validation handshake ------------------------------------------------------------------------
 
-    async def handshake(self, url: str) -> None:
+    async def handshake(self, url: str, limit_seconds: float = 10.0) -> None:
         """POST ``url?validationToken=...``; the endpoint must echo the token as text/plain 200 within 10 s."""
         token = f"Validation: Testing client application reachability for subscription Request-Id: {uuid.uuid4()}"
         target = url + ("&" if urlsplit(url).query else "?") + "validationToken=" + quote_plus(token)
@@ -152,7 +152,7 @@ class Notifier:
                   "validation request.")  # fmt: skip
         try:
             response = await self._client.post(
-                target, content=b"", headers={"Content-Type": "text/plain; charset=utf-8"}, timeout=self.timeout
+                target, content=b"", headers={"Content-Type": "text/plain; charset=utf-8"}, timeout=limit_seconds
             )
         except httpx.TimeoutException as exc:
             self._record("validation", url, None, "timeout", [])

@@ -47,9 +47,9 @@ async def create(request: Request[Any, Any, Any]) -> Response[Any]:
     client_state = body.get("clientState")
     if client_state is not None and len(client_state) > 128:
         raise bad_request("clientState must be at most 128 characters.", code="InvalidRequest")
-    await sb.notifier.handshake(url)
+    await sb.notifier.handshake(url, sb.faults.config.handshake_timeout_seconds)
     if lifecycle:
-        await sb.notifier.handshake(lifecycle)
+        await sb.notifier.handshake(lifecycle, sb.faults.config.handshake_timeout_seconds)
     sub = Subscription(
         id=sb.notifier.new_id(), owner=who.email, tenant_id=account.tid, user_oid=account.oid, calendar_id=cal.id,
         resource=body["resource"], change_types=kinds, change_type=body["changeType"], notification_url=url,
@@ -92,7 +92,7 @@ async def renew(request: Request[Any, Any, Any], subscription_id: str) -> Respon
         sub.expires = expiry(body["expirationDateTime"], sb.settings.max_subscription_minutes)
     if body.get("notificationUrl") and body["notificationUrl"] != sub.notification_url:
         url = _check_url(sb, body["notificationUrl"], "notificationUrl")
-        await sb.notifier.handshake(url)
+        await sb.notifier.handshake(url, sb.faults.config.handshake_timeout_seconds)
         sub.notification_url = url
     sub.needs_reauthorization = False
     return respond(sub.resource_json())

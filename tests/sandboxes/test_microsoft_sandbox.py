@@ -179,9 +179,10 @@ class Hit:
 @dataclass
 class Receiver:
     base: str
-    mode: str = "echo"  # echo | wrong | json | status500
+    mode: str = "echo"  # echo | wrong | json | status500 | slow
     hits: list[Hit] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str = "/hooks/microsoft") -> str:
         return self.base + path
@@ -213,6 +214,8 @@ def receiver() -> Iterator[Receiver]:
             hit = Hit(parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body)
             token = hit.query.get("validationToken", [None])[0]
             mode = box[0].mode
+            if token is not None and mode == "slow":
+                box[0].release.wait(10)
             if token is not None and mode != "status500":
                 reply = (token if mode != "wrong" else "not-the-token").encode()
                 self.send_response(200)
@@ -238,6 +241,12 @@ def receiver() -> Iterator[Receiver]:
     yield box[0]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def faults(http: httpx.Client) -> Iterator[httpx.Client]:
+    yield http
+    http.delete("/_sandbox/faults")
 
 
 def expiry_in(minutes: int) -> str:
@@ -796,12 +805,20 @@ def test_notifications_for_one_url_are_batched_in_value(mailbox: Mailbox, receiv
     )
 
 
-def test_subscriptions_are_refused_when_the_handshake_fails(mailbox: Mailbox, receiver: Receiver) -> None:
+def test_subscriptions_are_refused_when_the_handshake_fails(
+    faults: httpx.Client, mailbox: Mailbox, receiver: Receiver
+) -> None:
     for mode, message in (("wrong", "exactly match"), ("json", "text/plain"), ("status500", "200 OK")):
         receiver.mode = mode
         refused = subscribe(mailbox, receiver)
         assert refused.status_code == 400, mode
         assert message in graph_error(refused)["message"]
+    faults.post("/_sandbox/faults", json={"handshake_timeout_seconds": 0.5})
+    receiver.mode = "slow"
+    slow = subscribe(mailbox, receiver)
+    receiver.release.set()
+    assert slow.status_code == 400 and "timeout" in graph_error(slow)["message"]
+    faults.delete("/_sandbox/faults")
     receiver.mode = "echo"
     unreachable = subscribe(mailbox, receiver, notificationUrl="http://127.0.0.1:9/hooks")
     assert unreachable.status_code == 400
@@ -869,12 +886,6 @@ def test_web_view_moves_and_deletes_like_an_outlook_user(
 
 
 # ---- faults and throttling -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def faults(http: httpx.Client) -> Iterator[httpx.Client]:
-    yield http
-    http.delete("/_sandbox/faults")
 
 
 def test_injected_throttling_and_server_errors(faults: httpx.Client, mailbox: Mailbox) -> None:
