@@ -33,11 +33,13 @@ typecheck: $(VENV)/.installed
 browser: $(VENV)/.installed
 	@$(BIN)/python -m tests.support.browser
 
-# The suite under coverage, subprocesses included (see [tool.coverage.run] in pyproject.toml).
+# The suite under coverage, subprocesses included (see [tool.coverage.run] in pyproject.toml); the
+# coverage summary is printed even when a test fails.
 pytest: $(VENV)/.installed browser
 	@$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -q
-	@$(MAKE) --no-print-directory coverage
+	@$(BIN)/coverage run -m pytest -q; tests=$$?; \
+	$(MAKE) --no-print-directory coverage; covered=$$?; \
+	[ $$tests -ne 0 ] && exit $$tests; exit $$covered
 
 coverage: $(VENV)/.installed
 	@$(BIN)/coverage combine --quiet

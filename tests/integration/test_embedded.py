@@ -3,6 +3,7 @@ reused when already there, stopped by `stop_all`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import asyncpg
@@ -10,14 +11,21 @@ import pytest
 import redis
 
 from rentcal import embedded
+from rentcal.db import database_url
+from rentcal.settings import get_settings
 
 
-async def test_embedded_servers_start_in_the_data_dir_and_stop(tmp_path: Path) -> None:
+async def test_embedded_servers_start_in_the_data_dir_and_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     session_handles = embedded._handles[:]  # a bare machine's test session runs on embedded servers too
     embedded._handles.clear()
     try:
         url = embedded.start_postgres(tmp_path, database="demo")
         assert embedded.start_postgres(tmp_path, database="demo") == url  # the database exists: reused
+        monkeypatch.delenv("DATABASE_URL")
+        monkeypatch.setenv("RENTCAL_DATA_DIR", str(tmp_path))
+        get_settings.cache_clear()
+        assert database_url() == embedded.start_postgres(tmp_path)  # no DATABASE_URL: the embedded server
+        assert os.environ["DATABASE_URL"] == database_url()
         assert (tmp_path / "pg" / "PG_VERSION").is_file()
         connection = await asyncpg.connect(url)
         try:
@@ -39,3 +47,4 @@ async def test_embedded_servers_start_in_the_data_dir_and_stop(tmp_path: Path) -
     finally:
         embedded.stop_all()
         embedded._handles[:] = session_handles
+        get_settings.cache_clear()

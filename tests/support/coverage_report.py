@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fail-under", type=float, help="minimum line coverage of the application packages")
     args = parser.parse_args(argv)
-    if not report(package_totals(measured_files()), args.fail_under):
+    try:
+        files = measured_files()
+    except coverage.exceptions.NoDataError:
+        print("no coverage data: run the tests with `coverage run -m pytest` first")
+        sys.exit(2)
+    if not report(package_totals(files), args.fail_under):
         sys.exit(2)
 
 
