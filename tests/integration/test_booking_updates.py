@@ -30,8 +30,10 @@ def create(product: int, **extra: object) -> BookingCreate:
 
 
 async def booking_topics(booking_id: int) -> list[tuple[str, list[str]]]:
-    rows = await Outbox.select(Outbox.topic, Outbox.payload).where(
-        (Outbox.aggregate_id == booking_id) & Outbox.topic.like("booking.%")
+    rows = (
+        await Outbox.select(Outbox.topic, Outbox.payload)
+        .where((Outbox.aggregate_id == booking_id) & Outbox.topic.like("booking.%"))
+        .order_by(Outbox.id)
     )
     payloads = [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"] for r in rows]
     return [(r["topic"], payload.get("changes", [])) for r, payload in zip(rows, payloads, strict=True)]
