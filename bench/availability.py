@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
-from bench.common import fresh_database, load, machine, start_server
+from bench.common import free_port, fresh_database, load, machine, start_server
 
 PRODUCTS, UNITS, BOOKINGS = 100, 5, 20_000
 TZ = ZoneInfo("America/Los_Angeles")
@@ -127,7 +127,7 @@ def main() -> None:
     print("| measure | value |\n| --- | --- |")
     print(f"| available_dates, 90 days, p50 | {statistics.median(timings):.2f} ms |")
     print(f"| available_dates, 90 days, p95 | {sorted(timings)[int(len(timings) * 0.95)]:.2f} ms |")
-    port = 8790
+    port = free_port()
     server = start_server([sys.executable, "-m", "rentcal.cli", "web", "--port", str(port)], port)
     try:
         url = (

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import platform
+import secrets
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,24 +36,38 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
-def fresh_database(name: str) -> str:
-    """Create (or recreate) database `name` on DATABASE_URL's server or the embedded one; migrate it."""
-    from rentcal.embedded import ensure_services
+def free_port() -> int:
+    """A port nobody listens on right now, so a bench runs beside anything else."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_database(prefix: str) -> str:
+    """A new database named `prefix` plus a unique suffix on DATABASE_URL's server (or the embedded one),
+    migrated, dropped again when the bench ends; and a private embedded Redis, so queues and caches
+    are not shared with tests or servers using REDIS_URL. Returns the database URL."""
+    from rentcal.embedded import ensure_services, start_redis, stop_all
     from rentcal.settings import get_settings
 
+    atexit.register(stop_all)  # runs after the DROP registered below (atexit is last in, first out)
     server, _ = ensure_services(get_settings().data_dir)
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = urlunsplit(urlsplit(server)._replace(path="/postgres"))
 
-    async def recreate() -> None:
-        conn = await asyncpg.connect(urlunsplit(urlsplit(server)._replace(path="/postgres")))
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(recreate())
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    atexit.register(lambda: asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
     url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     os.environ["DATABASE_URL"] = url
+    os.environ["REDIS_URL"] = start_redis(Path(tempfile.mkdtemp(prefix="rentcal-bench-redis-")))
+    get_settings.cache_clear()
     subprocess.run(
         [sys.executable, "-m", "rentcal.cli", "migrate"],
         check=True,
@@ -57,6 +75,7 @@ def fresh_database(name: str) -> str:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
+    print(f"bench database {name} (dropped at exit)", flush=True)
     return url
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.common import fresh_database, load, machine, start_server
+from bench.common import free_port, fresh_database, load, machine, start_server
 
 EVENTS, UNITS = 10_000, 50
 TZ = ZoneInfo("America/Los_Angeles")
@@ -187,7 +187,7 @@ def main() -> None:
     for label, value in figures:
         print(f"| {label} | {value} |")
 
-    port = 8791
+    port = free_port()
     server = start_server(
         [sys.executable, "-m", "rentcal.cli", "web", "--port", str(port)],
         port,

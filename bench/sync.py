@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from bench.common import fresh_database, machine
+from bench.common import free_port, fresh_database, machine
 
-SANDBOX_PORT, WEB_PORT = 8871, 8872
+SANDBOX_PORT, WEB_PORT = free_port(), free_port()
 
 
 def start_sandbox() -> object:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from litestar import Litestar, get
 
-from bench.common import ROOT, LoadResult, fresh_database, load, machine, start_server
+from bench.common import ROOT, LoadResult, free_port, fresh_database, load, machine, start_server
 
 UVICORN_FLAGS = ["--log-level", "info", "--proxy-headers"]  # as `rentcal web` runs uvicorn
 
@@ -80,7 +80,7 @@ def main() -> None:
     path = f"/public/v1/demo/products/1/availability?from={today}&to={today + timedelta(days=29)}"
 
     load_before = load_average()
-    app_port, constant_port = 8791, 8792
+    app_port, constant_port = free_port(), free_port()
     app = start_server(
         [sys.executable, "-m", "rentcal.cli", "web", "--port", str(app_port)],
         app_port,

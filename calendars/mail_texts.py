@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from rentcal.settings import ROOT, get_settings
+from rentcal.paths import templates_dir
+from rentcal.settings import get_settings
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(ROOT / "templates" / "emails"),
+        loader=FileSystemLoader(templates_dir() / "emails"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,

@@ -28,7 +28,8 @@ from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
 from portal.webhooks import provider_notification
 from rentcal.db import close_pool, open_pool
-from rentcal.settings import ROOT, Settings, get_settings
+from rentcal.paths import templates_dir
+from rentcal.settings import Settings, get_settings
 from widget import ROUTES as WIDGET_ROUTES
 
 
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=[f"^{p}" for p in CSRF_EXEMPT],
         ),
         template_config=TemplateConfig(
-            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_filters
+            directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=register_filters
         ),
         openapi_config=OpenAPIConfig(title="Rentcal API", version="1.0.0", path="/schema"),
         exception_handlers=HANDLERS,

@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rentcal import logs, sync_cli
 from rentcal.embedded import ensure_services
 from rentcal.settings import get_settings
+from rentcal.standins import DEFAULT_GOOGLE_SANDBOX_PORT, DEFAULT_SMTP_SINK_PORT, port_is_free, stand_ins
+from rentcal.supervise import Child, Supervisor
 
 
 async def migrate() -> None:
@@ -93,21 +94,24 @@ def _exit(*_: object) -> None:
     raise SystemExit(0)
 
 
-def cmd_up(port: int, host: str) -> None:
+def cmd_up(args: argparse.Namespace) -> None:
+    """Migrate, seed, then run the stand-ins, web and worker until Ctrl+C / SIGTERM (status 0) or until
+    one of them exits (named with its last lines, status 1)."""
+    if not port_is_free(args.port, args.host):
+        raise SystemExit(f"rentcal up: port {args.port} is in use (another Rentcal?); choose another with --port")
     asyncio.run(migrate())
     created = asyncio.run(seed_demo())
     env = os.environ.copy()
-    children = [
-        *[subprocess.Popen(cmd, env=env) for cmd in extra_processes(env)],
-        subprocess.Popen([sys.executable, "-m", "rentcal.cli", "web", "--port", str(port), "--host", host], env=env),
-        subprocess.Popen([sys.executable, "-m", "rentcal.cli", "worker"], env=env),
-    ]
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}"
-    print(f"\nRentcal is starting at {base}  (API schema: {base}/schema)", flush=True)
-    print(f"Demo data {'created' if created else 'already present'}. Log in with:", flush=True)
-    for email in ("manager@demo.test", "driver@demo.test", "tech@demo.test"):
-        print(f"  {email}  /  rentcal-demo", flush=True)
-    print("Press Ctrl+C to stop.\n", flush=True)
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}:{args.port}"
+    env.setdefault("RENTCAL_BASE_URL", base)
+    supervisor = Supervisor()
+    for stand_in in stand_ins(env, get_settings().data_dir, args.google_sandbox_port, args.smtp_sink_port):
+        if stand_in.notice:
+            print(stand_in.notice, flush=True)
+        supervisor.start(stand_in.name, stand_in.command, env)
+    web = [sys.executable, "-m", "rentcal.cli", "web", "--port", str(args.port), "--host", args.host]
+    supervisor.start("web", web, env)
+    supervisor.start("worker", [sys.executable, "-m", "rentcal.cli", "worker"], env)
     stop = False
 
     def _stop(*_: object) -> None:
@@ -115,71 +119,55 @@ def cmd_up(port: int, host: str) -> None:
         stop = True
 
     signal.signal(signal.SIGTERM, _stop)
+    dead = None
     try:
-        while not stop and all(c.poll() is None for c in children):
-            time.sleep(0.5)
+        dead = _wait_until_serving(supervisor, f"{base}/health", lambda: stop)
+        if dead is None and not stop:
+            _banner(base, created, env)
+            dead = supervisor.watch(lambda: stop)
     except KeyboardInterrupt:
         pass
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        supervisor.stop_all()
         from rentcal.embedded import stop_all
 
         stop_all()
+    if dead is not None:
+        print(dead.describe_exit(), file=sys.stderr, flush=True)
+        raise SystemExit(1)
 
 
-SANDBOX_PORT = 8801
-MAIL_SINK_PORT = 8825
+def _wait_until_serving(supervisor: Supervisor, health: str, stop: Callable[[], bool]) -> Child | None:
+    """Wait for the web process to answer; a child that exits meanwhile is returned."""
+    import httpx
+
+    while not stop():
+        dead = supervisor.exited()
+        if dead is not None:
+            return dead
+        try:
+            httpx.get(health, timeout=2)
+            return None
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return None
 
 
-def extra_processes(env: dict[str, str]) -> list[list[str]]:
-    """Local stand-ins started by `up`: the Google sandbox when no real Google credentials are set,
-    an SMTP sink (mails kept in <data dir>/mail, shown in the portal) when RENTCAL_SMTP_URL is unset."""
-    commands: list[list[str]] = []
-    if not env.get("RENTCAL_GOOGLE_CLIENT_ID"):
-        base = f"http://127.0.0.1:{SANDBOX_PORT}"
-        callback = f"{get_settings().base_url}/oauth/google/callback"
-        # http webhooks: the local demo has no https address (real Google requires one)
-        commands.append(
-            [
-                sys.executable,
-                "-m",
-                "sandboxes.google",
-                "--port",
-                str(SANDBOX_PORT),
-                "--redirect-uri",
-                callback,
-                "--allow-http-webhooks",
-            ]
-        )
-        env.update(
-            {
-                "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
-                "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
-                "RENTCAL_GOOGLE_TOKEN_URL": f"{base}/token",
-                "RENTCAL_GOOGLE_REVOKE_URL": f"{base}/revoke",
-                "RENTCAL_GOOGLE_USERINFO_URL": f"{base}/oauth2/v3/userinfo",
-                "RENTCAL_GOOGLE_API_URL": f"{base}/calendar/v3",
-            }
-        )
-        print(f"Google Calendar sandbox: {base} (no RENTCAL_GOOGLE_CLIENT_ID set)", flush=True)
-    if not env.get("RENTCAL_SMTP_URL"):
-        maildir = str(get_settings().data_dir / "mail")
-        commands.append(
-            [sys.executable, "-m", "calendars.demo_mail", "--port", str(MAIL_SINK_PORT), "--maildir", maildir]
-        )
-        env.update({"RENTCAL_SMTP_URL": f"smtp://127.0.0.1:{MAIL_SINK_PORT}", "RENTCAL_DEMO_MAILDIR": maildir})
-        print(f"Mail: local SMTP sink on port {MAIL_SINK_PORT}, see Mailbox (demo) in the portal", flush=True)
-    from rentcal.caldav_demo import demo_command
+def _banner(base: str, created: bool, env: dict[str, str]) -> None:
+    print(f"\nRentcal is running at {base}  (API schema: {base}/schema)", flush=True)
+    print(f"Demo data {'created' if created else 'already present'}. Log in with:", flush=True)
+    for email in ("manager@demo.test", "driver@demo.test", "tech@demo.test"):
+        print(f"  {email}  /  rentcal-demo", flush=True)
+    print("Press Ctrl+C to stop.\n", flush=True)
 
-    if caldav := demo_command(get_settings().data_dir, env):
-        commands.append(caldav)
-    return commands
+
+def _port_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SystemExit(f"rentcal: {name} must be a port number (1-65535), not {raw!r}")
+    return int(raw)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -188,6 +176,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     up = sub.add_parser("up", help="migrate, seed demo data, run web + worker")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--host", default="127.0.0.1")
+    up.add_argument(
+        "--google-sandbox-port",
+        type=int,
+        default=_port_setting("RENTCAL_GOOGLE_SANDBOX_PORT", DEFAULT_GOOGLE_SANDBOX_PORT),
+        help="port of the local Google sandbox (a free one when taken)",
+    )
+    up.add_argument(
+        "--smtp-sink-port",
+        type=int,
+        default=_port_setting("RENTCAL_SMTP_SINK_PORT", DEFAULT_SMTP_SINK_PORT),
+        help="port of the local SMTP sink (a free one when taken)",
+    )
     web = sub.add_parser("web", help="run the web server")
     web.add_argument("--port", type=int, default=8000)
     web.add_argument("--host", default="127.0.0.1")
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"rentcal: {exc}") from None
     ensure_services(get_settings().data_dir)
     if args.command == "up":
-        cmd_up(args.port, args.host)
+        cmd_up(args)
     elif args.command == "web":
         cmd_web(args.port, args.host)
     elif args.command == "worker":

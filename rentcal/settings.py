@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from rentcal.paths import default_data_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEV_SECRET = "rentcal-dev-secret-change-me-in-production-0123456789"  # noqa: S105
@@ -31,7 +33,7 @@ class Settings:
     secret_key: str = DEV_SECRET
     encryption_keys: tuple[str, ...] = (DEV_ENCRYPTION_KEY,)
     base_url: str = "http://127.0.0.1:8000"
-    data_dir: Path = ROOT / ".data"
+    data_dir: Path = field(default_factory=default_data_dir)
     smtp_url: str = ""
     mail_from: str = "calendar@rentcal.test"
     public_rate_limit: int = 120

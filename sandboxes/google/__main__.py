@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token-ttl", type=int, default=3600, help="access-token lifetime in seconds")
     parser.add_argument("--time-zone", default="Europe/Berlin", help="time zone of every calendar")
     parser.add_argument("--no-seed-events", action="store_true", help="start with empty calendars")
-    parser.add_argument("--discovery", help="path to calendar.v3.json (default: google-api-python-client's)")
+    parser.add_argument("--discovery", help="path to calendar.v3.json (default: the copy shipped with the sandbox)")
     parser.add_argument(
         "--redirect-uri",
         action="append",

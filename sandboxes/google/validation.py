@@ -1,12 +1,12 @@
 """Request validation against Google's own Calendar v3 discovery document.
 
-The document ships with google-api-python-client (``googleapiclient/discovery_cache/documents``);
-googleapiclient is only used to locate that file. A different copy can be passed explicitly.
+A copy of the document that google-api-python-client ships (``googleapiclient/discovery_cache/documents``,
+Apache-2.0) sits beside this module as ``calendar.v3.json``, so the sandbox runs from an installed
+package without the dev extras. A different copy can be passed explicitly (``--discovery PATH``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -34,11 +34,7 @@ _PROTO_TYPES = {"string": "TYPE_STRING", "boolean": "TYPE_BOOL", "number": "TYPE
 
 
 def default_discovery_path() -> Path:
-    spec = importlib.util.find_spec("googleapiclient")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("google-api-python-client is not installed; pass --discovery PATH")
-    base = Path(next(iter(spec.submodule_search_locations)))
-    return base / "discovery_cache" / "documents" / "calendar.v3.json"
+    return Path(__file__).resolve().parent / "calendar.v3.json"
 
 
 def _snake(name: str) -> str:

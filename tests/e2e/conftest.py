@@ -1,14 +1,14 @@
-"""A real Chromium driven by Playwright (Debian's /usr/bin/chromium when present)."""
+"""A real Chromium driven by Playwright: the system's when present, else Playwright's (tests/support/browser.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.support.browser import system_chromium
+
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -23,8 +23,7 @@ ARGS = [
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        executable = CHROMIUM if os.path.exists(CHROMIUM) else None
-        browser = await playwright.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+        browser = await playwright.chromium.launch(executable_path=system_chromium(), args=ARGS, headless=True)
         yield browser
         await browser.close()
 

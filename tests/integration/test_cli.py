@@ -57,3 +57,16 @@ def test_token_for_unknown_email_fails_clearly() -> None:
     )
     assert result.returncode != 0
     assert "no staff member" in result.stderr
+
+
+def test_a_bad_stand_in_port_setting_is_refused_with_its_name() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rentcal.cli", "up"],
+        cwd=ROOT,
+        env={**os.environ, "RENTCAL_SMTP_SINK_PORT": "smtp"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "RENTCAL_SMTP_SINK_PORT must be a port number (1-65535), not 'smtp'" in result.stderr

@@ -78,3 +78,35 @@ async def test_a_lost_message_is_dispatched_again() -> None:
     fresh_id = await held_back_event(tenant.id, "test.lost")
     requeued = await outbox.requeue_stale(older_than_seconds=300)
     assert event_id in requeued and fresh_id not in requeued
+
+
+async def test_a_failing_handler_keeps_the_row_for_a_retry_without_holding_back_the_others() -> None:
+    tenant = await make_tenant()
+    calls: list[str] = []
+    failures = [RuntimeError("mail server said 451")]
+
+    async def flaky(event: outbox.OutboxEvent) -> None:
+        calls.append("flaky")
+        if failures:
+            raise failures.pop()
+
+    async def steady(event: outbox.OutboxEvent) -> None:
+        calls.append("steady")
+
+    outbox_tasks.HANDLERS["test.flaky"] = [flaky, steady]
+    try:
+        event_id = await held_back_event(tenant.id, "test.flaky")
+        try:
+            await outbox_tasks.process_event(event_id)
+        except RuntimeError as exc:
+            assert str(exc) == "mail server said 451"  # raised so Dramatiq retries the message
+        else:
+            raise AssertionError("the failure was swallowed")
+        row = await Outbox.select().where(Outbox.id == event_id).first()
+        assert row is not None and row["processed_at"] is None
+        assert row["last_error"] == "RuntimeError: mail server said 451"
+        assert calls == ["flaky", "steady"]
+        assert await outbox_tasks.process_event(event_id) is True  # the retry
+        assert await outbox_tasks.process_event(9_999_999) is False  # a row that is gone
+    finally:
+        del outbox_tasks.HANDLERS["test.flaky"]

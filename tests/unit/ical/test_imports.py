@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -297,10 +296,8 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
 @pytest.mark.parametrize("name", list(MALFORMED))
 def test_malformed_feeds_raise_feed_error(name: str) -> None:
     data, fragment = MALFORMED[name]
-    started = time.perf_counter()
     with pytest.raises(FeedError) as caught:
         read(data)
-    assert time.perf_counter() - started < 5
     message = str(caught.value)
     assert fragment.lower() in message.lower(), message
     assert len(message) < 400 and "\n" not in message
@@ -323,9 +320,7 @@ def test_size_and_count_limits() -> None:
 
 def test_huge_input_is_refused_before_parsing() -> None:
     huge = ics(*[line for i in range(25_000) for line in vevent(f"e{i}@x", "DTSTART:20260310T090000Z")])
-    started = time.perf_counter()
     with pytest.raises(FeedError, match="events, more than the limit"):
         read(huge)
-    assert time.perf_counter() - started < 1
     with pytest.raises(FeedError, match="bytes, more than the limit"):
         read(huge + b" " * (11 * 1024 * 1024))
