@@ -31,6 +31,7 @@ def _to_schema(row: dict[str, Any]) -> Block:
         staff_id=row["staff"],
         rrule=row["rrule"],
         source=row["source"],
+        blocks=row["blocks"],
     )
 
 
@@ -54,6 +55,9 @@ async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual"
     await _owned(tenant, Unit, data.unit_id, "unit")
     await _owned(tenant, StaffUser, data.staff_id, "staff member")
     rule = validate_rrule(data.rrule) if data.rrule else None
+    kind = data.blocks or ("handover" if data.unit_id is None and data.product_id is None else "equipment")
+    if kind == "handover" and data.unit_id is not None:
+        raise InvalidInput("a unit block-out makes the unit unavailable: use blocks 'equipment'")
     rows = await AvailabilityBlock.insert(
         AvailabilityBlock(
             company=tenant.id,
@@ -65,6 +69,7 @@ async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual"
             reason=data.reason,
             rrule=rule,
             source=source,
+            blocks=kind,
         )
     ).returning(*AvailabilityBlock.all_columns())
     return _to_schema(rows[0])

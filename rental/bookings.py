@@ -9,6 +9,7 @@ import asyncpg
 
 from rental import availability, outbox
 from rental.errors import Conflict, InvalidInput, NotFound
+from rental.handover import Refusal
 from rental.schemas import ACTIVE_STATUSES, Booking, BookingCreate, BookingUpdate, Customer
 from rental.tables import Booking as BookingTable
 from rental.tables import Customer as CustomerTable
@@ -165,14 +166,29 @@ async def describe_clashes(tenant: Tenant, unit_ids: list[int], start: datetime,
     ]
 
 
-async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime) -> Conflict:
-    closure = await availability.closure_for(tenant, product_id, start, end)
-    if closure is not None:
-        return Conflict(
-            f"closed from {closure.starts_at.astimezone(tenant.tz):%Y-%m-%d %H:%M} "
-            f"to {closure.ends_at.astimezone(tenant.tz):%Y-%m-%d %H:%M}: {closure.reason}",
-            clashes=[{"kind": "closure", "reason": closure.reason}],
+def describe_refusal(tenant: Tenant, refusal: Refusal) -> str:
+    """The broken handover rule in words, with the local date."""
+    day = f"{refusal.day:%a %Y-%m-%d}"
+    if refusal.code == "no_pickup_that_day":
+        return f"no pickup on {day}: {refusal.reason}"
+    if refusal.code == "no_return_that_day":
+        return f"no return on {day}: {refusal.reason}"
+    what = "pickup" if refusal.code == "pickup_outside_hours" else "return"
+    return f"the {what} on {day} is outside business hours"
+
+
+async def _check_handover(tenant: Tenant, product_id: int, start: datetime, end: datetime) -> None:
+    refusal = await availability.handover_refusal(tenant, product_id, start, end)
+    if refusal is not None:
+        raise Conflict(
+            describe_refusal(tenant, refusal),
+            clashes=[
+                {"kind": "closure", "rule": refusal.code, "date": refusal.day.isoformat(), "reason": refusal.reason}
+            ],
         )
+
+
+async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime) -> Conflict:
     clashes = await describe_clashes(tenant, unit_ids, start, end)
     parts = [f"{c['unit_name']} has {c['kind']} {c['id']} from {c['starts_at']} to {c['ends_at']}" for c in clashes]
     detail = "no unit is free for the requested time"
@@ -198,6 +214,7 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
     except NotFound:
         raise InvalidInput(f"unknown product_id {data.product_id}") from None
     staff_id = await _staff_id(tenant, data.assigned_staff_id)
+    await _check_handover(tenant, data.product_id, start, end)
     if data.unit_id is not None:
         await _unit_of_product(tenant, data.product_id, data.unit_id)
         candidates = (
@@ -273,9 +290,7 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
         free = await availability.free_units(tenant, current.product_id, start, end)
         units = [current.unit_id, *[u for u in free if u != current.unit_id]]
     if "times" in significant and status in ACTIVE_STATUSES:
-        closure = await availability.closure_for(tenant, current.product_id, start, end)
-        if closure is not None:
-            raise await _conflict(tenant, current.product_id, units, start, end)
+        await _check_handover(tenant, current.product_id, start, end)
     if not changes and units == [current.unit_id]:
         return current
     for unit_id in units:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled"]
+BlockKind = Literal["handover", "equipment"]
 DayStatusName = Literal["available", "partial", "unavailable", "closed"]
 ACTIVE_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up")
 
@@ -100,6 +101,9 @@ class BlockCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_id: int | None = None
     staff_id: int | None = None
     rrule: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    # handover: no pickup or return that day (default for company-wide); equipment: units unavailable
+    blocks: BlockKind | None = None
+    confirm: bool = False  # save even when active bookings have their pickup or return in it
 
 
 class Block(msgspec.Struct):
@@ -113,6 +117,7 @@ class Block(msgspec.Struct):
     staff_id: int | None
     rrule: str | None
     source: str
+    blocks: BlockKind = "handover"
 
 
 class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):

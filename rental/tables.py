@@ -135,6 +135,8 @@ class AvailabilityBlock(Table, tablename="availability_block"):
     # RFC 5545 RRULE value (e.g. "FREQ=WEEKLY;BYDAY=SU"), repeating the first window.
     rrule = Varchar(length=300, null=True, default=None)
     source = Varchar(length=64, default="manual")  # manual | feed:<id>
+    # handover: no pickup or return on the days it touches | equipment: the units are unavailable
+    blocks = Varchar(length=16, default="handover")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -49,6 +49,7 @@ class Settings:
     demo_maildir: str = ""
     feed_import_minutes: float = 60.0
     feed_import_private: bool = True
+    widget_lead_hours: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -70,6 +71,7 @@ class Settings:
             smtp_url=_env("RENTCAL_SMTP_URL"),
             mail_from=_env("RENTCAL_MAIL_FROM", defaults.mail_from),
             public_rate_limit=int(_env("RENTCAL_PUBLIC_RATE_LIMIT", "120")),
+            widget_lead_hours=float(_env("RENTCAL_WIDGET_LEAD_HOURS", "0")),
             outbox_poll_seconds=float(_env("RENTCAL_OUTBOX_POLL_SECONDS", "2")),
             outbox_requeue_seconds=float(_env("RENTCAL_OUTBOX_REQUEUE_SECONDS", "300")),
             google_client_id=_env("RENTCAL_GOOGLE_CLIENT_ID"),

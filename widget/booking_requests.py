@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-from rental import bookings
+from rental import availability, bookings
+from rental.handover import Limits, Refusal, ReturnOption
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tenants import Tenant
+from rentcal.settings import get_settings
 from widget import ranges
-from widget.public import business_hours, company_today, public_days
+from widget.public import business_hours, company_today, ensure_public
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NOTE = "Requested through the website widget."
@@ -48,12 +50,33 @@ def contact_errors(form: RequestForm) -> dict[str, str]:
     return errors
 
 
+def widget_limits(tenant: Tenant) -> Limits:
+    """Earliest pickup (the next opening after now plus the configured lead time) and lengths."""
+    lead = timedelta(hours=get_settings().widget_lead_hours)
+    return Limits(earliest=datetime.now(UTC) + lead, min_days=1, max_days=ranges.MAX_DAYS)
+
+
+async def return_days(tenant: Tenant, product_id: int, pickup: date) -> tuple[Refusal | None, list[ReturnOption]]:
+    """What the widget offers once a pickup day is chosen: the domain's answer for each return day."""
+    await ensure_public(tenant, product_id)
+    limits = widget_limits(tenant)
+    last = pickup + timedelta(days=limits.max_days - 1)
+    return await availability.return_options(tenant, product_id, pickup, last, limits)
+
+
+def unchecked_window(tenant: Tenant, selection: ranges.Selection, hours: dict[str, object]) -> Window:
+    starts_at, ends_at = ranges.pickup_and_return(selection, tenant.tz, hours)
+    return Window(selection, starts_at, ends_at)
+
+
 async def check_window(tenant: Tenant, product_id: int, selection: ranges.Selection) -> Window:
     """Apply the range rules to live availability; raises ranges.RangeError."""
     ranges.check_selection(selection, company_today(tenant))
+    refusal, options = await return_days(tenant, product_id, selection.pickup)
+    if refusal is not None:
+        raise ranges.refusal_error(refusal)
+    ranges.check_return(options, selection)
     starts_at, ends_at = ranges.pickup_and_return(selection, tenant.tz, await business_hours(tenant))
-    days = await public_days(tenant, product_id, selection.pickup, selection.return_date)
-    ranges.check_days(selection, {d.day: d.status for d in days})
     return Window(selection, starts_at, ends_at)
 
 

@@ -22,6 +22,12 @@ from rental.schemas import Block, BlockCreate
 from rental.tenants import Tenant
 
 WEEKDAYS = (("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun"))
+BLOCK_KINDS = (
+    ("", "Default: closures stop pickup and return, unit or product blocks the equipment"),
+    ("handover", "No pickup or return that day"),
+    ("equipment", "Equipment unavailable"),
+)
+BLOCK_KIND_LABELS = {"handover": "no pickup or return", "equipment": "equipment unavailable"}
 REPEATS = (("none", "Does not repeat"), ("weekly", "Every week on the chosen weekdays"), ("yearly", "Every year"))
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -33,6 +39,7 @@ class BlockForm(msgspec.Struct):
     repeat: str = "none"
     weekdays: str | list[str] = ""
     reason: str = ""
+    blocks: str = ""  # "" (by scope) | handover | equipment
 
     @property
     def chosen_weekdays(self) -> list[str]:
@@ -99,13 +106,18 @@ def to_create(form: BlockForm, tz: ZoneInfo) -> BlockCreate:
     kind, _, raw_id = form.applies_to.partition(":")
     if kind not in ("company", "product", "unit", "staff") or (kind != "company" and not raw_id.isdigit()):
         raise InvalidInput("choose what the block applies to")
-    target = {f"{kind}_id": int(raw_id)} if kind != "company" else {}
+    target = int(raw_id) if kind != "company" else None
+    if form.blocks not in ("", "handover", "equipment"):
+        raise InvalidInput("choose what the block-out blocks")
     return BlockCreate(
         blocked_from=window.blocked_from,
         blocked_until=window.blocked_until,
         reason=form.reason.strip()[:200],
         rrule=window.rrule,
-        **target,
+        product_id=target if kind == "product" else None,
+        unit_id=target if kind == "unit" else None,
+        staff_id=target if kind == "staff" else None,
+        blocks=form.blocks or None,  # type: ignore[arg-type]
     )
 
 
@@ -115,6 +127,7 @@ class BlockRow:
     applies_to: str
     when: str
     repeat: str
+    blocks: str
     reason: str
     removable: bool
 
@@ -172,11 +185,12 @@ class BlockPages(Controller):
                     applies_to=names.get(key, key),
                     when=_when(block, tenant.tz),
                     repeat=_repeat(block.rrule),
+                    blocks=BLOCK_KIND_LABELS[block.blocks] if block.scope != "staff" else "",
                     reason=block.reason,
                     removable=block.source == "manual",
                 )
             )
-        return {"choices": choices, "rows": rows, "weekdays": WEEKDAYS, "repeats": REPEATS}
+        return {"choices": choices, "rows": rows, "weekdays": WEEKDAYS, "repeats": REPEATS, "block_kinds": BLOCK_KINDS}
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:

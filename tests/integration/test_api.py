@@ -148,7 +148,6 @@ async def test_blocks_endpoint_closes_days_and_can_be_removed(live_server: str) 
         created = await client.post(
             "/api/v1/calendar_availability",
             json={
-                "product_id": product,
                 "blocked_from": "2027-07-04T00:00:00-07:00",
                 "blocked_until": "2027-07-05T00:00:00-07:00",
                 "reason": "Independence Day",
