@@ -17,7 +17,7 @@ from portal.deps import PORTAL_DEPENDENCIES, require_manager
 from portal.web.layout import render
 from rental import blocks, catalogue
 from rental.accounts import Staff, staff_of_company
-from rental.errors import DomainError, InvalidInput
+from rental.errors import Conflict, DomainError, InvalidInput
 from rental.schemas import Block, BlockCreate
 from rental.tenants import Tenant
 
@@ -40,6 +40,7 @@ class BlockForm(msgspec.Struct):
     weekdays: str | list[str] = ""
     reason: str = ""
     blocks: str = ""  # "" (by scope) | handover | equipment
+    confirm: str = ""  # "1" once the manager has seen the affected bookings
 
     @property
     def chosen_weekdays(self) -> list[str]:
@@ -118,7 +119,14 @@ def to_create(form: BlockForm, tz: ZoneInfo) -> BlockCreate:
         unit_id=target if kind == "unit" else None,
         staff_id=target if kind == "staff" else None,
         blocks=form.blocks or None,  # type: ignore[arg-type]
+        confirm=form.confirm == "1",
     )
+
+
+def _affected_row(booking: dict[str, Any]) -> dict[str, Any]:
+    """An affected booking for the confirmation list, its times as local dates."""
+    start, end = datetime.fromisoformat(booking["starts_at"]), datetime.fromisoformat(booking["ends_at"])
+    return {**booking, "when": f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}"}
 
 
 @dataclass(frozen=True)
@@ -208,7 +216,8 @@ class BlockPages(Controller):
             block = await blocks.create_block(tenant, to_create(data, tenant.tz))
         except DomainError as exc:
             context = await self._context(tenant)
-            context.update(form=data, error=exc.detail, message=None)
+            affected = exc.extra.get("affected_bookings", []) if isinstance(exc, Conflict) else []
+            context.update(form=data, error=exc.detail, message=None, affected=[_affected_row(a) for a in affected])
             return render(request, staff, tenant, "portal/blocks.html", "partials/block_form.html", **context)
         context = await self._context(tenant)
         context.update(form=BlockForm(), error=None, message=f"Block #{block.id} added: {_when(block, tenant.tz)}")

@@ -249,14 +249,11 @@ def company_case(draw: st.DrawFn) -> dict[str, object]:
 
 
 async def _portal_statuses(live_server: str, email: str, product: int, first: date) -> dict[str, str]:
-    async with httpx.AsyncClient(base_url=live_server, follow_redirects=True) as client:
-        await client.get("/login")
-        token = client.cookies.get("csrftoken", "")
-        logged = await client.post(
-            "/login", data={"email": email, "password": "secret-pass"}, headers={"x-csrftoken": token}
-        )
-        assert logged.status_code == 200, logged.text
+    client = await _portal_client(live_server, email)
+    try:
         page = await client.get(f"/portal/products/{product}", params={"from": str(first)})
+    finally:
+        await client.aclose()
     return dict(re.findall(r'data-date="([\d-]+)" data-status="(\w+)"', page.text))
 
 
@@ -382,3 +379,97 @@ async def test_widget_api_and_portal_agree_and_every_offered_range_can_be_booked
                 assert cancel.status_code == 200
             else:
                 assert made.status_code == 409, (day, why, made.text)
+
+
+# --- a new closure over existing bookings is saved only once the manager has seen them ---
+
+
+async def _portal_client(live_server: str, email: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=live_server, follow_redirects=True)
+    await client.get("/login")
+    client.headers["x-csrftoken"] = client.cookies.get("csrftoken", "")
+    logged = await client.post("/login", data={"email": email, "password": "secret-pass"})
+    assert logged.status_code == 200
+    return client
+
+
+async def test_a_closure_over_bookings_needs_confirmation_in_the_api_and_the_portal(live_server: str) -> None:
+    tenant = await shop()
+    tz = tenant.tz
+    token = await make_api_token(tenant)
+    _, manager = await make_staff(tenant, "manager")
+    product, units = await make_product(tenant, units=2)
+    monday = next_weekday(0, tz, weeks_ahead=3)
+    thursday = monday + timedelta(days=3)
+    midnight = datetime.combine(monday, time(0), tzinfo=tz)
+    async with httpx.AsyncClient(base_url=live_server, headers=auth(token)) as client:
+        picked = await client.post(
+            "/api/v1/bookings",
+            json=body(
+                product,
+                datetime.combine(monday, time(8), tzinfo=tz),
+                datetime.combine(thursday, time(17), tzinfo=tz),
+                unit_id=units[0],
+            ),
+        )
+        spanning = await client.post(
+            "/api/v1/bookings",
+            json=body(
+                product,
+                datetime.combine(monday - timedelta(days=3), time(8), tzinfo=tz),
+                datetime.combine(thursday, time(17), tzinfo=tz),
+                unit_id=units[1],
+            ),
+        )
+        assert picked.status_code == spanning.status_code == 201
+        closure = {
+            "blocked_from": str(midnight),
+            "blocked_until": str(midnight + timedelta(days=1)),
+            "reason": "Staff training",
+        }
+        refused = await client.post("/api/v1/calendar_availability", json=closure)
+        assert refused.status_code == 409
+        problem = refused.json()
+        assert problem["detail"] == "1 active booking(s) have their pickup or return in this block-out"
+        # the booking picked up that Monday is affected; the one merely running over it is not
+        assert [b["id"] for b in problem["affected_bookings"]] == [picked.json()["id"]]
+        assert problem["affected_bookings"][0]["customer_name"] == "Casey"
+        assert problem["affected_bookings"][0]["starts_at"] == datetime.combine(monday, time(8), tzinfo=tz).isoformat()
+        repair = {
+            "unit_id": units[1],
+            "blocked_from": str(midnight + timedelta(days=1)),
+            "blocked_until": str(midnight + timedelta(days=2)),
+        }
+        needs_unit = await client.post("/api/v1/calendar_availability", json=repair)
+        assert needs_unit.status_code == 409
+        assert [b["id"] for b in needs_unit.json()["affected_bookings"]] == [spanning.json()["id"]]
+        assert (await client.get("/api/v1/calendar_availability")).json() == []
+        saved = await client.post("/api/v1/calendar_availability", json={**closure, "confirm": True})
+        assert saved.status_code == 201
+        # the next Monday has no bookings: saved at once
+        later = {k: v for k, v in closure.items()} | {
+            "blocked_from": str(midnight + timedelta(days=7)),
+            "blocked_until": str(midnight + timedelta(days=8)),
+        }
+        assert (await client.post("/api/v1/calendar_availability", json=later)).status_code == 201
+
+    portal = await _portal_client(live_server, manager)
+    try:
+        form = {
+            "applies_to": f"unit:{units[1]}",
+            "from_date": str(monday + timedelta(days=1)),
+            "to_date": "",
+            "repeat": "none",
+            "reason": "Hydraulics",
+            "blocks": "",
+        }
+        shown = await portal.post("/portal/blocks", data=form, headers={"HX-Request": "true"})
+        assert shown.status_code == 200
+        assert "These bookings are affected" in shown.text
+        assert f'href="/portal/bookings/{spanning.json()["id"]}"' in shown.text and "Casey" in shown.text
+        assert "Hydraulics" not in (await portal.get("/portal/blocks")).text.split("Current blocks")[1]
+        confirmed = await portal.post("/portal/blocks", data={**form, "confirm": "1"}, headers={"HX-Request": "true"})
+        assert confirmed.status_code == 200 and "added" in confirmed.text
+        assert "These bookings are affected" not in confirmed.text
+    finally:
+        await portal.aclose()
