@@ -17,18 +17,21 @@ from rental.tables import StaffUser, Unit
 from rental.tenants import Tenant
 
 TRANSITIONS: dict[str, set[str]] = {
+    "unverified": {"confirmed", "cancelled"},  # a website request waiting for its e-mail link
     "pending": {"confirmed", "cancelled"},
     "confirmed": {"pending", "picked_up", "cancelled"},
     "picked_up": {"returned"},
     "returned": set(),
     "cancelled": set(),
+    "expired": set(),  # a website request whose hold ran out (rental.holds)
 }
+FINISHED = ("returned", "cancelled", "expired")
 
 _SELECT = """
 SELECT b.id, b.product AS product_id, p.name AS product_name, b.unit AS unit_id, u.name AS unit_name,
        b.status, b.starts_at, b.ends_at, c.id AS customer_id, c.name AS customer_name,
        c.email AS customer_email, c.phone AS customer_phone, b.pickup_location, b.return_location,
-       b.assigned_staff AS assigned_staff_id, b.notes, b.sequence, b.created_at, b.updated_at
+       b.assigned_staff AS assigned_staff_id, b.notes, b.sequence, b.created_at, b.updated_at, b.hold_until
 FROM booking b
 JOIN product p ON p.id = b.product
 JOIN unit u ON u.id = b.unit
@@ -60,6 +63,7 @@ def _to_schema(row: dict[str, Any]) -> Booking:
         sequence=row["sequence"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        hold_until=row["hold_until"],
     )
 
 
@@ -207,8 +211,13 @@ async def _unit_of_product(tenant: Tenant, product_id: int, unit_id: int) -> Non
         raise InvalidInput(f"unit {unit_id} is not a unit of product {product_id}")
 
 
-async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
+async def create_booking(
+    tenant: Tenant, data: BookingCreate, *, hold_until: datetime | None = None, unverified: bool = False
+) -> Booking:
+    """A booking on a free unit. Website requests pass `hold_until` (the hold expires then) and,
+    when they wait for the customer's e-mail link, `unverified` (holding nothing until it is clicked)."""
     start, end = _check_window(data.starts_at, data.ends_at)
+    status = "unverified" if unverified else data.status
     try:
         all_units = await availability.product_units(tenant, data.product_id)
     except NotFound:
@@ -235,14 +244,15 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
                         assigned_staff=staff_id,
                         starts_at=start,
                         ends_at=end,
-                        status=data.status,
+                        status=status,
+                        hold_until=hold_until,
                         pickup_location=data.pickup_location,
                         return_location=data.return_location,
                         notes=data.notes,
                     )
                 ).returning(BookingTable.id)
                 booking_id = int(rows[0]["id"])
-                await outbox.record(tenant.id, "booking.created", booking_id, {"status": data.status})
+                await outbox.record(tenant.id, "booking.created", booking_id, {"status": status})
         except asyncpg.ExclusionViolationError:
             continue  # another request took this unit a moment ago; try the next one
         return await get_booking(tenant, booking_id)
@@ -251,7 +261,7 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
 
 async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -> Booking:
     current = await get_booking(tenant, booking_id)
-    finished = current.status in ("returned", "cancelled")
+    finished = current.status in FINISHED
     moves = any(v is not None for v in (data.starts_at, data.ends_at, data.unit_id))
     if finished and (moves or (data.status is not None and data.status != current.status)):
         raise Conflict(f"booking {booking_id} is {current.status} and can no longer be changed")
@@ -267,6 +277,7 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
         significant.append("times")
     if status != current.status:
         changes[BookingTable.status] = status
+        changes[BookingTable.hold_until] = None  # staff decided: a website request's hold no longer runs out
         significant.append("status")
     for field, column in (
         ("pickup_location", BookingTable.pickup_location),

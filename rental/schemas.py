@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled"]
+BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled", "expired", "unverified"]
 BlockKind = Literal["handover", "equipment"]
 DayStatusName = Literal["available", "partial", "unavailable", "closed"]
 ACTIVE_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up")
@@ -70,6 +70,7 @@ class Booking(msgspec.Struct):
     sequence: int
     created_at: datetime
     updated_at: datetime
+    hold_until: datetime | None = None  # a website request holds the unit until then
 
 
 class Product(msgspec.Struct):

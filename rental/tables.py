@@ -94,6 +94,8 @@ class Booking(Table, tablename="booking"):
     sequence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # A website request holds the unit until then (pending) or waits for its e-mail link (unverified).
+    hold_until = Timestamptz(null=True, default=None)
 
 
 class MaintenanceSchedule(Table, tablename="maintenance_schedule"):

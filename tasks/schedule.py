@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rentcal.settings import get_settings
 from tasks.dispatcher import Periodic
-from tasks.mail import schedule_feed_imports, schedule_reminders
+from tasks.mail import expire_requests, schedule_feed_imports, schedule_reminders
 from tasks.sync import schedule_channel_renewal, schedule_inbound_sync
 
 PERIODIC: list[Periodic] = [
@@ -12,4 +12,5 @@ PERIODIC: list[Periodic] = [
     (3600.0, schedule_channel_renewal),
     (60.0, schedule_reminders),
     (60.0, schedule_feed_imports),
+    (60.0, expire_requests),
 ]

@@ -1,4 +1,5 @@
-"""Booking requests from the widget: checked against the range rules, stored as `pending`."""
+"""Booking requests from the widget: checked against the range rules, stored as `pending` with a hold
+that expires (rental.holds), or `unverified` until the customer clicks the e-mail link."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-from rental import availability, bookings
+from rental import availability, bookings, holds
 from rental.handover import Limits, Refusal, ReturnOption
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tenants import Tenant
@@ -93,4 +94,7 @@ async def request_booking(tenant: Tenant, product_id: int, window: Window, form:
             status="pending",
             notes=NOTE,
         ),
+        # held for RENTCAL_REQUEST_HOLD_HOURS; in the e-mail confirmation mode that time is for the link
+        hold_until=holds.hold_until(),
+        unverified=get_settings().request_email_confirmation,
     )

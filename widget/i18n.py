@@ -78,6 +78,11 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "thanks": "We have received your booking request #{id} for {product}. "
         "{company} will get back to you to confirm it.",
         "new_request": "Make another request",
+        "held_until": "We hold the dates for you until {until}.",
+        "check_mail": "Please confirm your request with the link we have just e-mailed you; "
+        "we hold the dates from then on.",
+        "token_used": "This form has already been sent. Please start again from the calendar.",
+        "too_many_requests": "You have sent as many requests as we accept in one day. Please call us.",
     },
     "de": {
         "availability": "Verfügbarkeit",
@@ -128,6 +133,11 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "thanks": "Wir haben Ihre Buchungsanfrage Nr. {id} für {product} erhalten. "
         "{company} meldet sich bei Ihnen, um sie zu bestätigen.",
         "new_request": "Weitere Anfrage stellen",
+        "held_until": "Wir halten die Tage bis {until} für Sie frei.",
+        "check_mail": "Bitte bestätigen Sie Ihre Anfrage über den Link, den wir Ihnen gerade gesendet haben; "
+        "ab dann halten wir die Tage für Sie frei.",
+        "token_used": "Dieses Formular wurde bereits gesendet. Bitte beginnen Sie erneut im Kalender.",
+        "too_many_requests": "Sie haben heute so viele Anfragen gesendet, wie wir annehmen. Bitte rufen Sie uns an.",
     },
 }
 

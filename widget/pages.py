@@ -16,10 +16,10 @@ from litestar.response import Template
 
 from rental.errors import Conflict
 from rental.handover import ReturnOption
-from rental.schemas import Product
+from rental.schemas import Booking, Product
 from rental.tenants import Tenant, tenant_by_slug
 from rentcal.settings import get_settings
-from widget import calendar, i18n, ranges, tokens
+from widget import calendar, i18n, ranges, request_guard, tokens
 from widget.booking_requests import (
     RequestForm,
     Window,
@@ -32,7 +32,7 @@ from widget.booking_requests import (
 from widget.http import NO_SESSION
 from widget.options import Options, options_from_request
 from widget.public import business_hours, company_today, public_days, public_product
-from widget.ratelimit import rate_limit
+from widget.ratelimit import client_address, rate_limit
 
 
 async def widget_tenant(company_slug: str) -> Tenant:
@@ -60,6 +60,13 @@ def return_day_texts(locale: i18n.Locale, options: list[ReturnOption]) -> dict[s
         else range_message(locale, ranges.RangeError(o.code or "no_unit_free", o.day, o.reason))
         for o in options
     }
+
+
+def held_text(locale: i18n.Locale, tenant: Tenant, booking: Booking) -> str:
+    if booking.hold_until is None:
+        return ""
+    local = booking.hold_until.astimezone(tenant.tz)
+    return f"{i18n.long_date(locale, local.date())}, {i18n.clock(locale, local.time())}"
 
 
 class WidgetPages(Controller):
@@ -179,6 +186,7 @@ class WidgetPages(Controller):
     @post("/request", status_code=201)
     async def submit(
         self,
+        request: Request[Any, Any, Any],
         tenant: Tenant,
         product: Product,
         opts: Options,
@@ -200,6 +208,9 @@ class WidgetPages(Controller):
         errors = {field: t(key) for field, key in contact_errors(data).items()}
         if errors:
             return self._form(tenant, product, opts, window, data, 422, errors=errors)
+        refused = await request_guard.admit(tenant.slug, client_address(request), data.email, data.token)
+        if refused is not None:
+            return self._refusal(tenant, product, opts, t(refused))
         headers = i18n.weekday_headers(opts.locale, opts.first_day)
         month_first = selection.pickup.replace(day=1)
         try:
@@ -216,6 +227,8 @@ class WidgetPages(Controller):
             product,
             opts,
             booking_id=booking.id,
+            unverified=booking.status == "unverified",
+            held_until=held_text(opts.locale, tenant, booking),
             month=await self._month(tenant, product, opts, month_first),
             headers=headers,
         )

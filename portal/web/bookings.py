@@ -21,7 +21,7 @@ from rental.errors import DomainError
 from rental.schemas import Booking, BookingCreate, BookingUpdate, CustomerIn
 from rental.tenants import Tenant
 
-STATUSES = ("pending", "confirmed", "picked_up", "returned", "cancelled")
+STATUSES = ("pending", "confirmed", "picked_up", "returned", "cancelled", "expired", "unverified")
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
