@@ -7,12 +7,11 @@ from typing import Any
 
 import asyncpg
 
-from rental import availability, outbox
+from rental import availability, customers, outbox
 from rental.errors import Conflict, InvalidInput, NotFound
 from rental.handover import Refusal
 from rental.schemas import ACTIVE_STATUSES, Booking, BookingCreate, BookingUpdate, Customer
 from rental.tables import Booking as BookingTable
-from rental.tables import Customer as CustomerTable
 from rental.tables import StaffUser, Unit
 from rental.tenants import Tenant
 
@@ -29,13 +28,12 @@ FINISHED = ("returned", "cancelled", "expired")
 
 _SELECT = """
 SELECT b.id, b.product AS product_id, p.name AS product_name, b.unit AS unit_id, u.name AS unit_name,
-       b.status, b.starts_at, b.ends_at, c.id AS customer_id, c.name AS customer_name,
-       c.email AS customer_email, c.phone AS customer_phone, b.pickup_location, b.return_location,
+       b.status, b.starts_at, b.ends_at, b.customer AS customer_id, b.customer_name,
+       b.customer_email, b.customer_phone, b.pickup_location, b.return_location,
        b.assigned_staff AS assigned_staff_id, b.notes, b.sequence, b.created_at, b.updated_at, b.hold_until
 FROM booking b
 JOIN product p ON p.id = b.product
 JOIN unit u ON u.id = b.unit
-JOIN customer c ON c.id = b.customer
 WHERE b.company = {}
 """
 
@@ -123,23 +121,6 @@ async def _staff_id(tenant: Tenant, staff_id: int | None) -> int | None:
     if row is None:
         raise InvalidInput(f"assigned_staff_id {staff_id} is not a member of this company")
     return staff_id
-
-
-async def _customer_id(tenant: Tenant, name: str, email: str, phone: str) -> int:
-    existing = (
-        await CustomerTable.select(CustomerTable.id)
-        .where((CustomerTable.company == tenant.id) & (CustomerTable.email.ilike(email)))
-        .first()
-    )
-    if existing is not None:
-        await CustomerTable.update({CustomerTable.name: name, CustomerTable.phone: phone}).where(
-            CustomerTable.id == existing["id"]
-        )
-        return int(existing["id"])
-    rows = await CustomerTable.insert(
-        CustomerTable(company=tenant.id, name=name, email=email.lower(), phone=phone)
-    ).returning(CustomerTable.id)
-    return int(rows[0]["id"])
 
 
 async def describe_clashes(tenant: Tenant, unit_ids: list[int], start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -234,13 +215,19 @@ async def create_booking(
     for unit_id in candidates:
         try:
             async with BookingTable._meta.db.transaction():
-                customer_id = await _customer_id(tenant, data.customer.name, data.customer.email, data.customer.phone)
+                customer_id = await customers.customer_for(
+                    tenant, data.customer.name, data.customer.email, data.customer.phone
+                )
                 rows = await BookingTable.insert(
                     BookingTable(
                         company=tenant.id,
                         product=data.product_id,
                         unit=unit_id,
                         customer=customer_id,
+                        # the name and contact given with this booking, whatever the record says later
+                        customer_name=data.customer.name,
+                        customer_email=data.customer.email,
+                        customer_phone=data.customer.phone,
                         assigned_staff=staff_id,
                         starts_at=start,
                         ends_at=end,

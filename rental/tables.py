@@ -83,6 +83,10 @@ class Booking(Table, tablename="booking"):
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict, null=False, index=True)
     unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=False, index=True)
     customer = ForeignKey(references=Customer, on_delete=OnDelete.restrict, null=False)
+    # The name and contact given with this booking (the customer record is only linked).
+    customer_name = Varchar(length=200, default="")
+    customer_email = Varchar(length=254, default="")
+    customer_phone = Varchar(length=40, default="")
     assigned_staff = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
     starts_at = Timestamptz(index=True)
     ends_at = Timestamptz(index=True)
