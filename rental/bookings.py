@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -25,6 +25,8 @@ TRANSITIONS: dict[str, set[str]] = {
     "expired": set(),  # a website request whose hold ran out (rental.holds)
 }
 FINISHED = ("returned", "cancelled", "expired")
+# A pickup typed as "now" is a few minutes old when it arrives: only older times need confirm_past.
+PAST_GRACE = timedelta(minutes=5)
 
 _SELECT = """
 SELECT b.id, b.product AS product_id, p.name AS product_name, b.unit AS unit_id, u.name AS unit_name,
@@ -77,6 +79,17 @@ def _check_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, dat
     if end <= start:
         raise InvalidInput("ends_at must be after starts_at")
     return start, end
+
+
+def _check_past(tenant: Tenant, what: str, value: datetime, confirmed: bool) -> None:
+    """A time in the past needs the staff member's explicit confirmation (confirm_past)."""
+    if confirmed or value >= datetime.now(UTC) - PAST_GRACE:
+        return
+    raise Conflict(
+        f"the {what} ({value.astimezone(tenant.tz):%a %Y-%m-%d %H:%M}) is in the past; "
+        'send "confirm_past": true to record it anyway',
+        needs="confirm_past",
+    )
 
 
 async def get_booking(tenant: Tenant, booking_id: int) -> Booking:
@@ -198,6 +211,7 @@ async def create_booking(
     """A booking on a free unit. Website requests pass `hold_until` (the hold expires then) and,
     when they wait for the customer's e-mail link, `unverified` (holding nothing until it is clicked)."""
     start, end = _check_window(data.starts_at, data.ends_at)
+    _check_past(tenant, "pickup", start, data.confirm_past)
     status = "unverified" if unverified else data.status
     try:
         all_units = await availability.product_units(tenant, data.product_id)
@@ -259,6 +273,10 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
     changes: dict[Any, Any] = {}
     significant: list[str] = []
     if (start, end) != (current.starts_at, current.ends_at):
+        if start != current.starts_at:
+            _check_past(tenant, "pickup", start, data.confirm_past)
+        if end != current.ends_at:
+            _check_past(tenant, "return", end, data.confirm_past)
         changes[BookingTable.starts_at] = start
         changes[BookingTable.ends_at] = end
         significant.append("times")

@@ -33,6 +33,7 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
     return_location: Annotated[str, msgspec.Meta(max_length=300)] = ""
     assigned_staff_id: int | None = None
     notes: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    confirm_past: bool = False  # record a pickup that has already passed (staff, on purpose)
 
 
 class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,6 +45,7 @@ class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
     return_location: str | None = None
     assigned_staff_id: int | None = None
     notes: str | None = None
+    confirm_past: bool = False  # move a pickup or return into the past (staff, on purpose)
 
 
 class Customer(msgspec.Struct):
@@ -78,6 +80,15 @@ class Product(msgspec.Struct):
     name: str
     unit_count: int
     description: str = ""
+    min_rental_days: int = 1
+    max_rental_days: int | None = None
+
+
+class ProductRules(msgspec.Struct, forbid_unknown_fields=True):
+    """Rental length the widget offers for a product (days, pickup and return day included)."""
+
+    min_rental_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 1
+    max_rental_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
 
 
 class CalendarDay(msgspec.Struct):

@@ -67,6 +67,9 @@ class Product(Table, tablename="product"):
     description = Text(default="")
     public = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Rental length the widget offers, in days with pickup and return day included (None: no maximum).
+    min_rental_days = Integer(default=1)
+    max_rental_days = Integer(null=True, default=None)
 
 
 class Unit(Table, tablename="unit"):

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-from rental import availability, bookings, holds
+from rental import availability, bookings, catalogue, holds
 from rental.handover import Limits, Refusal, ReturnOption
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tenants import Tenant
@@ -51,16 +51,18 @@ def contact_errors(form: RequestForm) -> dict[str, str]:
     return errors
 
 
-def widget_limits(tenant: Tenant) -> Limits:
-    """Earliest pickup (the next opening after now plus the configured lead time) and lengths."""
+async def widget_limits(tenant: Tenant, product_id: int) -> Limits:
+    """Earliest pickup (the next opening after now plus RENTCAL_WIDGET_LEAD_HOURS) and the product's lengths."""
     lead = timedelta(hours=get_settings().widget_lead_hours)
-    return Limits(earliest=datetime.now(UTC) + lead, min_days=1, max_days=ranges.MAX_DAYS)
+    product = await catalogue.get_product(tenant, product_id)
+    longest = min(product.max_rental_days or ranges.MAX_DAYS, ranges.MAX_DAYS)
+    return Limits(earliest=datetime.now(UTC) + lead, min_days=product.min_rental_days, max_days=longest)
 
 
 async def return_days(tenant: Tenant, product_id: int, pickup: date) -> tuple[Refusal | None, list[ReturnOption]]:
     """What the widget offers once a pickup day is chosen: the domain's answer for each return day."""
     await ensure_public(tenant, product_id)
-    limits = widget_limits(tenant)
+    limits = await widget_limits(tenant, product_id)
     last = pickup + timedelta(days=limits.max_days - 1)
     return await availability.return_options(tenant, product_id, pickup, last, limits)
 

@@ -49,7 +49,8 @@ def _token_subject(tenant: Tenant, product: Product) -> str:
 
 def range_message(locale: i18n.Locale, error: ranges.RangeError) -> str:
     day = i18n.long_date(locale, error.day) if error.day else ""
-    return i18n.text(locale, error.code, date=day, max=ranges.MAX_DAYS, min=error.reason)
+    longest = error.reason if error.code == "too_long" and error.reason else ranges.MAX_DAYS
+    return i18n.text(locale, error.code, date=day, max=longest, min=error.reason)
 
 
 def return_day_texts(locale: i18n.Locale, options: list[ReturnOption]) -> dict[str, str | None]:

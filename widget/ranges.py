@@ -90,6 +90,6 @@ def check_return(options: Sequence[ReturnOption], selection: Selection) -> None:
     """The chosen return day against the options the domain computed for the pickup day."""
     option = next((o for o in options if o.day == selection.return_date), None)
     if option is None:
-        raise RangeError("too_long")
+        raise RangeError("too_long", reason=str(len(options)))  # the options run to the longest rental
     if not option.ok:
         raise RangeError(option.code or "no_unit_free", option.day, option.reason)
