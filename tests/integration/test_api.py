@@ -46,7 +46,16 @@ async def test_booking_lifecycle_and_calendar(live_server: str) -> None:
     product, units = await make_product(tenant, units=2)
     async with httpx.AsyncClient(base_url=live_server, headers=auth(token)) as client:
         products = (await client.get("/api/v1/products")).json()
-        assert products == [{"id": product, "name": "Excavator XL", "unit_count": 2, "description": ""}]
+        assert products == [
+            {
+                "id": product,
+                "name": "Excavator XL",
+                "unit_count": 2,
+                "description": "",
+                "min_rental_days": 1,
+                "max_rental_days": None,
+            }
+        ]
         created = await client.post("/api/v1/bookings", json=body(product, unit_id=units[1], status="pending"))
         assert created.status_code == 201, created.text
         booking = created.json()
