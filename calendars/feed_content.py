@@ -98,15 +98,16 @@ async def fingerprint(scope: Scope) -> str:
 
 _BOOKINGS = """
 SELECT b.id, b.status, b.starts_at, b.ends_at, b.pickup_location, b.sequence, b.updated_at,
-       p.name AS product_name, u.name AS unit_name, c.name AS customer_name
-FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit JOIN customer c ON c.id = b.customer
-WHERE b.company = {} AND b.ends_at > {} AND b.starts_at < {} AND b.status <> 'cancelled'{filter}
+       p.name AS product_name, u.name AS unit_name, b.customer_name
+FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit
+WHERE b.company = {} AND b.ends_at > {} AND b.starts_at < {}
+  AND b.status NOT IN ('cancelled', 'expired', 'unverified'){filter}
 ORDER BY b.starts_at, b.id
 """
 _DELIVERIES = """
 SELECT d.id, d.kind, d.starts_at, d.ends_at, d.address, d.route_order, d.sequence, b.updated_at,
-       u.name AS unit_name, c.name AS customer_name
-FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit JOIN customer c ON c.id = b.customer
+       u.name AS unit_name, b.customer_name
+FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit
 WHERE d.company = {} AND d.ends_at > {} AND d.starts_at < {}
   AND b.status IN ('pending', 'confirmed', 'picked_up'){filter}
 ORDER BY d.starts_at, d.id

@@ -135,6 +135,8 @@ async def handle_booking_event(event: OutboxEvent) -> list[int]:
             return []
     elif booking.status not in INVITE_STATUSES:
         return []
+    elif booking.ends_at <= datetime.now(UTC):
+        return []  # no invitation to a rental that is already over (recorded afterwards, confirm_past)
     mail_id = await mail_records.record_invite(tenant.id, booking.id, method, booking.sequence, booking.customer.email)
     return [mail_id] if mail_id else []
 

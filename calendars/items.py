@@ -79,9 +79,8 @@ async def _booking_item(booking_id: int) -> Item | None:
     rows = await Booking.raw(
         """
         SELECT b.id, b.company, b.status, b.starts_at, b.ends_at, b.pickup_location, b.assigned_staff,
-               p.name AS product_name, u.name AS unit_name, c.name AS customer_name, c.phone AS customer_phone
-        FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit
-        JOIN customer c ON c.id = b.customer WHERE b.id = {}
+               p.name AS product_name, u.name AS unit_name, b.customer_name, b.customer_phone
+        FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit WHERE b.id = {}
         """,
         booking_id,
     )
@@ -132,9 +131,8 @@ async def _delivery_item(delivery_id: int) -> Item | None:
     rows = await Delivery.raw(
         """
         SELECT d.id, d.company, d.driver, d.kind, d.starts_at, d.ends_at, d.address, d.route_order,
-               b.status AS booking_status, u.name AS unit_name, c.name AS customer_name, c.phone AS customer_phone
-        FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit
-        JOIN customer c ON c.id = b.customer WHERE d.id = {}
+               b.status AS booking_status, u.name AS unit_name, b.customer_name, b.customer_phone
+        FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit WHERE d.id = {}
         """,
         delivery_id,
     )
@@ -183,7 +181,9 @@ async def item_keys_for_staff(
         condition = "" if all_bookings else " AND assigned_staff = {}"
         args: list[Any] = [company_id, since] + ([] if all_bookings else [staff_id])
         rows = await Booking.raw(
-            "SELECT id FROM booking WHERE company = {} AND ends_at > {} AND status <> 'cancelled'" + condition, *args
+            "SELECT id FROM booking WHERE company = {} AND ends_at > {}"
+            " AND status NOT IN ('cancelled', 'expired', 'unverified')" + condition,
+            *args,
         )
         keys += [f"booking:{r['id']}" for r in rows]
     if "maintenance" in kinds:

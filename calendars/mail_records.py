@@ -22,7 +22,7 @@ STALE_SENDING_SECONDS = 600
 class MailRecord(msgspec.Struct):
     id: int
     booking_id: int
-    kind: Literal["invite", "reminder"]
+    kind: Literal["invite", "reminder", "notice"]
     method: str
     sequence: int
     reminder: str

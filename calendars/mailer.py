@@ -20,6 +20,7 @@ from calendars.invitations import compose_invite
 from calendars.mail_records import MailRecord, MailStatus, Skip, Wait
 from calendars.mail_texts import sender_address
 from calendars.reminders import compose_reminder
+from calendars.request_mail import compose_notice
 from rentcal.settings import get_settings
 
 log = logging.getLogger("rentcal.mail")
@@ -36,7 +37,8 @@ async def deliver(mail_id: int) -> MailStatus | None:
     if mail is None:
         return None
     try:
-        composed = await (compose_invite(mail) if mail.kind == "invite" else compose_reminder(mail))
+        composers = {"invite": compose_invite, "reminder": compose_reminder, "notice": compose_notice}
+        composed = await composers[mail.kind](mail)
     except ValueError as exc:  # data the iCalendar layer refuses (e.g. an unusable e-mail address)
         await mail_records.finish(mail.id, "failed", f"cannot build the message: {exc}")
         return "failed"

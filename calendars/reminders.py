@@ -142,8 +142,8 @@ async def save_config(company_id: int, config: ReminderConfig) -> ReminderConfig
 async def candidates(now: datetime, horizon: timedelta) -> list[Candidate]:
     rows = await BookingTable.raw(
         """
-        SELECT b.id, b.company, b.status, b.starts_at, b.ends_at, c.email AS customer_email, s.email AS staff_email
-        FROM booking b JOIN customer c ON c.id = b.customer
+        SELECT b.id, b.company, b.status, b.starts_at, b.ends_at, b.customer_email, s.email AS staff_email
+        FROM booking b
         LEFT JOIN staff_user s ON s.id = b.assigned_staff AND s.active
         WHERE b.status IN ('confirmed', 'picked_up')
           AND ((b.starts_at > {} AND b.starts_at <= {}) OR (b.ends_at > {} AND b.ends_at <= {}))

@@ -16,7 +16,7 @@ from calendars import feeds, invitations
 from calendars.ical import calendar_links
 
 NO_SESSION = {"skip_session": True}
-ICS = "text/calendar; charset=utf-8"
+ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text types itself
 _TOKEN_IN_PATH = re.compile(r"(/(?:feeds|invites)/)[^\s?/\"]+")
 
 

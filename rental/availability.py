@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from rental.daystatus import Closure, DayStatus, Interval, compute_days, day_bounds, days_between
+from rental import handover
+from rental.daystatus import DayStatus, Interval, compute_days, day_bounds, days_between
 from rental.errors import InvalidInput, NotFound
+from rental.handover import CLOSED_REASON, Closure, Limits, OpeningHours, Refusal, ReturnOption, window_refusal
 from rental.recurrence import occurrences
-from rental.tables import AvailabilityBlock, Product, Unit
+from rental.tables import AvailabilityBlock, Company, Product, Unit
 from rental.tenants import Tenant
 
 MAX_RANGE_DAYS = 366
@@ -56,7 +58,7 @@ async def _occupancy(unit_ids: list[int], start: datetime, end: datetime) -> dic
 async def _blocks(
     tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime
 ) -> tuple[list[Closure], dict[int, list[Interval]]]:
-    """Company/product closures, and unit-level blocks as busy time per unit."""
+    """Handover closures, and equipment block-outs as busy time per unit (product-wide ones on every unit)."""
     rows = await AvailabilityBlock.select().where(
         (AvailabilityBlock.company == tenant.id)
         & AvailabilityBlock.staff.is_null()
@@ -72,12 +74,19 @@ async def _blocks(
     unit_busy: dict[int, list[Interval]] = defaultdict(list)
     for row in rows:
         for s, e in occurrences(row["blocked_from"], row["blocked_until"], row["rrule"], tenant.tz, start, end):
-            if row["unit"] is not None:
-                unit_busy[row["unit"]].append((s, e))
+            if row["blocks"] == "handover" and row["unit"] is None:
+                closures.append(Closure(s, e, row["reason"] or CLOSED_REASON))
             else:
-                closures.append(Closure(s, e, row["reason"] or "Closed"))
+                for unit in [row["unit"]] if row["unit"] is not None else unit_ids:
+                    unit_busy[unit].append((s, e))
     closures.sort(key=lambda c: c.starts_at)
     return closures, unit_busy
+
+
+async def opening_hours(tenant: Tenant) -> OpeningHours:
+    row = await Company.select(Company.business_hours).where(Company.id == tenant.id).output(load_json=True).first()
+    hours = row["business_hours"] if row else None
+    return OpeningHours(hours if isinstance(hours, dict) else {})
 
 
 def check_range(first: date, last: date, today: date | None = None) -> None:
@@ -103,27 +112,49 @@ async def available_dates(tenant: Tenant, product_id: int, first: date, last: da
     busy = await _occupancy(unit_ids, start, end)
     closures, unit_blocks = await _blocks(tenant, product_id, unit_ids, start, end)
     per_unit = {u: busy.get(u, []) + unit_blocks.get(u, []) for u in unit_ids}
-    return compute_days(days_between(first, last), tenant.tz, per_unit, closures)
+    hours = await opening_hours(tenant)
+    return compute_days(days_between(first, last), tenant.tz, per_unit, closures, hours)
 
 
-async def closure_for(tenant: Tenant, product_id: int, start: datetime, end: datetime) -> Closure | None:
+async def handover_refusal(tenant: Tenant, product_id: int, start: datetime, end: datetime) -> Refusal | None:
+    """Why the pickup at `start` or the return at `end` cannot happen; None when both can."""
     unit_ids = await product_units(tenant, product_id)
-    closures, _ = await _blocks(tenant, product_id, unit_ids, start, end)
-    return next((c for c in closures if c.starts_at < end and c.ends_at > start), None)
+    lower = day_bounds(handover.handover_day(start, tenant.tz, "pickup"), tenant.tz)[0]
+    upper = day_bounds(handover.handover_day(end, tenant.tz, "return"), tenant.tz)[1]
+    closures, _ = await _blocks(tenant, product_id, unit_ids, lower, upper)
+    return window_refusal(start, end, tenant.tz, await opening_hours(tenant), closures)
 
 
 async def free_units(tenant: Tenant, product_id: int, start: datetime, end: datetime) -> list[int]:
-    """Units of the product free for all of [start, end); none while the product is closed."""
+    """Units of the product free for all of [start, end): no booking, maintenance or equipment block-out."""
     unit_ids = await product_units(tenant, product_id)
-    closures, unit_blocks = await _blocks(tenant, product_id, unit_ids, start, end)
-    if any(c.starts_at < end and c.ends_at > start for c in closures):
-        return []
+    _, unit_blocks = await _blocks(tenant, product_id, unit_ids, start, end)
     busy = await _occupancy(unit_ids, start, end)
     return [u for u in unit_ids if not busy.get(u) and not unit_blocks.get(u)]
 
 
 async def is_available(tenant: Tenant, product_id: int, start: datetime, end: datetime) -> bool:
-    return bool(await free_units(tenant, product_id, start, end))
+    return (
+        bool(await free_units(tenant, product_id, start, end))
+        and (await handover_refusal(tenant, product_id, start, end)) is None
+    )
+
+
+async def return_options(
+    tenant: Tenant, product_id: int, pickup: date, last: date, limits: Limits
+) -> tuple[Refusal | None, list[ReturnOption]]:
+    """For a pickup day: why it cannot be one, or which return days up to `last` can be booked."""
+    unit_ids = await product_units(tenant, product_id)
+    hours = await opening_hours(tenant)
+    start = day_bounds(pickup, tenant.tz)[0]
+    end = day_bounds(last, tenant.tz)[1]
+    closures, unit_blocks = await _blocks(tenant, product_id, unit_ids, start, end)
+    busy = await _occupancy(unit_ids, start, end)
+    per_unit = {u: busy.get(u, []) + unit_blocks.get(u, []) for u in unit_ids}
+    refusal = handover.pickup_refusal(pickup, tenant.tz, hours, closures, limits, per_unit)
+    if refusal is not None:
+        return refusal, []
+    return None, handover.return_options(pickup, last, tenant.tz, hours, closures, per_unit, limits)
 
 
 def default_range(today: date, days: int = 30) -> tuple[date, date]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rental.errors import InvalidInput, NotFound
-from rental.recurrence import validate_rrule
-from rental.schemas import Block, BlockCreate
-from rental.tables import AvailabilityBlock, Product, StaffUser, Unit
+from rental.errors import Conflict, InvalidInput, NotFound
+from rental.handover import day_bounds, handover_day
+from rental.recurrence import occurrences, validate_rrule
+from rental.schemas import ACTIVE_STATUSES, Block, BlockCreate
+from rental.tables import AvailabilityBlock, Booking, Product, StaffUser, Unit
 from rental.tenants import Tenant
 
 
@@ -31,6 +32,7 @@ def _to_schema(row: dict[str, Any]) -> Block:
         staff_id=row["staff"],
         rrule=row["rrule"],
         source=row["source"],
+        blocks=row["blocks"],
     )
 
 
@@ -54,6 +56,19 @@ async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual"
     await _owned(tenant, Unit, data.unit_id, "unit")
     await _owned(tenant, StaffUser, data.staff_id, "staff member")
     rule = validate_rrule(data.rrule) if data.rrule else None
+    kind = data.blocks or ("handover" if data.unit_id is None and data.product_id is None else "equipment")
+    if kind == "handover" and data.unit_id is not None:
+        raise InvalidInput("a unit block-out makes the unit unavailable: use blocks 'equipment'")
+    if not data.confirm and data.staff_id is None:
+        affected = await affected_bookings(tenant, data, kind, rule)
+        if affected:
+            raise Conflict(
+                f"{len(affected)} active booking(s) have their pickup or return in this block-out"
+                if kind == "handover"
+                else f"{len(affected)} active booking(s) need the blocked equipment",
+                affected_bookings=affected,
+                hint='send "confirm": true to save the block-out anyway',
+            )
     rows = await AvailabilityBlock.insert(
         AvailabilityBlock(
             company=tenant.id,
@@ -65,9 +80,64 @@ async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual"
             reason=data.reason,
             rrule=rule,
             source=source,
+            blocks=kind,
         )
     ).returning(*AvailabilityBlock.all_columns())
     return _to_schema(rows[0])
+
+
+def _hits(kind: str, start: datetime, end: datetime, windows: list[tuple[datetime, datetime]], tenant: Tenant) -> bool:
+    if kind == "equipment":
+        return any(s < end and e > start for s, e in windows)
+    days = (
+        day_bounds(handover_day(start, tenant.tz, "pickup"), tenant.tz),
+        day_bounds(handover_day(end, tenant.tz, "return"), tenant.tz),
+    )
+    return any(s < day_end and e > day_start for day_start, day_end in days for s, e in windows)
+
+
+async def affected_bookings(
+    tenant: Tenant, data: BlockCreate, kind: str, rule: str | None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Active, unfinished bookings the new block-out would hit: a pickup or return on a day it closes
+    (handover), or the rental itself on a blocked unit (equipment)."""
+    now = now or datetime.now(UTC)
+    sql = """
+        SELECT b.id, b.starts_at, b.ends_at, b.status, p.name AS product_name, u.name AS unit_name,
+               c.name AS customer_name
+        FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit
+        JOIN customer c ON c.id = b.customer
+        WHERE b.company = {} AND b.status = ANY({}) AND b.ends_at > {} AND b.ends_at > {}
+    """
+    args: list[Any] = [tenant.id, list(ACTIVE_STATUSES), now, data.blocked_from - timedelta(days=1)]
+    if rule is None:
+        sql += " AND b.starts_at < {}"
+        args.append(data.blocked_until + timedelta(days=1))
+    if data.unit_id is not None:
+        sql += " AND b.unit = {}"
+        args.append(data.unit_id)
+    elif data.product_id is not None:
+        sql += " AND b.product = {}"
+        args.append(data.product_id)
+    rows = await Booking.raw(sql + " ORDER BY b.starts_at LIMIT 500", *args)
+    if not rows:
+        return []
+    lower = min(r["starts_at"] for r in rows) - timedelta(days=1)
+    upper = max(r["ends_at"] for r in rows) + timedelta(days=1)
+    windows = list(occurrences(data.blocked_from, data.blocked_until, rule, tenant.tz, lower, upper))
+    return [
+        {
+            "id": r["id"],
+            "status": r["status"],
+            "product_name": r["product_name"],
+            "unit_name": r["unit_name"],
+            "customer_name": r["customer_name"],
+            "starts_at": r["starts_at"].astimezone(tenant.tz).isoformat(),
+            "ends_at": r["ends_at"].astimezone(tenant.tz).isoformat(),
+        }
+        for r in rows
+        if _hits(kind, r["starts_at"], r["ends_at"], windows, tenant)
+    ]
 
 
 async def list_blocks(tenant: Tenant) -> list[Block]:

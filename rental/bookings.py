@@ -2,40 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
 from msgspec import UNSET, UnsetType
 
-from rental import availability, outbox
+from rental import availability, customers, outbox
 from rental.errors import Conflict, InvalidInput, NotFound
+from rental.handover import Refusal
 from rental.schemas import Booking, BookingCreate, BookingUpdate, Customer
 from rental.statuses import ACTIVE, FINISHED
 from rental.tables import Booking as BookingTable
-from rental.tables import Customer as CustomerTable
 from rental.tables import StaffUser, Unit
 from rental.tenants import Tenant
 
 T = TypeVar("T")
 
 TRANSITIONS: dict[str, set[str]] = {
+    "unverified": {"confirmed", "cancelled"},  # a website request waiting for its e-mail link
     "pending": {"confirmed", "cancelled"},
     "confirmed": {"pending", "picked_up", "cancelled"},
     "picked_up": {"returned"},
     "returned": set(),
     "cancelled": set(),
+    "expired": set(),  # a website request whose hold ran out (rental.holds)
 }
+# A pickup typed as "now" is a few minutes old when it arrives: only older times need confirm_past.
+PAST_GRACE = timedelta(minutes=5)
 
 _SELECT = """
 SELECT b.id, b.product AS product_id, p.name AS product_name, b.unit AS unit_id, u.name AS unit_name,
-       b.status, b.starts_at, b.ends_at, c.id AS customer_id, c.name AS customer_name,
-       c.email AS customer_email, c.phone AS customer_phone, b.pickup_location, b.return_location,
-       b.assigned_staff AS assigned_staff_id, b.notes, b.sequence, b.created_at, b.updated_at
+       b.status, b.starts_at, b.ends_at, b.customer AS customer_id, b.customer_name,
+       b.customer_email, b.customer_phone, b.pickup_location, b.return_location,
+       b.assigned_staff AS assigned_staff_id, b.notes, b.sequence, b.created_at, b.updated_at, b.hold_until
 FROM booking b
 JOIN product p ON p.id = b.product
 JOIN unit u ON u.id = b.unit
-JOIN customer c ON c.id = b.customer
 WHERE b.company = {}
 """
 
@@ -63,6 +66,7 @@ def _to_schema(row: dict[str, Any]) -> Booking:
         sequence=row["sequence"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        hold_until=row["hold_until"],
     )
 
 
@@ -83,6 +87,17 @@ def _check_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, dat
     if end <= start:
         raise InvalidInput("ends_at must be after starts_at")
     return start, end
+
+
+def _check_past(tenant: Tenant, what: str, value: datetime, confirmed: bool) -> None:
+    """A time in the past needs the staff member's explicit confirmation (confirm_past)."""
+    if confirmed or value >= datetime.now(UTC) - PAST_GRACE:
+        return
+    raise Conflict(
+        f"the {what} ({value.astimezone(tenant.tz):%a %Y-%m-%d %H:%M}) is in the past; "
+        'send "confirm_past": true to record it anyway',
+        needs="confirm_past",
+    )
 
 
 async def get_booking(tenant: Tenant, booking_id: int) -> Booking:
@@ -129,23 +144,6 @@ async def _staff_id(tenant: Tenant, staff_id: int | None) -> int | None:
     return staff_id
 
 
-async def _customer_id(tenant: Tenant, name: str, email: str, phone: str) -> int:
-    existing = (
-        await CustomerTable.select(CustomerTable.id)
-        .where((CustomerTable.company == tenant.id) & (CustomerTable.email.ilike(email)))
-        .first()
-    )
-    if existing is not None:
-        await CustomerTable.update({CustomerTable.name: name, CustomerTable.phone: phone}).where(
-            CustomerTable.id == existing["id"]
-        )
-        return int(existing["id"])
-    rows = await CustomerTable.insert(
-        CustomerTable(company=tenant.id, name=name, email=email.lower(), phone=phone)
-    ).returning(CustomerTable.id)
-    return int(rows[0]["id"])
-
-
 async def describe_clashes(tenant: Tenant, unit_ids: list[int], start: datetime, end: datetime) -> list[dict[str, Any]]:
     """What occupies these units in the window (ids and times only: no personal data)."""
     rows = await BookingTable.raw(
@@ -174,14 +172,29 @@ async def describe_clashes(tenant: Tenant, unit_ids: list[int], start: datetime,
     ]
 
 
-async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime) -> Conflict:
-    closure = await availability.closure_for(tenant, product_id, start, end)
-    if closure is not None:
-        return Conflict(
-            f"closed from {closure.starts_at.astimezone(tenant.tz):%Y-%m-%d %H:%M} "
-            f"to {closure.ends_at.astimezone(tenant.tz):%Y-%m-%d %H:%M}: {closure.reason}",
-            clashes=[{"kind": "closure", "reason": closure.reason}],
+def describe_refusal(tenant: Tenant, refusal: Refusal) -> str:
+    """The broken handover rule in words, with the local date."""
+    day = f"{refusal.day:%a %Y-%m-%d}"
+    if refusal.code == "no_pickup_that_day":
+        return f"no pickup on {day}: {refusal.reason}"
+    if refusal.code == "no_return_that_day":
+        return f"no return on {day}: {refusal.reason}"
+    what = "pickup" if refusal.code == "pickup_outside_hours" else "return"
+    return f"the {what} on {day} is outside business hours"
+
+
+async def _check_handover(tenant: Tenant, product_id: int, start: datetime, end: datetime) -> None:
+    refusal = await availability.handover_refusal(tenant, product_id, start, end)
+    if refusal is not None:
+        raise Conflict(
+            describe_refusal(tenant, refusal),
+            clashes=[
+                {"kind": "closure", "rule": refusal.code, "date": refusal.day.isoformat(), "reason": refusal.reason}
+            ],
         )
+
+
+async def _conflict(tenant: Tenant, product_id: int, unit_ids: list[int], start: datetime, end: datetime) -> Conflict:
     clashes = await describe_clashes(tenant, unit_ids, start, end)
     parts = [f"{c['unit_name']} has {c['kind']} {c['id']} from {c['starts_at']} to {c['ends_at']}" for c in clashes]
     detail = "no unit is free for the requested time"
@@ -200,13 +213,20 @@ async def _unit_of_product(tenant: Tenant, product_id: int, unit_id: int) -> Non
         raise InvalidInput(f"unit {unit_id} is not a unit of product {product_id}")
 
 
-async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
+async def create_booking(
+    tenant: Tenant, data: BookingCreate, *, hold_until: datetime | None = None, unverified: bool = False
+) -> Booking:
+    """A booking on a free unit. Website requests pass `hold_until` (the hold expires then) and,
+    when they wait for the customer's e-mail link, `unverified` (holding nothing until it is clicked)."""
     start, end = _check_window(data.starts_at, data.ends_at)
+    _check_past(tenant, "pickup", start, data.confirm_past)
+    status = "unverified" if unverified else data.status
     try:
         all_units = await availability.product_units(tenant, data.product_id)
     except NotFound:
         raise InvalidInput(f"unknown product_id {data.product_id}") from None
     staff_id = await _staff_id(tenant, data.assigned_staff_id)
+    await _check_handover(tenant, data.product_id, start, end)
     if data.unit_id is not None:
         await _unit_of_product(tenant, data.product_id, data.unit_id)
         candidates = (
@@ -217,24 +237,31 @@ async def create_booking(tenant: Tenant, data: BookingCreate) -> Booking:
     for unit_id in candidates:
         try:
             async with BookingTable._meta.db.transaction():
-                customer_id = await _customer_id(tenant, data.customer.name, data.customer.email, data.customer.phone)
+                customer_id = await customers.customer_for(
+                    tenant, data.customer.name, data.customer.email, data.customer.phone
+                )
                 rows = await BookingTable.insert(
                     BookingTable(
                         company=tenant.id,
                         product=data.product_id,
                         unit=unit_id,
                         customer=customer_id,
+                        # the name and contact given with this booking, whatever the record says later
+                        customer_name=data.customer.name,
+                        customer_email=data.customer.email,
+                        customer_phone=data.customer.phone,
                         assigned_staff=staff_id,
                         starts_at=start,
                         ends_at=end,
-                        status=data.status,
+                        status=status,
+                        hold_until=hold_until,
                         pickup_location=data.pickup_location,
                         return_location=data.return_location,
                         notes=data.notes,
                     )
                 ).returning(BookingTable.id)
                 booking_id = int(rows[0]["id"])
-                await outbox.record(tenant.id, "booking.created", booking_id, {"status": data.status})
+                await outbox.record(tenant.id, "booking.created", booking_id, {"status": status})
         except asyncpg.ExclusionViolationError:
             continue  # another request took this unit a moment ago; try the next one
         return await get_booking(tenant, booking_id)
@@ -254,11 +281,16 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
     changes: dict[Any, Any] = {}
     significant: list[str] = []
     if (start, end) != (current.starts_at, current.ends_at):
+        if start != current.starts_at:
+            _check_past(tenant, "pickup", start, data.confirm_past)
+        if end != current.ends_at:
+            _check_past(tenant, "return", end, data.confirm_past)
         changes[BookingTable.starts_at] = start
         changes[BookingTable.ends_at] = end
         significant.append("times")
     if status != current.status:
         changes[BookingTable.status] = status
+        changes[BookingTable.hold_until] = None  # staff decided: a website request's hold no longer runs out
         significant.append("status")
     for field, column in (
         ("pickup_location", BookingTable.pickup_location),
@@ -282,9 +314,7 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
         free = await availability.free_units(tenant, current.product_id, start, end)
         units = [current.unit_id, *[u for u in free if u != current.unit_id]]
     if "times" in significant and status in ACTIVE:
-        closure = await availability.closure_for(tenant, current.product_id, start, end)
-        if closure is not None:
-            raise await _conflict(tenant, current.product_id, units, start, end)
+        await _check_handover(tenant, current.product_id, start, end)
     if not changes and units == [current.unit_id]:
         return current
     for unit_id in units:

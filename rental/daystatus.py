@@ -2,23 +2,21 @@
 
 A local calendar day in the company's zone is [local midnight, next local midnight), which
 is 23 or 25 hours long across DST changes; converting each boundary separately keeps it right.
+A day is `closed` when there can be no pickup or return that day (rental.handover); equipment
+block-outs count as busy time of the units they cover.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rental.handover import Closure, OpeningHours, closed_reason, day_bounds, merge
+
 Interval = tuple[datetime, datetime]
-
-
-@dataclass(frozen=True)
-class Closure:
-    starts_at: datetime
-    ends_at: datetime
-    reason: str
+__all__ = ["Closure", "DayStatus", "Interval", "compute_days", "day_bounds", "days_between", "merge"]
 
 
 @dataclass(frozen=True)
@@ -30,25 +28,8 @@ class DayStatus:
     reason: str | None = None
 
 
-def day_bounds(day: date, tz: ZoneInfo) -> Interval:
-    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    return start, end
-
-
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _coverage(busy: Sequence[Interval], start: datetime, end: datetime, from_index: int) -> tuple[str, int]:
@@ -75,17 +56,22 @@ def compute_days(
     tz: ZoneInfo,
     busy_by_unit: Mapping[int, Iterable[Interval]],
     closures: Sequence[Closure],
+    hours: OpeningHours | None = None,
 ) -> list[DayStatus]:
-    """Status of each day for a product whose units are the keys of busy_by_unit."""
+    """Status of each day for a product whose units are the keys of busy_by_unit.
+
+    `closures` are handover closures; `hours` the business hours (None: not set, open every day).
+    """
+    hours = hours or OpeningHours({})
     merged = {unit: merge(intervals) for unit, intervals in busy_by_unit.items()}
     cursors = dict.fromkeys(merged, 0)
     total = len(merged)
     out: list[DayStatus] = []
     for day in days:
         start, end = day_bounds(day, tz)
-        closure = next((c for c in closures if c.starts_at < end and c.ends_at > start), None)
-        if closure is not None:
-            out.append(DayStatus(day, "closed", 0, total, closure.reason or "Closed"))
+        reason = closed_reason(day, tz, hours, closures)
+        if reason is not None:
+            out.append(DayStatus(day, "closed", 0, total, reason))
             continue
         free = partial = 0
         for unit, busy in merged.items():

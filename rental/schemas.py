@@ -10,7 +10,8 @@ from msgspec import UNSET, UnsetType
 
 from rental.statuses import ACTIVE
 
-BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled"]
+BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled", "expired", "unverified"]
+BlockKind = Literal["handover", "equipment"]
 DayStatusName = Literal["available", "partial", "unavailable", "closed"]
 ACTIVE_STATUSES = ACTIVE  # kept for existing importers
 
@@ -64,6 +65,7 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
     return_location: Place = ""
     assigned_staff_id: Id | None = None
     notes: Note = ""
+    confirm_past: bool = False  # record a pickup that has already passed (staff, on purpose)
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")
@@ -80,6 +82,7 @@ class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
     return_location: Place | UnsetType = UNSET
     assigned_staff_id: Id | UnsetType | None = UNSET
     notes: Note | UnsetType = UNSET
+    confirm_past: bool = False  # move a pickup or return into the past (staff, on purpose)
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")
@@ -109,6 +112,7 @@ class Booking(msgspec.Struct):
     sequence: int
     created_at: datetime
     updated_at: datetime
+    hold_until: datetime | None = None  # a website request holds the unit until then
 
 
 class Product(msgspec.Struct):
@@ -116,6 +120,15 @@ class Product(msgspec.Struct):
     name: str
     unit_count: int
     description: str = ""
+    min_rental_days: int = 1
+    max_rental_days: int | None = None
+
+
+class ProductRules(msgspec.Struct, forbid_unknown_fields=True):
+    """Rental length the widget offers for a product (days, pickup and return day included)."""
+
+    min_rental_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 1
+    max_rental_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
 
 
 class CalendarDay(msgspec.Struct):
@@ -140,6 +153,9 @@ class BlockCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_id: Id | None = None
     staff_id: Id | None = None
     rrule: Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)] | None = None
+    # handover: no pickup or return that day (default for company-wide); equipment: units unavailable
+    blocks: BlockKind | None = None
+    confirm: bool = False  # save even when active bookings have their pickup or return in it
 
     def __post_init__(self) -> None:
         check_instants(self, "blocked_from", "blocked_until")
@@ -156,6 +172,7 @@ class Block(msgspec.Struct):
     staff_id: int | None
     rrule: str | None
     source: str
+    blocks: BlockKind = "handover"
 
 
 class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from rental.accounts import hash_password
+from rental.handover import OpeningHours
 from rental.tables import (
     AvailabilityBlock,
     Booking,
@@ -39,6 +40,23 @@ CUSTOMERS = [
     ("Pat Events", "pat@events.test", "+1 555 0103"),
     ("Jo Roofing", "jo@roofing.test", "+1 555 0104"),
 ]
+
+
+def _closed(day: date) -> bool:
+    """The demo's closures: Sundays and the Christmas holidays (24-26 December)."""
+    return day.weekday() == 6 or (day.month == 12 and 24 <= day.day <= 26)
+
+
+def _open_day(day: date, hours: OpeningHours) -> date:
+    while _closed(day) or hours.on(day) is None:
+        day += timedelta(days=1)
+    return day
+
+
+def _closing(day: date, hours: OpeningHours) -> time:
+    found = hours.on(day)
+    assert found is not None
+    return found[1]
 
 
 async def seed_demo(today: datetime | None = None) -> bool:
@@ -77,12 +95,15 @@ async def seed_demo(today: datetime | None = None) -> bool:
             units.append((product, unit))
     rng = random.Random(42)
     base = (today or datetime.now(UTC)).astimezone(tz).date()
+    opening = OpeningHours(hours)
     for product, unit in units:
         day = base + timedelta(days=rng.randint(1, 6))
         for _ in range(6):
-            length = rng.randint(1, 5)
+            # Pickup and return on open days within business hours; the rental may span closed days.
+            day = _open_day(day, opening)
+            last = _open_day(day + timedelta(days=rng.randint(1, 5)), opening)
             start = datetime.combine(day, time(8), tzinfo=tz)
-            end = datetime.combine(day + timedelta(days=length), time(17), tzinfo=tz)
+            end = datetime.combine(last, _closing(last, opening), tzinfo=tz)
             status = rng.choice(["confirmed", "confirmed", "pending"])
             booking = (
                 await Booking.insert(
@@ -113,7 +134,7 @@ async def seed_demo(today: datetime | None = None) -> bool:
                     )
                 )
             day = end.date() + timedelta(days=rng.randint(2, 9))
-        maintenance_day = day + timedelta(days=2)
+        maintenance_day = _open_day(day + timedelta(days=2), opening)
         await MaintenanceSchedule.insert(
             MaintenanceSchedule(
                 company=company,

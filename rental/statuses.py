@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-BOOKING_STATUSES: tuple[str, ...] = ("pending", "confirmed", "picked_up", "returned", "cancelled")
+BOOKING_STATUSES: tuple[str, ...] = (
+    "pending",
+    "confirmed",
+    "picked_up",
+    "returned",
+    "cancelled",
+    "expired",  # a website request whose hold ran out (rental.holds)
+    "unverified",  # a website request waiting for its e-mail link, holding nothing
+)
 # A booking that occupies its unit (unit_occupancy holds exactly these) and keeps its staff busy.
 ACTIVE: tuple[str, ...] = ("pending", "confirmed", "picked_up")
 # Shown in schedules, feeds and calendars: everything that happened or will happen.
 SHOWN_IN_CALENDARS: tuple[str, ...] = ("pending", "confirmed", "picked_up", "returned")
 # Finished: no more moves or status changes.
-FINISHED: tuple[str, ...] = ("returned", "cancelled")
+FINISHED: tuple[str, ...] = ("returned", "cancelled", "expired")
 
 ROLES: tuple[str, ...] = ("admin", "manager", "driver", "technician")
 MANAGER_ROLES: tuple[str, ...] = ("admin", "manager")

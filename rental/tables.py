@@ -67,6 +67,9 @@ class Product(Table, tablename="product"):
     description = Text(default="")
     public = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Rental length the widget offers, in days with pickup and return day included (None: no maximum).
+    min_rental_days = Integer(default=1)
+    max_rental_days = Integer(null=True, default=None)
 
 
 class Unit(Table, tablename="unit"):
@@ -83,6 +86,10 @@ class Booking(Table, tablename="booking"):
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict, null=False, index=True)
     unit = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=False, index=True)
     customer = ForeignKey(references=Customer, on_delete=OnDelete.restrict, null=False)
+    # The name and contact given with this booking (the customer record is only linked).
+    customer_name = Varchar(length=200, default="")
+    customer_email = Varchar(length=254, default="")
+    customer_phone = Varchar(length=40, default="")
     assigned_staff = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
     starts_at = Timestamptz(index=True)
     ends_at = Timestamptz(index=True)
@@ -94,6 +101,8 @@ class Booking(Table, tablename="booking"):
     sequence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # A website request holds the unit until then (pending) or waits for its e-mail link (unverified).
+    hold_until = Timestamptz(null=True, default=None)
 
 
 class MaintenanceSchedule(Table, tablename="maintenance_schedule"):
@@ -135,6 +144,8 @@ class AvailabilityBlock(Table, tablename="availability_block"):
     # RFC 5545 RRULE value (e.g. "FREQ=WEEKLY;BYDAY=SU"), repeating the first window.
     rrule = Varchar(length=300, null=True, default=None)
     source = Varchar(length=64, default="manual")  # manual | feed:<id>
+    # handover: no pickup or return on the days it touches | equipment: the units are unavailable
+    blocks = Varchar(length=16, default="handover")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -57,6 +57,11 @@ class Settings:
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 30
     feed_import_deadline_seconds: float = 60.0
+    widget_lead_hours: float = 0.0
+    request_hold_hours: float = 48.0
+    requests_per_email_per_day: int = 3
+    requests_per_client_per_day: int = 10
+    request_email_confirmation: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +83,11 @@ class Settings:
             smtp_url=_env("RENTCAL_SMTP_URL"),
             mail_from=_env("RENTCAL_MAIL_FROM", defaults.mail_from),
             public_rate_limit=int(_env("RENTCAL_PUBLIC_RATE_LIMIT", "120")),
+            widget_lead_hours=float(_env("RENTCAL_WIDGET_LEAD_HOURS", "0")),
+            request_hold_hours=float(_env("RENTCAL_REQUEST_HOLD_HOURS", "48")),
+            requests_per_email_per_day=int(_env("RENTCAL_REQUESTS_PER_EMAIL_PER_DAY", "3")),
+            requests_per_client_per_day=int(_env("RENTCAL_REQUESTS_PER_CLIENT_PER_DAY", "10")),
+            request_email_confirmation=_bool("RENTCAL_REQUEST_EMAIL_CONFIRMATION", False),
             outbox_poll_seconds=float(_env("RENTCAL_OUTBOX_POLL_SECONDS", "2")),
             outbox_requeue_seconds=float(_env("RENTCAL_OUTBOX_REQUEUE_SECONDS", "300")),
             google_client_id=_env("RENTCAL_GOOGLE_CLIENT_ID"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dramatiq
 
-from calendars import feed_import, invitations, mail_records, mailer, reminders
+from calendars import feed_import, invitations, mail_records, mailer, reminders, request_mail
 from calendars.mail_records import MailRecord
+from rental import holds
 from rental.outbox import OutboxEvent
 from rental.tenants import Tenant
 from tasks.broker import broker
@@ -30,6 +31,18 @@ async def refresh_feed_import(feed_id: int) -> None:
 async def booking_invitations(event: OutboxEvent) -> None:
     for mail_id in await invitations.handle_booking_event(event):
         deliver_mail.send(mail_id)
+
+
+@on("booking.")
+async def request_notices(event: OutboxEvent) -> None:
+    """A website request waiting for its e-mail link, or one that expired: mail the customer."""
+    for mail_id in await request_mail.handle_request_event(event):
+        deliver_mail.send(mail_id)
+
+
+async def expire_requests() -> None:
+    """Periodic (every minute): website requests whose hold ran out expire and free their unit."""
+    await holds.expire_due()
 
 
 async def request_invite(tenant: Tenant, booking_id: int) -> MailRecord:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rentcal.settings import get_settings
 from tasks.dispatcher import Periodic
-from tasks.mail import schedule_feed_imports, schedule_reminders
+from tasks.mail import expire_requests, schedule_feed_imports, schedule_reminders
 from tasks.sync import (
     resend_overdue_full_syncs,
     schedule_channel_renewal,
@@ -19,4 +19,5 @@ PERIODIC: list[Periodic] = [
     (min(60.0, get_settings().full_sync_retry_seconds / 2), resend_overdue_full_syncs),
     (60.0, schedule_reminders),
     (60.0, schedule_feed_imports),
+    (60.0, expire_requests),
 ]

@@ -1,18 +1,21 @@
-"""Booking requests from the widget: checked against the range rules, stored as `pending`."""
+"""Booking requests from the widget: checked against the range rules, stored as `pending` with a hold
+that expires (rental.holds), or `unverified` until the customer clicks the e-mail link."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-from rental import bookings
+from rental import availability, bookings, catalogue, holds
+from rental.handover import Limits, Refusal, ReturnOption
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tenants import Tenant
+from rentcal.settings import get_settings
 from widget import ranges
-from widget.public import business_hours, company_today, public_days
+from widget.public import business_hours, company_today, ensure_public
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NOTE = "Requested through the website widget."
@@ -48,12 +51,35 @@ def contact_errors(form: RequestForm) -> dict[str, str]:
     return errors
 
 
+async def widget_limits(tenant: Tenant, product_id: int) -> Limits:
+    """Earliest pickup (the next opening after now plus RENTCAL_WIDGET_LEAD_HOURS) and the product's lengths."""
+    lead = timedelta(hours=get_settings().widget_lead_hours)
+    product = await catalogue.get_product(tenant, product_id)
+    longest = min(product.max_rental_days or ranges.MAX_DAYS, ranges.MAX_DAYS)
+    return Limits(earliest=datetime.now(UTC) + lead, min_days=product.min_rental_days, max_days=longest)
+
+
+async def return_days(tenant: Tenant, product_id: int, pickup: date) -> tuple[Refusal | None, list[ReturnOption]]:
+    """What the widget offers once a pickup day is chosen: the domain's answer for each return day."""
+    await ensure_public(tenant, product_id)
+    limits = await widget_limits(tenant, product_id)
+    last = pickup + timedelta(days=limits.max_days - 1)
+    return await availability.return_options(tenant, product_id, pickup, last, limits)
+
+
+def unchecked_window(tenant: Tenant, selection: ranges.Selection, hours: dict[str, object]) -> Window:
+    starts_at, ends_at = ranges.pickup_and_return(selection, tenant.tz, hours)
+    return Window(selection, starts_at, ends_at)
+
+
 async def check_window(tenant: Tenant, product_id: int, selection: ranges.Selection) -> Window:
     """Apply the range rules to live availability; raises ranges.RangeError."""
     ranges.check_selection(selection, company_today(tenant))
+    refusal, options = await return_days(tenant, product_id, selection.pickup)
+    if refusal is not None:
+        raise ranges.refusal_error(refusal)
+    ranges.check_return(options, selection)
     starts_at, ends_at = ranges.pickup_and_return(selection, tenant.tz, await business_hours(tenant))
-    days = await public_days(tenant, product_id, selection.pickup, selection.return_date)
-    ranges.check_days(selection, {d.day: d.status for d in days})
     return Window(selection, starts_at, ends_at)
 
 
@@ -70,4 +96,7 @@ async def request_booking(tenant: Tenant, product_id: int, window: Window, form:
             status="pending",
             notes=NOTE,
         ),
+        # held for RENTCAL_REQUEST_HOLD_HOURS; in the e-mail confirmation mode that time is for the link
+        hold_until=holds.hold_until(),
+        unverified=get_settings().request_email_confirmation,
     )

@@ -55,6 +55,10 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "crosses_unavailable": "{date} is fully booked. Please choose dates around it.",
         "no_pickup_that_day": "We are closed on {date}, so there is no pickup that day.",
         "no_return_that_day": "We are closed on {date}, so there is no return that day.",
+        "pickup_too_soon": "{date} is too soon for a pickup. Please choose a later day.",
+        "too_short": "A rental of this product lasts at least {min} days.",
+        "no_unit_free": "No unit is free from your pickup until {date}. Please choose an earlier return day.",
+        "pickup_unavailable": "{date} is fully booked at opening time. Please choose another pickup day.",
         "rate_limited": "Too many requests. Please wait a moment and try again.",
         "failed": "Something went wrong. Please try again.",
         "your_request": "Your request",
@@ -75,6 +79,11 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "thanks": "We have received your booking request #{id} for {product}. "
         "{company} will get back to you to confirm it.",
         "new_request": "Make another request",
+        "held_until": "We hold the dates for you until {until}.",
+        "check_mail": "Please confirm your request with the link we have just e-mailed you; "
+        "we hold the dates from then on.",
+        "token_used": "This form has already been sent. Please start again from the calendar.",
+        "too_many_requests": "You have sent as many requests as we accept in one day. Please call us.",
     },
     "de": {
         "availability": "Verfügbarkeit",
@@ -102,6 +111,10 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "crosses_unavailable": "Der {date} ist ausgebucht. Bitte wählen Sie Tage davor oder danach.",
         "no_pickup_that_day": "Am {date} haben wir geschlossen, dann ist keine Abholung möglich.",
         "no_return_that_day": "Am {date} haben wir geschlossen, dann ist keine Rückgabe möglich.",
+        "pickup_too_soon": "Der {date} ist für eine Abholung zu früh. Bitte wählen Sie einen späteren Tag.",
+        "too_short": "Eine Miete dieses Produkts dauert mindestens {min} Tage.",
+        "no_unit_free": "Ab Ihrer Abholung ist bis {date} kein Gerät frei. Bitte wählen Sie eine frühere Rückgabe.",
+        "pickup_unavailable": "Am {date} ist zur Öffnungszeit alles belegt. Bitte wählen Sie einen anderen Abholtag.",
         "rate_limited": "Zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es erneut.",
         "failed": "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
         "your_request": "Ihre Anfrage",
@@ -122,6 +135,11 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "thanks": "Wir haben Ihre Buchungsanfrage Nr. {id} für {product} erhalten. "
         "{company} meldet sich bei Ihnen, um sie zu bestätigen.",
         "new_request": "Weitere Anfrage stellen",
+        "held_until": "Wir halten die Tage bis {until} für Sie frei.",
+        "check_mail": "Bitte bestätigen Sie Ihre Anfrage über den Link, den wir Ihnen gerade gesendet haben; "
+        "ab dann halten wir die Tage für Sie frei.",
+        "token_used": "Dieses Formular wurde bereits gesendet. Bitte beginnen Sie erneut im Kalender.",
+        "too_many_requests": "Sie haben heute so viele Anfragen gesendet, wie wir annehmen. Bitte rufen Sie uns an.",
     },
 }
 

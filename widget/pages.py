@@ -15,15 +15,24 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
 from rental.errors import Conflict
-from rental.schemas import Product
+from rental.handover import ReturnOption
+from rental.schemas import Booking, Product
 from rental.tenants import Tenant, tenant_by_slug
 from rentcal.settings import get_settings
-from widget import calendar, i18n, ranges, tokens
-from widget.booking_requests import RequestForm, Window, check_window, contact_errors, request_booking
+from widget import calendar, i18n, ranges, request_guard, tokens
+from widget.booking_requests import (
+    RequestForm,
+    Window,
+    check_window,
+    contact_errors,
+    request_booking,
+    return_days,
+    unchecked_window,
+)
 from widget.http import NO_SESSION
 from widget.options import Options, options_from_request
-from widget.public import company_today, public_days, public_product
-from widget.ratelimit import rate_limit
+from widget.public import business_hours, company_today, public_days, public_product
+from widget.ratelimit import client_address, rate_limit
 
 
 async def widget_tenant(company_slug: str) -> Tenant:
@@ -40,7 +49,25 @@ def _token_subject(tenant: Tenant, product: Product) -> str:
 
 def range_message(locale: i18n.Locale, error: ranges.RangeError) -> str:
     day = i18n.long_date(locale, error.day) if error.day else ""
-    return i18n.text(locale, error.code, date=day, max=ranges.MAX_DAYS)
+    longest = error.reason if error.code == "too_long" and error.reason else ranges.MAX_DAYS
+    return i18n.text(locale, error.code, date=day, max=longest, min=error.reason)
+
+
+def return_day_texts(locale: i18n.Locale, options: list[ReturnOption]) -> dict[str, str | None]:
+    """ISO date -> None when it can be the return day, else why not (in the widget's language)."""
+    return {
+        o.day.isoformat(): None
+        if o.ok
+        else range_message(locale, ranges.RangeError(o.code or "no_unit_free", o.day, o.reason))
+        for o in options
+    }
+
+
+def held_text(locale: i18n.Locale, tenant: Tenant, booking: Booking) -> str:
+    if booking.hold_until is None:
+        return ""
+    local = booking.hold_until.astimezone(tenant.tz)
+    return f"{i18n.long_date(locale, local.date())}, {i18n.clock(locale, local.time())}"
 
 
 class WidgetPages(Controller):
@@ -141,28 +168,55 @@ class WidgetPages(Controller):
             return self._refusal(tenant, product, opts, range_message(opts.locale, exc))
         return self._form(tenant, product, opts, window, RequestForm(pickup=pickup, return_date=return_date))
 
+    @get("/returns")
+    async def returns(self, tenant: Tenant, product: Product, opts: Options, pickup: str = "") -> dict[str, Any]:
+        """After a pickup day is chosen: which return days can be booked, and why the others cannot."""
+        try:
+            day = date.fromisoformat(pickup.strip())
+        except ValueError:
+            return {"pickup": pickup, "refusal": i18n.text(opts.locale, "choose_dates"), "days": {}}
+        if day < company_today(tenant):
+            text = range_message(opts.locale, ranges.RangeError("in_past", day))
+            return {"pickup": day.isoformat(), "refusal": text, "days": {}}
+        refusal, options = await return_days(tenant, product.id, day)
+        if refusal is not None:
+            text = range_message(opts.locale, ranges.refusal_error(refusal))
+            return {"pickup": day.isoformat(), "refusal": text, "days": {}}
+        return {"pickup": day.isoformat(), "refusal": None, "days": return_day_texts(opts.locale, options)}
+
     @post("/request", status_code=201)
     async def submit(
         self,
+        request: Request[Any, Any, Any],
         tenant: Tenant,
         product: Product,
         opts: Options,
         data: Annotated[RequestForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         t = partial(i18n.text, opts.locale)
+        taken = False
         try:
             selection = ranges.parse_selection(data.pickup, data.return_date)
             window = await check_window(tenant, product.id, selection)
         except ranges.RangeError as exc:
-            return self._refusal(tenant, product, opts, range_message(opts.locale, exc))
+            if exc.code != "no_unit_free":
+                return self._refusal(tenant, product, opts, range_message(opts.locale, exc))
+            # taken since the form was shown: answered like a clash at booking time, the values kept
+            window = unchecked_window(tenant, selection, await business_hours(tenant))
+            taken = True
         if not tokens.verify(get_settings().secret_key, _token_subject(tenant, product), data.token):
             return self._form(tenant, product, opts, window, data, 422, error=t("expired"))
         errors = {field: t(key) for field, key in contact_errors(data).items()}
         if errors:
             return self._form(tenant, product, opts, window, data, 422, errors=errors)
+        refused = await request_guard.admit(tenant.slug, client_address(request), data.email, data.token)
+        if refused is not None:
+            return self._refusal(tenant, product, opts, t(refused))
         headers = i18n.weekday_headers(opts.locale, opts.first_day)
         month_first = selection.pickup.replace(day=1)
         try:
+            if taken:
+                raise Conflict("taken")
             booking = await request_booking(tenant, product.id, window, data)
         except Conflict:
             month = await self._month(tenant, product, opts, month_first)
@@ -174,6 +228,8 @@ class WidgetPages(Controller):
             product,
             opts,
             booking_id=booking.id,
+            unverified=booking.status == "unverified",
+            held_until=held_text(opts.locale, tenant, booking),
             month=await self._month(tenant, product, opts, month_first),
             headers=headers,
         )

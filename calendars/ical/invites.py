@@ -57,7 +57,8 @@ def build_invite(event: InviteEvent, method: InviteMethod) -> bytes:
             CUTYPE="INDIVIDUAL",
             ROLE="REQ-PARTICIPANT",
             PARTSTAT="NEEDS-ACTION",
-            RSVP="TRUE",
+            # No inbound address reads iMIP REPLYs, so no reply is asked for: changes go through the company.
+            RSVP="FALSE",
         ),
     )
     if event.location:

@@ -1,5 +1,8 @@
-"""Time lookups for the schedule read model (rental.timeline): a month of the team calendar reads
-maintenance, deliveries and block-outs by company and time, as bookings already are."""
+"""Block-outs say what they block: handover (no pickup or return that day) or equipment.
+
+Company-wide block-outs (closures, holidays) keep blocking handover; unit and product block-outs
+(repairs, inspections) make the equipment unavailable.
+"""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
@@ -7,18 +10,17 @@ from migrations.raw_sql import raw_manager
 
 ID = "2026-12-02T05:30:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "schedule time indexes"
+DESCRIPTION = "availability_block.blocks: handover or equipment"
 
 FORWARDS = r"""
-CREATE INDEX IF NOT EXISTS maintenance_company_starts ON maintenance_schedule (company, starts_at);
-CREATE INDEX IF NOT EXISTS delivery_company_starts ON delivery (company, starts_at);
-CREATE INDEX IF NOT EXISTS availability_block_company_from ON availability_block (company, blocked_from);
+ALTER TABLE availability_block ADD COLUMN blocks varchar(16) NOT NULL DEFAULT 'handover';
+UPDATE availability_block SET blocks = 'equipment' WHERE unit IS NOT NULL OR product IS NOT NULL;
+ALTER TABLE availability_block ADD CONSTRAINT block_kind_valid CHECK (blocks IN ('handover', 'equipment'));
 """
 
 BACKWARDS = r"""
-DROP INDEX IF EXISTS availability_block_company_from;
-DROP INDEX IF EXISTS delivery_company_starts;
-DROP INDEX IF EXISTS maintenance_company_starts;
+ALTER TABLE availability_block DROP CONSTRAINT IF EXISTS block_kind_valid;
+ALTER TABLE availability_block DROP COLUMN IF EXISTS blocks;
 """
 
 

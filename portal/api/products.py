@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, get, put
 from litestar.params import QueryParameter
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
 from rental import availability, catalogue
-from rental.schemas import CalendarDay, Product, ProductCalendar
+from rental.schemas import CalendarDay, Product, ProductCalendar, ProductRules
 from rental.tenants import Tenant
 
 
@@ -24,6 +24,11 @@ class ProductsApi(Controller):
     @get("/")
     async def index(self, tenant: Tenant) -> list[Product]:
         return await catalogue.list_products(tenant)
+
+    @put("/{product_id:int}/rules")
+    async def rules(self, tenant: Tenant, product_id: int, data: ProductRules) -> Product:
+        """Minimum and maximum rental length the widget offers (days, pickup and return day included)."""
+        return await catalogue.set_rules(tenant, product_id, data)
 
     @get("/{product_id:int}/calendar")
     async def calendar(

@@ -18,11 +18,17 @@ from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
 from rental import blocks, catalogue
 from rental.accounts import Staff, staff_of_company
-from rental.errors import DomainError, InvalidInput
+from rental.errors import Conflict, DomainError, InvalidInput
 from rental.schemas import Block, BlockCreate
 from rental.tenants import Tenant
 
 WEEKDAYS = (("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun"))
+BLOCK_KINDS = (
+    ("", "Default: closures stop pickup and return, unit or product blocks the equipment"),
+    ("handover", "No pickup or return that day"),
+    ("equipment", "Equipment unavailable"),
+)
+BLOCK_KIND_LABELS = {"handover": "no pickup or return", "equipment": "equipment unavailable"}
 REPEATS = (("none", "Does not repeat"), ("weekly", "Every week on the chosen weekdays"), ("yearly", "Every year"))
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -34,6 +40,8 @@ class BlockForm(msgspec.Struct):
     repeat: str = "none"
     weekdays: str | list[str] = ""
     reason: str = ""
+    blocks: str = ""  # "" (by scope) | handover | equipment
+    confirm: str = ""  # "1" once the manager has seen the affected bookings
 
     @property
     def chosen_weekdays(self) -> list[str]:
@@ -104,14 +112,26 @@ def to_create(form: BlockForm, tz: ZoneInfo) -> BlockCreate:
     valid_id = raw_id.isdigit() and 0 < int(raw_id) < 2**31
     if kind not in ("company", "product", "unit", "staff") or (kind != "company" and not valid_id):
         raise InvalidInput("choose what the block applies to")
-    target = {f"{kind}_id": int(raw_id)} if kind != "company" else {}
+    target = int(raw_id) if kind != "company" else None
+    if form.blocks not in ("", "handover", "equipment"):
+        raise InvalidInput("choose what the block-out blocks")
     return BlockCreate(
         blocked_from=window.blocked_from,
         blocked_until=window.blocked_until,
         reason=form.reason.strip()[:200],
         rrule=window.rrule,
-        **target,
+        product_id=target if kind == "product" else None,
+        unit_id=target if kind == "unit" else None,
+        staff_id=target if kind == "staff" else None,
+        blocks=form.blocks or None,  # type: ignore[arg-type]
+        confirm=form.confirm == "1",
     )
+
+
+def _affected_row(booking: dict[str, Any]) -> dict[str, Any]:
+    """An affected booking for the confirmation list, its times as local dates."""
+    start, end = datetime.fromisoformat(booking["starts_at"]), datetime.fromisoformat(booking["ends_at"])
+    return {**booking, "when": f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M}"}
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,7 @@ class BlockRow:
     applies_to: str
     when: str
     repeat: str
+    blocks: str
     reason: str
     removable: bool
 
@@ -178,11 +199,12 @@ class BlockPages(Controller):
                     applies_to=names.get(key, key),
                     when=_when(block, tenant.tz),
                     repeat=_repeat(block.rrule),
+                    blocks=BLOCK_KIND_LABELS[block.blocks] if block.scope != "staff" else "",
                     reason=block.reason,
                     removable=block.source == "manual",
                 )
             )
-        return {"choices": choices, "rows": rows, "weekdays": WEEKDAYS, "repeats": REPEATS}
+        return {"choices": choices, "rows": rows, "weekdays": WEEKDAYS, "repeats": REPEATS, "block_kinds": BLOCK_KINDS}
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
@@ -198,7 +220,8 @@ class BlockPages(Controller):
             block = await blocks.create_block(tenant, to_create(data, tenant.tz))
         except DomainError as exc:
             context = await self._context(tenant)
-            context.update(form=data, error=exc.detail, message=None)
+            affected = exc.extra.get("affected_bookings", []) if isinstance(exc, Conflict) else []
+            context.update(form=data, error=exc.detail, message=None, affected=[_affected_row(a) for a in affected])
             return render(request, staff, tenant, "portal/blocks.html", "partials/block_form.html", **context)
         context = await self._context(tenant)
         context.update(form=BlockForm(), error=None, message=f"Block #{block.id} added: {_when(block, tenant.tz)}")

@@ -38,11 +38,17 @@ class BookingForm(msgspec.Struct):
     status: str = "confirmed"
     pickup_location: str = ""
     assigned_staff_id: str = ""
+    confirm_past: str = ""  # "1" once the staff member has confirmed a time in the past
 
 
 class MoveForm(msgspec.Struct):
     starts_at: str = ""
     ends_at: str = ""
+    confirm_past: str = ""
+
+
+def _needs_past(exc: DomainError) -> bool:
+    return exc.extra.get("needs") == "confirm_past"
 
 
 def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
@@ -73,6 +79,7 @@ def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
         status="pending" if form.status == "pending" else "confirmed",
         pickup_location=form.pickup_location.strip(),
         assigned_staff_id=optional_int(form.assigned_staff_id),
+        confirm_past=form.confirm_past == "1",
     )
 
 
@@ -136,7 +143,7 @@ class BookingPages(Controller):
         try:
             booking = await bookings.create_booking(tenant, _to_create(data, tenant))
         except DomainError as exc:
-            context.update(form=data, error=exc.detail, message=None)
+            context.update(form=data, error=exc.detail, message=None, past=_needs_past(exc))
             if not request.headers.get("hx-request"):  # a plain form post gets the whole page
                 context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None))
             return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
@@ -174,6 +181,7 @@ class BookingPages(Controller):
             change = BookingUpdate(
                 starts_at=local_datetime(data.starts_at, tenant.tz, "Pickup"),
                 ends_at=local_datetime(data.ends_at, tenant.tz, "Return"),
+                confirm_past=data.confirm_past == "1",
             )
             booking = await bookings.update_booking(tenant, booking_id, change)
         except DomainError as exc:
@@ -186,6 +194,8 @@ class BookingPages(Controller):
                 "partials/booking_edit.html",
                 b=booking,
                 error=exc.detail,
+                past=_needs_past(exc),
+                typed=data,
             )
         return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html", b=booking)
 

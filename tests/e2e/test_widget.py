@@ -172,11 +172,19 @@ async def test_visitor_requests_a_booking_with_the_mouse_around_a_portal_block(
     await expect(widget.get_by_role("status").first).to_have_text(
         f"Pickup {long_date(pickup)}. Now choose the return day."
     )
-    await widget.click(f"#rc-{pickup + timedelta(days=4)}")  # across the closed day: refused
-    await expect(widget.locator("#rc-error")).to_have_text(
-        f"We are closed on {long_date(closed)}. Please choose dates around it."
-    )
+    # once the pickup day is chosen the closed day is disabled as a return day, with the reason
+    refusal = f"We are closed on {long_date(closed)}, so there is no return that day."
+    await expect(closed_cell).to_have_attribute("data-return-refusal", refusal)
+    await expect(closed_cell).to_have_attribute("aria-disabled", "true")
+    await widget.click(f"#rc-{closed}", force=True)  # a click on a disabled day says why
+    await expect(widget.locator("#rc-error")).to_have_text(refusal)
     await expect(widget.locator("#rc-error")).to_have_attribute("role", "alert")
+    await expect(widget.locator('td[aria-selected="true"]')).to_have_count(1)
+    # a closure stops handover, not the rental: the range may run over the closed day
+    await widget.click(f"#rc-{pickup + timedelta(days=4)}")
+    await expect(widget.locator('td[aria-selected="true"]')).to_have_count(5)
+    await expect(widget.locator("#rc-return-text")).to_have_text(f"{long_date(pickup + timedelta(days=4))}, by 5:00 PM")
+    await widget.click(f"#rc-{pickup}")  # start again: a new pickup
     await expect(widget.locator('td[aria-selected="true"]')).to_have_count(1)
 
     await widget.click(f"#rc-{pickup + timedelta(days=1)}")
@@ -200,7 +208,8 @@ async def test_visitor_requests_a_booking_with_the_mouse_around_a_portal_block(
     assert booking["starts_at"] == datetime.combine(pickup, time(8), tzinfo=LA)
     assert booking["ends_at"] == datetime.combine(pickup + timedelta(days=1), time(17), tzinfo=LA)
     events = await visitor.evaluate("window.rentcalEvents")
-    assert events == [
+    assert events[0]["detail"]["to"] == str(pickup + timedelta(days=4))  # the range over the closed day
+    assert events[1:] == [
         {
             "type": "rentcal:dates-selected",
             "target": ids[0],

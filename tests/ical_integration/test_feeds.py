@@ -60,7 +60,7 @@ async def test_company_feed_matches_the_bookings_across_dst(live_server: str) ->
 
     async with httpx.AsyncClient() as client:
         response = await client.get(link.https)
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/calendar; charset=utf-8"
     calendar, events = parse(response.content)
     assert str(calendar["X-WR-CALNAME"]) == "Acme Rentals · All company bookings"
     assert str(calendar["X-WR-TIMEZONE"]) == "America/Los_Angeles"

@@ -46,7 +46,16 @@ async def test_booking_lifecycle_and_calendar(live_server: str) -> None:
     product, units = await make_product(tenant, units=2)
     async with httpx.AsyncClient(base_url=live_server, headers=auth(token)) as client:
         products = (await client.get("/api/v1/products")).json()
-        assert products == [{"id": product, "name": "Excavator XL", "unit_count": 2, "description": ""}]
+        assert products == [
+            {
+                "id": product,
+                "name": "Excavator XL",
+                "unit_count": 2,
+                "description": "",
+                "min_rental_days": 1,
+                "max_rental_days": None,
+            }
+        ]
         created = await client.post("/api/v1/bookings", json=body(product, unit_id=units[1], status="pending"))
         assert created.status_code == 201, created.text
         booking = created.json()
@@ -148,7 +157,6 @@ async def test_blocks_endpoint_closes_days_and_can_be_removed(live_server: str) 
         created = await client.post(
             "/api/v1/calendar_availability",
             json={
-                "product_id": product,
                 "blocked_from": "2027-07-04T00:00:00-07:00",
                 "blocked_until": "2027-07-05T00:00:00-07:00",
                 "reason": "Independence Day",

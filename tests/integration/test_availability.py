@@ -82,9 +82,13 @@ async def test_product_and_unit_blocks() -> None:
         ),
     )
     days = await availability.available_dates(tenant, product, d, d + timedelta(days=1))
-    assert [(x.status, x.reason, x.available_units) for x in days] == [("closed", "Recall", 0), ("available", None, 1)]
+    # product and unit block-outs make the equipment unavailable (they are no closure of the shop)
+    assert [(x.status, x.reason, x.available_units) for x in days] == [
+        ("unavailable", None, 0),
+        ("available", None, 1),
+    ]
     other_days = await availability.available_dates(tenant, other, d, d)
-    assert other_days[0].status == "available"  # a product block closes only that product
+    assert other_days[0].status == "available"  # a product block covers only that product
     assert not await availability.is_available(tenant, product, at(d, 10), at(d, 12))
     assert await availability.free_units(
         tenant, product, at(d + timedelta(days=1), 10), at(d + timedelta(days=1), 12)

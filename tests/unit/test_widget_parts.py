@@ -88,8 +88,11 @@ def test_form_tokens_are_bound_to_subject_secret_and_time() -> None:
     assert not tokens.verify("s3cret", "widget-request|1|2", token, now=1_000_000 + 3601)  # expired
     assert not tokens.verify("s3cret", "widget-request|1|3", token, now=1_000_001)  # another product
     assert not tokens.verify("other", "widget-request|1|2", token, now=1_000_001)
-    issued, signature = token.split(".")
-    assert not tokens.verify("s3cret", "widget-request|1|2", f"{int(issued) + 1}.{signature}", now=1_000_001)
+    issued, nonce, signature = token.split(".")
+    assert not tokens.verify("s3cret", "widget-request|1|2", f"{int(issued) + 1}.{nonce}.{signature}", now=1_000_001)
+    assert not tokens.verify("s3cret", "widget-request|1|2", f"{issued}.x{nonce}.{signature}", now=1_000_001)
+    # each rendered form gets its own token (they are used once)
+    assert tokens.issue("s3cret", "widget-request|1|2", now=1_000_000) != token
     assert not tokens.verify("s3cret", "widget-request|1|2", "garbage", now=1_000_001)
     future = tokens.issue("s3cret", "widget-request|1|2", now=1_000_000 + 3600)
     assert not tokens.verify("s3cret", "widget-request|1|2", future, now=1_000_000)

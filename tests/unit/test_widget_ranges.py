@@ -9,8 +9,6 @@ from widget.ranges import (
     MAX_DAYS,
     RangeError,
     Selection,
-    blocking_day,
-    check_days,
     check_selection,
     hours_on,
     local_instant,
@@ -100,22 +98,6 @@ def test_check_selection_order_past_and_length() -> None:
         with pytest.raises(RangeError) as caught:
             check_selection(selection, today)
         assert caught.value.code == code
-
-
-def test_ranges_may_cross_partial_days_but_not_unavailable_or_closed_ones() -> None:
-    days = {date(2027, 3, 13) + timedelta(days=i): s for i, s in enumerate(["available", "partial", "available"])}
-    selection = Selection(date(2027, 3, 13), date(2027, 3, 15))
-    check_days(selection, days)
-    assert blocking_day(selection, days) is None
-    for status, code in (("closed", "crosses_closed"), ("unavailable", "crosses_unavailable")):
-        with pytest.raises(RangeError) as caught:
-            check_days(selection, {**days, date(2027, 3, 14): status})
-        assert (caught.value.code, caught.value.day) == (code, date(2027, 3, 14))
-
-
-def test_a_day_without_known_status_is_refused() -> None:
-    selection = Selection(date(2027, 3, 13), date(2027, 3, 14))
-    assert blocking_day(selection, {date(2027, 3, 13): "available"}) == (date(2027, 3, 14), "unknown")
 
 
 def test_parse_selection() -> None:

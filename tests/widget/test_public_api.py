@@ -41,7 +41,16 @@ async def test_catalogue_and_availability_match_the_staff_calendar_without_perso
             f"/api/v1/products/{product}/calendar", params=params, headers={"Authorization": f"Bearer {token}"}
         )
     assert products.status_code == 200
-    assert products.json() == [{"id": product, "name": "Boom lift", "unit_count": 2, "description": ""}]
+    assert products.json() == [
+        {
+            "id": product,
+            "name": "Boom lift",
+            "unit_count": 2,
+            "description": "",
+            "min_rental_days": 1,
+            "max_rental_days": None,
+        }
+    ]
     assert public.status_code == 200 and public.headers["content-type"] == "application/json"
     assert public.json() == staff.json()
     assert public.json()["timezone"] == "America/Los_Angeles"

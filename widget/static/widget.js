@@ -12,6 +12,7 @@
   var STEP = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
   var known = {}; // ISO date -> {status, label}, for every month seen: ranges may span months
   var pickup = null, ret = null, pendingFocus = null, saved = {};
+  var returns = null; // for the chosen pickup day: ISO date -> null (can be the return day) or why not
 
   function fmt(text, values) {
     return text.replace(/\{(\w+)\}/g, function (m, key) { return key in values ? values[key] : m; });
@@ -47,6 +48,11 @@
       var inRange = !!pickup && (d === pickup || (!!ret && d > pickup && d <= ret));
       c.setAttribute("aria-selected", inRange ? "true" : "false");
       c.classList.toggle("rc-end", d === pickup || d === ret);
+      var why = returns && pickup && !ret && d > pickup ? returns.days[d] : undefined;
+      var refused = why !== undefined && why !== null;
+      c.classList.toggle("rc-noreturn", refused);
+      if (refused) c.setAttribute("data-return-refusal", why); else c.removeAttribute("data-return-refusal");
+      if (known[d]) c.setAttribute("aria-disabled", refused || blocked(d) ? "true" : "false");
     });
   }
   function rove() {
@@ -91,18 +97,35 @@
     return fmt(text, { date: label(iso) });
   }
 
+  function loadReturns(day) {
+    // The server computes which return days can be booked (one unit free all along, open that day).
+    var url = new URL(root.dataset.returnsUrl, location.href);
+    url.searchParams.set("pickup", day);
+    fetch(url.pathname + url.search, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (answer) {
+        if (!answer || answer.pickup !== pickup || ret) return;
+        if (answer.refusal) { pickup = null; returns = null; paint(); return refuse(answer.refusal); }
+        returns = answer;
+        paint();
+      })
+      .catch(function () {});
+  }
+
   function choose(iso) {
-    if (blocked(iso)) return refuse(refusal(iso));
-    if (!pickup || ret || iso < pickup) {
+    var picking = !pickup || ret || iso < pickup;
+    if (picking && blocked(iso)) return refuse(refusal(iso));
+    if (picking) {
       pickup = iso;
       ret = null;
+      returns = null;
       clearForm();
       paint();
+      loadReturns(iso);
       return say(fmt(S.pickup_chosen, { date: label(iso) }));
     }
-    for (var d = pickup; d <= iso; d = addDays(d, 1)) {
-      if (blocked(d)) return refuse(refusal(d));
-    }
+    if (returns && returns.days[iso]) return refuse(returns.days[iso]);
+    if (!returns && (known[iso] || {}).status === "past") return refuse(refusal(iso));
     ret = iso;
     paint();
     say(fmt(S.range_chosen, { pickup: label(pickup), "return": label(ret) }));
@@ -113,7 +136,7 @@
     htmx.ajax("GET", url.pathname + url.search, { target: "#rc-request", swap: "innerHTML" });
   }
   function clearAll() {
-    pickup = ret = null;
+    pickup = ret = returns = null;
     paint();
     clearForm();
     say(S.cleared);
@@ -142,7 +165,7 @@
 
   document.body.addEventListener("htmx:afterSettle", function () {
     learn();
-    if (document.getElementById("rc-done")) { pickup = ret = null; saved = {}; }
+    if (document.getElementById("rc-done")) { pickup = ret = returns = null; saved = {}; }
     paint();
     rove();
     restore();

@@ -79,7 +79,7 @@ def test_invite_event_survives_a_caldav_round_trip(collection: tuple[httpx.Clien
     assert (attendee.params["ROLE"], attendee.params["PARTSTAT"], attendee.params["RSVP"]) == (
         "REQ-PARTICIPANT",
         "NEEDS-ACTION",
-        "TRUE",
+        "FALSE",
     )
     alarms = event.walk("VALARM")
     assert [alarm["TRIGGER"].dt for alarm in alarms] == [timedelta(days=-1), timedelta(hours=-1)]

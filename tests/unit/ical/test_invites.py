@@ -46,7 +46,7 @@ def test_request_carries_every_required_property() -> None:
     assert attendee.params["CN"] == 'Jöhn "JJ" Doe'
     assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
     assert attendee.params["PARTSTAT"] == "NEEDS-ACTION"
-    assert attendee.params["RSVP"] == "TRUE"
+    assert attendee.params["RSVP"] == "FALSE"
 
 
 def test_start_and_end_use_the_company_zone() -> None:
