@@ -387,9 +387,11 @@ async def test_widget_api_and_portal_agree_and_every_offered_range_can_be_booked
 async def _portal_client(live_server: str, email: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=live_server, follow_redirects=True)
     await client.get("/login")
-    client.headers["x-csrftoken"] = client.cookies.get("csrftoken", "")
-    logged = await client.post("/login", data={"email": email, "password": "secret-pass"})
+    logged = await client.post(
+        "/login", data={"email": email, "password": "secret-pass", "_csrf_token": client.cookies.get("csrftoken", "")}
+    )
     assert logged.status_code == 200
+    client.headers["x-csrftoken"] = client.cookies.get("csrftoken", "")  # the token issued for this session
     return client
 
 
