@@ -133,7 +133,7 @@ async def stats_count(http: httpx.AsyncClient, operation: str) -> int:
 async def raw_events(http: httpx.AsyncClient, calendar_id: str, zone: str | None = None) -> dict[str, dict[str, Any]]:
     params = {"timeZone": zone} if zone else None
     body = (await http.get(f"/_sandbox/calendars/{calendar_id}/events", params=params)).json()
-    items: list[dict[str, Any]] = body.get("items", body.get("value", [])) if isinstance(body, dict) else body
+    items: list[dict[str, Any]] = list(body.get("items") or []) if isinstance(body, dict) else list(body)
     return {item["id"]: item for item in items if not item.get("deleted")}
 
 
