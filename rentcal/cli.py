@@ -168,6 +168,8 @@ def extra_processes(env: dict[str, str]) -> list[list[str]]:
             }
         )
         print(f"Google Calendar sandbox: {base} (no RENTCAL_GOOGLE_CLIENT_ID set)", flush=True)
+    if not env.get("RENTCAL_MICROSOFT_CLIENT_ID"):
+        commands.append(_microsoft_sandbox(env))
     if not env.get("RENTCAL_SMTP_URL"):
         maildir = str(get_settings().data_dir / "mail")
         commands.append(
@@ -180,6 +182,33 @@ def extra_processes(env: dict[str, str]) -> list[list[str]]:
     if caldav := demo_command(get_settings().data_dir, env):
         commands.append(caldav)
     return commands
+
+
+MICROSOFT_SANDBOX_PORT = 8802
+
+
+def _microsoft_sandbox(env: dict[str, str]) -> list[str]:
+    """The Microsoft identity + Graph sandbox, with our callback registered and http webhooks allowed."""
+    base = f"http://127.0.0.1:{MICROSOFT_SANDBOX_PORT}"
+    callback = f"{get_settings().base_url}/oauth/microsoft/callback"
+    env.update(
+        {
+            "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
+            "RENTCAL_MICROSOFT_AUTHORITY_URL": base,
+            "RENTCAL_MICROSOFT_GRAPH_URL": f"{base}/v1.0",
+        }
+    )
+    print(f"Microsoft 365 sandbox: {base} (no RENTCAL_MICROSOFT_CLIENT_ID set)", flush=True)
+    return [
+        sys.executable,
+        "-m",
+        "sandboxes.microsoft",
+        "--port",
+        str(MICROSOFT_SANDBOX_PORT),
+        "--redirect-uri",
+        callback,
+        "--allow-http-webhooks",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
