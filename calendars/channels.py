@@ -19,9 +19,12 @@ log = logging.getLogger("rentcal.channels")
 RENEW_BEFORE = timedelta(hours=24)
 
 
-def webhook_url() -> str:
+def webhook_url(provider: str = "google") -> str:
+    """Where `provider` delivers notifications: ``{base}/webhooks/{provider}`` (Google's may be overridden)."""
     settings = get_settings()
-    return settings.google_webhook_url or f"{settings.base_url}/webhooks/google"
+    if provider == "google" and settings.google_webhook_url:
+        return settings.google_webhook_url
+    return f"{settings.base_url}/webhooks/{provider}"
 
 
 def push_possible() -> bool:
@@ -50,7 +53,7 @@ async def ensure_channel(target_id: int, *, force: bool = False) -> bool:
     if not force and expires is not None and expires - RENEW_BEFORE > datetime.now(UTC):
         return False
     token = secrets.token_urlsafe(24)
-    channel = await provider.watch(target.external_id, uuid.uuid4().hex, webhook_url(), token)
+    channel = await provider.watch(target.external_id, uuid.uuid4().hex, webhook_url(integration["provider"]), token)
     await CalendarTarget.update(
         {
             CalendarTarget.channel_id: channel.id,

@@ -13,10 +13,12 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
 from calendars import vault
-from calendars.oauth import OAuthConfig, OAuthTokenSource
+from calendars.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
 from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
 from calendars.providers.google import parse_notification as google_parse_notification
+from calendars.providers.microsoft import MicrosoftCalendarProvider
+from calendars.providers.microsoft_wire import parse_notification as microsoft_parse_notification
 from calendars.providers.registry import ProviderSpec, register, spec_for
 from calendars.tables import CalendarIntegration
 from rentcal.settings import get_settings
@@ -61,6 +63,28 @@ def google_oauth_config() -> OAuthConfig:
         userinfo_url=settings.google_userinfo_url,
         redirect_uri=f"{settings.base_url}/oauth/google/callback",
     )
+
+
+def outlook_oauth_config() -> OAuthConfig:
+    """Microsoft identity platform v2 (the local sandbox's client when RENTCAL_MICROSOFT_CLIENT_ID is unset)."""
+    settings = get_settings()
+    return microsoft_oauth_config(
+        settings.microsoft_authority_url,
+        settings.microsoft_tenant,
+        settings.microsoft_client_id or "rentcal-local",
+        settings.microsoft_client_secret or "rentcal-local-secret",
+        f"{settings.base_url}/oauth/microsoft/callback",
+    )
+
+
+OAUTH_CONFIGS = {"google": google_oauth_config, "microsoft": outlook_oauth_config}
+
+
+def oauth_config_for(provider: str) -> OAuthConfig:
+    try:
+        return OAUTH_CONFIGS[provider]()
+    except KeyError:
+        raise LookupError(f"{provider!r} does not connect through OAuth") from None
 
 
 async def mark_needs_reconnect(integration_id: int, detail: str) -> None:
@@ -145,6 +169,25 @@ def _google(integration: dict[str, Any]) -> CalendarProvider:
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))
+
+
+def _microsoft(integration: dict[str, Any]) -> CalendarProvider:
+    tokens = _token_sources.get(integration["id"])
+    if tokens is None:
+        tokens = _token_sources[integration["id"]] = token_source(integration["id"], outlook_oauth_config())
+    company_id = int(integration["company"])
+
+    async def company_zone() -> str:
+        from rental.tenants import tenant_by_id
+
+        return (await tenant_by_id(company_id)).timezone
+
+    return MicrosoftCalendarProvider(
+        get_settings().microsoft_graph_url, tokens, http_client(), calendar_zone=company_zone
+    )
+
+
+register(ProviderSpec("microsoft", "Outlook / Microsoft 365", "oauth2", _microsoft, microsoft_parse_notification))
 
 
 def provider_for(integration: dict[str, Any]) -> CalendarProvider:

@@ -8,9 +8,10 @@ from typing import Any
 import msgspec
 
 from calendars import channels, vault
-from calendars.connections import forget_tokens, google_oauth_config, provider_for
+from calendars.connections import forget_tokens, oauth_config_for, provider_for
 from calendars.oauth import AuthorizationFailed, AuthorizationRequest, exchange_code, revoke, start_authorization
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
+from calendars.providers.registry import PROVIDERS
 from calendars.schemas import (
     AuditReport,
     CalendarChoice,
@@ -109,9 +110,20 @@ async def get_integration(tenant: Tenant, staff: Staff, integration_id: int) -> 
     return await _view(await _visible(tenant, staff, integration_id))
 
 
+def oauth_providers() -> list[tuple[str, str]]:
+    """(name, label) of every provider connected through an OAuth consent screen."""
+    return [(spec.name, spec.label) for spec in PROVIDERS.values() if spec.auth == "oauth2"]
+
+
+def begin_oauth(provider: str) -> AuthorizationRequest:
+    """The provider's consent URL, and the state and PKCE verifier to keep until the callback."""
+    if provider not in dict(oauth_providers()):
+        raise NotFound(f"no calendar provider {provider!r} connects through OAuth")
+    return start_authorization(oauth_config_for(provider))
+
+
 def begin_google() -> AuthorizationRequest:
-    """The consent URL, and the state and PKCE verifier to keep until the callback."""
-    return start_authorization(google_oauth_config())
+    return begin_oauth("google")
 
 
 async def _sync_calendar_list(integration_id: int, company_id: int, role: str, calendars: list[RemoteCalendar]) -> None:
@@ -137,19 +149,24 @@ async def _sync_calendar_list(integration_id: int, company_id: int, role: str, c
 
 
 async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier: str) -> int:
+    return await complete_oauth("google", tenant, staff, code, code_verifier)
+
+
+async def complete_oauth(provider: str, tenant: Tenant, staff: Staff, code: str, code_verifier: str) -> int:
     """Exchange the code, store the encrypted grant, and list the account's calendars.
 
     A consent without the calendar scope is revoked and refused (ScopeNotGranted, nothing stored). A
     re-consent that brings no refresh token (Google sends one only on the first consent or with
     prompt=consent) keeps the one stored for the same account.
     """
-    credentials = await exchange_code(google_oauth_config(), code, code_verifier)
+    config = oauth_config_for(provider)
+    credentials = await exchange_code(config, code, code_verifier)
     email = credentials.extra.get("email", "")
     existing = (
         await CalendarIntegration.select(CalendarIntegration.id, CalendarIntegration.credentials)
         .where(
             (CalendarIntegration.user == staff.id)
-            & (CalendarIntegration.provider == "google")
+            & (CalendarIntegration.provider == provider)
             & (CalendarIntegration.account_email == email)
         )
         .first()
@@ -157,10 +174,10 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
     if not credentials.refresh_token and existing is not None and existing["credentials"]:
         credentials.refresh_token = vault.open_credentials(existing["credentials"]).refresh_token
     if not credentials.refresh_token:
-        await revoke(google_oauth_config(), credentials.access_token)
+        await revoke(config, credentials.access_token)
         raise AuthorizationFailed(
-            "Google did not grant Rentcal lasting access to your calendars, so nothing was connected. Please try "
-            "again.",
+            f"{PROVIDERS[provider].label} did not grant Rentcal lasting access to your calendars, so nothing was "
+            "connected. Please try again.",
             "no_refresh_token",
         )
     sealed = vault.seal_credentials(credentials)
@@ -179,7 +196,7 @@ async def complete_google(tenant: Tenant, staff: Staff, code: str, code_verifier
             CalendarIntegration(
                 company=tenant.id,
                 user=staff.id,
-                provider="google",
+                provider=provider,
                 account_email=email,
                 credentials=sealed,
                 include_all_bookings=False,
@@ -265,7 +282,7 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int, *, remov
     if row["credentials"]:
         try:
             credentials = vault.open_credentials(row["credentials"])
-            await revoke(google_oauth_config(), credentials.refresh_token or credentials.access_token)
+            await revoke(oauth_config_for(row["provider"]), credentials.refresh_token or credentials.access_token)
         except Exception:  # noqa: S110 - revocation is best effort; the grant is dropped below anyway
             pass
     forget_tokens(integration_id)

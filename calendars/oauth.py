@@ -105,6 +105,33 @@ class OAuthConfig:
 
 GoogleOAuthConfig = OAuthConfig  # the defaults are Google's
 
+# Microsoft identity platform v2: delegated Graph scopes, a refresh token (offline_access), the account's address
+# from the id_token (openid email). Refresh tokens rotate; there is no revocation endpoint for a client.
+MICROSOFT_CALENDAR_SCOPE = "Calendars.ReadWrite"
+MICROSOFT_SCOPES = ("offline_access", MICROSOFT_CALENDAR_SCOPE, "User.Read", "openid", "email")
+SCOPE_LABELS[MICROSOFT_CALENDAR_SCOPE] = "Have full access to your calendars"
+
+
+def microsoft_oauth_config(
+    authority_url: str, tenant: str, client_id: str, client_secret: str, redirect_uri: str
+) -> OAuthConfig:
+    """Microsoft's client: ``{authority}/{tenant}/oauth2/v2.0/authorize`` and ``/token`` (tenant ``common``,
+    ``organizations`` or a tenant id)."""
+    base = f"{authority_url.rstrip('/')}/{tenant}/oauth2/v2.0"
+    return OAuthConfig(
+        client_id=client_id,
+        client_secret=client_secret,
+        authorize_url=f"{base}/authorize",
+        token_url=f"{base}/token",
+        revoke_url=None,
+        userinfo_url=None,
+        redirect_uri=redirect_uri,
+        scopes=MICROSOFT_SCOPES,
+        extra_authorize_params=(("prompt", "select_account"),),
+        required_scopes=(MICROSOFT_CALENDAR_SCOPE,),
+        provider="microsoft",
+    )
+
 
 @dataclass(frozen=True)
 class AuthorizationRequest:
@@ -171,8 +198,9 @@ def verify_callback(request: AuthorizationRequest | str, callback: str | Mapping
 
 def missing_scopes(config: OAuthConfig, granted: str) -> tuple[str, ...]:
     """The required scopes absent from a token response's space-separated `scope`."""
-    have = set(granted.split())
-    return tuple(scope for scope in config.required_scopes if scope not in have)
+    # Microsoft lists Graph scopes fully qualified ("https://graph.microsoft.com/Calendars.ReadWrite").
+    have = {scope.rsplit("/", 1)[-1].lower() for scope in granted.split()} | set(granted.split())
+    return tuple(scope for scope in config.required_scopes if scope not in have and scope.lower() not in have)
 
 
 async def exchange_code(
@@ -400,5 +428,7 @@ def _id_token_email(id_token: Any) -> str | None:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except ValueError:
         return None
-    email = claims.get("email") if isinstance(claims, dict) else None
+    if not isinstance(claims, dict):
+        return None
+    email = claims.get("email") or claims.get("preferred_username")  # Microsoft: the sign-in address
     return str(email) if email else None

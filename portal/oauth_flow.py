@@ -40,6 +40,7 @@ class PendingConnect:
     staff_id: int
     code_verifier: str
     session_hash: str | None  # None: started through the API, bound to the staff member only
+    provider: str = "google"  # whose consent screen it went to: only that provider's callback may use it
 
 
 def _redis() -> Redis:
@@ -63,9 +64,16 @@ def session_binding(session: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return secret, {**session, SESSION_KEY: secret}
 
 
-async def remember_authorization(pending: AuthorizationRequest, staff_id: int, binding: str | None = None) -> None:
+async def remember_authorization(
+    pending: AuthorizationRequest, staff_id: int, binding: str | None = None, provider: str = "google"
+) -> None:
     """Keep the verifier until the callback; `binding` is the portal session's secret (None for the API)."""
-    record = {"staff_id": staff_id, "verifier": pending.code_verifier, "session": _hash(binding) if binding else None}
+    record = {
+        "staff_id": staff_id,
+        "verifier": pending.code_verifier,
+        "session": _hash(binding) if binding else None,
+        "provider": provider,
+    }
     async with _redis() as redis:
         await redis.set(_key(pending.state), json.dumps(record), ex=TTL_SECONDS)
 
@@ -74,7 +82,9 @@ def _parse(raw: bytes | str | None) -> PendingConnect | None:
     if raw is None:
         return None
     data = json.loads(raw)
-    return PendingConnect(int(data["staff_id"]), str(data["verifier"]), data.get("session"))
+    return PendingConnect(
+        int(data["staff_id"]), str(data["verifier"]), data.get("session"), str(data.get("provider") or "google")
+    )
 
 
 async def peek_authorization(state: str) -> PendingConnect | None:

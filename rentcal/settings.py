@@ -47,6 +47,11 @@ class Settings:
     google_api_url: str = "https://www.googleapis.com/calendar/v3"
     google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     google_webhook_url: str = ""
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = ""
+    microsoft_tenant: str = "common"
+    microsoft_authority_url: str = "https://login.microsoftonline.com"
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
     allow_http_webhooks: bool = False  # providers push only to https; the local sandboxes may opt in
     inbound_sync_minutes: float = 15.0
     full_sync_retry_seconds: float = 300.0  # a requested full sync not finished by then is asked for again
@@ -98,6 +103,13 @@ class Settings:
             google_api_url=_env("RENTCAL_GOOGLE_API_URL", defaults.google_api_url).rstrip("/"),
             google_userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", defaults.google_userinfo_url),
             google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
+            microsoft_client_id=_env("RENTCAL_MICROSOFT_CLIENT_ID"),
+            microsoft_client_secret=_env("RENTCAL_MICROSOFT_CLIENT_SECRET"),
+            microsoft_tenant=_env("RENTCAL_MICROSOFT_TENANT", defaults.microsoft_tenant),
+            microsoft_authority_url=_env("RENTCAL_MICROSOFT_AUTHORITY_URL", defaults.microsoft_authority_url).rstrip(
+                "/"
+            ),
+            microsoft_graph_url=_env("RENTCAL_MICROSOFT_GRAPH_URL", defaults.microsoft_graph_url).rstrip("/"),
             allow_http_webhooks=_bool("RENTCAL_ALLOW_HTTP_WEBHOOKS", False),
             inbound_sync_minutes=float(_env("RENTCAL_INBOUND_SYNC_MINUTES", "15")),
             full_sync_retry_seconds=float(_env("RENTCAL_FULL_SYNC_RETRY_SECONDS", "300")),

@@ -1,9 +1,10 @@
 """Local stand-ins `rentcal up` starts when no real service is configured: the Google Calendar
-sandbox (no RENTCAL_GOOGLE_CLIENT_ID), an SMTP sink (no RENTCAL_SMTP_URL) and a CalDAV server with demo
-accounts (unless RENTCAL_CALDAV_DEMO=0).
+sandbox (no RENTCAL_GOOGLE_CLIENT_ID), the Microsoft 365 sandbox (no RENTCAL_MICROSOFT_CLIENT_ID), an SMTP
+sink (no RENTCAL_SMTP_URL) and a CalDAV server with demo accounts (unless RENTCAL_CALDAV_DEMO=0).
 
-Their ports come from flags or RENTCAL_GOOGLE_SANDBOX_PORT / RENTCAL_SMTP_SINK_PORT; a port that is
-taken is replaced by a free one, so two instances run side by side. Both ship with the package.
+Their ports come from flags or RENTCAL_GOOGLE_SANDBOX_PORT / RENTCAL_MICROSOFT_SANDBOX_PORT /
+RENTCAL_SMTP_SINK_PORT; a port that is taken is replaced by a free one, so two instances run side by side.
+All of them ship with the package.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 DEFAULT_GOOGLE_SANDBOX_PORT = 8801
 DEFAULT_SMTP_SINK_PORT = 8825
+DEFAULT_MICROSOFT_SANDBOX_PORT = 8802
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -76,6 +78,32 @@ def google_sandbox(wanted_port: int, callback: str) -> StandIn:
     )
 
 
+def microsoft_sandbox(wanted_port: int, callback: str) -> StandIn:
+    """The Microsoft identity platform + Graph sandbox, our callback registered, http webhooks allowed."""
+    port = pick_port(wanted_port)
+    base = f"http://127.0.0.1:{port}"
+    return StandIn(
+        name="microsoft-sandbox",
+        command=[
+            sys.executable,
+            "-m",
+            "sandboxes.microsoft",
+            "--port",
+            str(port),
+            "--redirect-uri",
+            callback,
+            "--allow-http-webhooks",
+        ],
+        notice=f"Microsoft 365 sandbox: {base} (no RENTCAL_MICROSOFT_CLIENT_ID set)"
+        + _port_notice("the sandbox", wanted_port, port),
+        env={
+            "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
+            "RENTCAL_MICROSOFT_AUTHORITY_URL": base,
+            "RENTCAL_MICROSOFT_GRAPH_URL": f"{base}/v1.0",
+        },
+    )
+
+
 def smtp_sink(wanted_port: int, data_dir: Path) -> StandIn:
     port = pick_port(wanted_port)
     maildir = str(data_dir / "mail")
@@ -94,6 +122,10 @@ def stand_ins(env: dict[str, str], data_dir: Path, sandbox_port: int, smtp_port:
     if not env.get("RENTCAL_GOOGLE_CLIENT_ID"):
         base_url = env.get("RENTCAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
         needed.append(google_sandbox(sandbox_port, f"{base_url}/oauth/google/callback"))
+    if not env.get("RENTCAL_MICROSOFT_CLIENT_ID"):
+        base_url = env.get("RENTCAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+        microsoft_port = int(env.get("RENTCAL_MICROSOFT_SANDBOX_PORT") or DEFAULT_MICROSOFT_SANDBOX_PORT)
+        needed.append(microsoft_sandbox(microsoft_port, f"{base_url}/oauth/microsoft/callback"))
     if not env.get("RENTCAL_SMTP_URL"):
         needed.append(smtp_sink(smtp_port, data_dir))
     for stand_in in needed:

@@ -22,6 +22,7 @@ from tests.support.services import ROOT, prepare
 DATABASE_URL, REDIS_URL = prepare()
 
 from tests.support.google_sandbox import google_sandbox, register_redirect_uri  # noqa: E402, F401
+from tests.support.microsoft_sandbox import microsoft_sandbox  # noqa: E402, F401
 from tests.support.net import free_port, wait_until_up  # noqa: E402
 from tests.support.worker import WorkerHandle  # noqa: E402
 
@@ -42,7 +43,7 @@ async def db_pool() -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="session")
-def app_env(google_sandbox: str) -> dict[str, str]:  # noqa: F811
+def app_env(google_sandbox: str, microsoft_sandbox: str) -> dict[str, str]:  # noqa: F811
     """Settings shared by the web process, the worker and in-test service calls."""
     from rentcal.settings import get_settings
 
@@ -54,7 +55,9 @@ def app_env(google_sandbox: str) -> dict[str, str]:  # noqa: F811
         "RENTCAL_GOOGLE_REVOKE_URL": f"{google_sandbox}/revoke",
         "RENTCAL_GOOGLE_USERINFO_URL": f"{google_sandbox}/oauth2/v3/userinfo",
         "RENTCAL_GOOGLE_API_URL": f"{google_sandbox}/calendar/v3",
-        "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",  # the sandbox was started with --allow-http-webhooks
+        "RENTCAL_MICROSOFT_AUTHORITY_URL": microsoft_sandbox,  # loopback redirect URIs need no registration
+        "RENTCAL_MICROSOFT_GRAPH_URL": f"{microsoft_sandbox}/v1.0",
+        "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",  # the sandboxes were started with --allow-http-webhooks
     }
     os.environ.update(values)
     get_settings.cache_clear()

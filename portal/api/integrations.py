@@ -35,6 +35,17 @@ class IntegrationsApi(Controller):
         await remember_authorization(pending, api_staff.id)
         return AuthorizeStart(pending.url, pending.state)
 
+    @post("/{provider:str}/authorize", status_code=200)
+    async def authorize_provider(self, api_staff: Staff, provider: str) -> AuthorizeStart:
+        """Start connecting an OAuth provider (`microsoft`, also spelled `outlook`): open authorization_url in a
+        browser logged in to the portal as the same staff member."""
+        from portal.oauth_flow import remember_authorization
+
+        name = "microsoft" if provider == "outlook" else provider
+        pending = integrations.begin_oauth(name)
+        await remember_authorization(pending, api_staff.id, provider=name)
+        return AuthorizeStart(pending.url, pending.state)
+
     @get("/{integration_id:int}")
     async def show(self, tenant: Tenant, api_staff: Staff, integration_id: int) -> Integration:
         return await integrations.get_integration(tenant, api_staff, integration_id)

@@ -7,11 +7,20 @@ from portal.web.blocks import BlockPages
 from portal.web.bookings import BookingPages
 from portal.web.embed import EmbedPages
 from portal.web.feeds import FeedPages
-from portal.web.integrations import IntegrationPages, google_callback
+from portal.web.integrations import IntegrationPages, google_callback, provider_callback
 from portal.web.mail import BookingDetailPages, MailboxPages, ReminderPages
 from portal.web.products import ProductPages
 from portal.web.team import TeamPages
 from portal.web.today import TodayPages
 
-ROUTES: list[Any] = [AuthPages, BookingPages, ProductPages, IntegrationPages, google_callback, BlockPages, EmbedPages]
+ROUTES: list[Any] = [
+    AuthPages,
+    BookingPages,
+    ProductPages,
+    IntegrationPages,
+    google_callback,
+    provider_callback,
+    BlockPages,
+    EmbedPages,
+]
 ROUTES += [BookingDetailPages, FeedPages, ReminderPages, MailboxPages, TeamPages, TodayPages]

@@ -89,6 +89,18 @@ class IntegrationPages(Controller):
         await oauth_flow.remember_authorization(pending, staff.id, binding)
         return Redirect(pending.url, status_code=303)
 
+    @post("/{provider:str}/connect", status_code=303)
+    async def connect_provider(self, request: Request[Any, Any, Any], staff: Staff, provider: str) -> Redirect:
+        """Connect any OAuth provider (Outlook / Microsoft 365: /portal/integrations/microsoft/connect)."""
+        binding, session = oauth_flow.session_binding(request.session or {})
+        request.set_session(session)
+        try:
+            pending = integrations.begin_oauth(provider)
+        except DomainError as exc:
+            return _back(error=exc.detail)
+        await oauth_flow.remember_authorization(pending, staff.id, binding, provider)
+        return Redirect(pending.url, status_code=303)
+
     @post("/{integration_id:int}/settings", status_code=200)
     async def save(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
@@ -183,14 +195,35 @@ async def google_callback(
     code: str = "",
     error: str = "",
 ) -> Redirect:
-    """Google redirects here after consent. The state must belong to this browser's session (or, when the
-    API started it, to the staff member logged in here); only then is it used up, once."""
+    """Google redirects here after consent."""
+    return await _finish_oauth(request, "google", oauth_state, code, error)
+
+
+@get("/oauth/{provider:str}/callback", include_in_schema=False)
+async def provider_callback(
+    request: Request[Any, Any, Any],
+    provider: str,
+    oauth_state: Annotated[str, QueryParameter(name="state")] = "",
+    code: str = "",
+    error: str = "",
+) -> Redirect:
+    """Any OAuth provider redirects here after consent (Microsoft: /oauth/microsoft/callback)."""
+    return await _finish_oauth(request, provider, oauth_state, code, error)
+
+
+async def _finish_oauth(
+    request: Request[Any, Any, Any], provider: str, oauth_state: str, code: str, error: str
+) -> Redirect:
+    """The state must belong to this browser's session (or, when the API started it, to the staff member logged
+    in here) and to this provider; only then is it used up, once."""
+    from calendars.providers.registry import PROVIDERS
     from rental.tenants import tenant_by_id
     from tasks.sync import request_full_sync
 
     pending = await oauth_flow.peek_authorization(oauth_state) if oauth_state else None
-    if pending is None:
+    if pending is None or pending.provider != provider or provider not in PROVIDERS:
         return _back(error=EXPIRED)
+    label = PROVIDERS[provider].label
     verdict = oauth_flow.check(pending, request.session)
     if verdict is oauth_flow.Verdict.LOGIN:
         return Redirect("/login?" + urlencode({"next": f"{request.url.path}?{request.url.query}"}), status_code=303)
@@ -200,13 +233,13 @@ async def google_callback(
     if await oauth_flow.take_authorization(oauth_state) is None:  # used up meanwhile by the rightful callback
         return _back(error=EXPIRED)
     if error or not code:
-        return _back(error="Google did not grant access")
+        return _back(error=f"{label} did not grant access")
     staff = await staff_by_id(pending.staff_id)
     if staff is None:
         return Redirect("/login", status_code=303)
     try:
-        integration_id = await integrations.complete_google(
-            await tenant_by_id(staff.company_id), staff, code, pending.code_verifier
+        integration_id = await integrations.complete_oauth(
+            provider, await tenant_by_id(staff.company_id), staff, code, pending.code_verifier
         )
     except AuthorizationFailed as exc:
         return _back(
@@ -215,4 +248,5 @@ async def google_callback(
     except (ProviderError, DomainError) as exc:
         return _back(error=f"Connecting failed: {exc}")
     await request_full_sync(integration_id)
-    return Redirect(f"/portal/integrations?message=Google+Calendar+connected#integration-{integration_id}")
+    message = urlencode({"message": f"{label} connected"})
+    return Redirect(f"/portal/integrations?{message}#integration-{integration_id}")

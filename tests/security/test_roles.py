@@ -33,6 +33,7 @@ PUBLIC = {
     "/schema/oauth2-redirect.html",
     "/static",
     "/oauth/google/callback",
+    "/oauth/{provider:str}/callback",  # the state must belong to the session (or staff member) that started it
     "/webhooks/{provider:str}",  # providers post notifications; each is checked against its subscription secret
     "/widget/embed.js",
 }

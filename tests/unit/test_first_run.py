@@ -49,7 +49,8 @@ def test_a_taken_port_is_replaced_by_a_free_one() -> None:
 def test_stand_ins_are_started_only_for_what_is_not_configured(tmp_path: Path) -> None:
     env: dict[str, str] = {}
     names = [s.name for s in stand_ins(env, tmp_path, 0, 0)]
-    assert names == ["google-sandbox", "smtp-sink", "caldav-demo"]
+    assert names == ["google-sandbox", "microsoft-sandbox", "smtp-sink", "caldav-demo"]
+    assert env["RENTCAL_MICROSOFT_GRAPH_URL"].endswith("/v1.0")
     assert env["RENTCAL_GOOGLE_API_URL"].startswith("http://127.0.0.1:")
     assert env["RENTCAL_ALLOW_HTTP_WEBHOOKS"] == "1"  # the sandbox was told to accept our http webhook address
     assert env["RENTCAL_CALDAV_DEMO_URL"].startswith("http://127.0.0.1:")
@@ -57,6 +58,7 @@ def test_stand_ins_are_started_only_for_what_is_not_configured(tmp_path: Path) -
     assert env["RENTCAL_DEMO_MAILDIR"] == str(tmp_path / "mail")
     configured = {
         "RENTCAL_GOOGLE_CLIENT_ID": "id",
+        "RENTCAL_MICROSOFT_CLIENT_ID": "id",
         "RENTCAL_SMTP_URL": "smtps://mail.example.com",
         "RENTCAL_CALDAV_DEMO": "0",
     }
