@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
 from calendars import vault
+from calendars.caldav_account import build_caldav
 from calendars.oauth import OAuthConfig, OAuthTokenSource
 from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
@@ -145,6 +146,7 @@ def _google(integration: dict[str, Any]) -> CalendarProvider:
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))
+register(ProviderSpec("caldav", "Apple iCloud / CalDAV", "password", build_caldav, None))  # no push: read periodically
 
 
 def provider_for(integration: dict[str, Any]) -> CalendarProvider:
