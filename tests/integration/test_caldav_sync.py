@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from calendars import integrations, vault
+from calendars import integrations, polling, vault
 from calendars.caldav_account import caldav_client
 from calendars.sync import audit, inbound
-from calendars.tables import CalendarIntegration, ExternalBusy, SyncConflict
+from calendars.tables import CalendarIntegration, CalendarTarget, ExternalBusy, SyncConflict
 from rental import bookings
 from rental.accounts import create_api_token
 from rental.errors import InvalidInput
@@ -27,6 +27,8 @@ from rental.tables import Booking
 from rental.tenants import Tenant
 from rentcal.caldav_demo import DEMO_PASSWORD
 from rentcal.settings import get_settings
+from tasks.schedule import PERIODIC
+from tasks.sync import schedule_polled_reads
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.caldav_server import ACCOUNTS, Account, caldav_server  # noqa: F401
 from tests.support.google_flow import eventually
@@ -83,6 +85,11 @@ async def full_sync_done(integration_id: int) -> bool:
     return row is not None and row["last_synced_at"] is not None
 
 
+async def last_read(target_id: int) -> bool:
+    row = await CalendarTarget.select(CalendarTarget.last_read_at).where(CalendarTarget.id == target_id).first()
+    return row is not None and row["last_read_at"] is not None
+
+
 def keys_of(stored: list[Any]) -> Counter[str]:
     return Counter(str(s.vevent.get("X-RENTCAL-KEY")) for s in stored if s.vevent.get("X-RENTCAL-KEY"))
 
@@ -111,6 +118,12 @@ async def test_connect_pushes_once_and_moves_on_the_server_come_back_or_conflict
 
     expected = {f"booking:{i}" for i in ids}
     await eventually(lambda: full_sync_done(integration["id"]), timeout=120, what="the first full sync")
+    # no push: its calendars are among those read every RENTCAL_CALDAV_POLL_MINUTES, and read when that job runs
+    assert target["id"] in await polling.polled_targets()
+    assert (get_settings().caldav_poll_minutes * 60, schedule_polled_reads) in PERIODIC
+    await CalendarTarget.update({CalendarTarget.last_read_at: None}).where(CalendarTarget.id == target["id"])
+    await schedule_polled_reads()
+    await eventually(lambda: last_read(target["id"]), timeout=60, what="the periodic read of the CalDAV calendar")
 
     async def all_there() -> list[Any] | None:
         stored = await account.stored(target["external_id"])
