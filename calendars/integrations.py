@@ -12,7 +12,7 @@ from calendars.caldav_account import ConnectFailed, discover_account
 from calendars.connections import forget_tokens, google_oauth_config, provider_for
 from calendars.oauth import AuthorizationFailed, AuthorizationRequest, exchange_code, revoke, start_authorization
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
-from calendars.providers.registry import spec_for
+from calendars.providers.registry import PROVIDERS
 from calendars.schemas import (
     AuditReport,
     CalendarChoice,
@@ -91,7 +91,7 @@ async def _view(row: dict[str, Any]) -> Integration:
             )
             for t in targets
         ],
-        live_updates=channels.push_possible() and spec_for(row["provider"]).parse_notification is not None,
+        live_updates=channels.push_possible() and not _polled(row["provider"]),
         read_every_minutes=_read_every(row["provider"]),
         refused_items=refused,
         refused_reason=reason,
@@ -99,11 +99,20 @@ async def _view(row: dict[str, Any]) -> Integration:
     )
 
 
+def _polled(provider: str) -> bool:
+    """A provider without push (CalDAV): its calendars are only read periodically."""
+    spec = PROVIDERS.get(provider)
+    return spec is not None and spec.parse_notification is None
+
+
+def _password_grant(provider: str) -> bool:
+    spec = PROVIDERS.get(provider)
+    return spec is not None and spec.auth == "password"
+
+
 def _read_every(provider: str) -> float:
     """Providers without push (CalDAV) are read every RENTCAL_CALDAV_POLL_MINUTES."""
-    if spec_for(provider).parse_notification is None:
-        return get_settings().caldav_poll_minutes
-    return get_settings().inbound_sync_minutes
+    return get_settings().caldav_poll_minutes if _polled(provider) else get_settings().inbound_sync_minutes
 
 
 async def list_integrations(tenant: Tenant, staff: Staff) -> list[Integration]:
@@ -318,7 +327,7 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int, *, remov
     removed = await remove_our_events(integration_id) if remove_events and row["status"] == "active" else 0
     for target in await CalendarTarget.select(CalendarTarget.id).where(CalendarTarget.integration == integration_id):
         await channels.stop_channel(int(target["id"]))
-    if row["credentials"] and spec_for(row["provider"]).auth == "oauth2":  # a password grant has nothing to revoke
+    if row["credentials"] and not _password_grant(row["provider"]):  # a password grant has nothing to revoke
         try:
             credentials = vault.open_credentials(row["credentials"])
             await revoke(google_oauth_config(), credentials.refresh_token or credentials.access_token)
