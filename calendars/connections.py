@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
 from calendars import vault
+from calendars.caldav_account import build_caldav
 from calendars.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
 from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
@@ -169,6 +170,7 @@ def _google(integration: dict[str, Any]) -> CalendarProvider:
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))
+register(ProviderSpec("caldav", "Apple iCloud / CalDAV", "password", build_caldav, None))  # no push: read periodically
 
 
 def _microsoft(integration: dict[str, Any]) -> CalendarProvider:

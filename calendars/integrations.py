@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from calendars import channels, vault
+from calendars.caldav_account import ConnectFailed, discover_account
 from calendars.connections import forget_tokens, oauth_config_for, provider_for
 from calendars.oauth import AuthorizationFailed, AuthorizationRequest, exchange_code, revoke, start_authorization
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
@@ -90,12 +91,28 @@ async def _view(row: dict[str, Any]) -> Integration:
             )
             for t in targets
         ],
-        live_updates=channels.push_possible(),
-        read_every_minutes=get_settings().inbound_sync_minutes,
+        live_updates=channels.push_possible() and not _polled(row["provider"]),
+        read_every_minutes=_read_every(row["provider"]),
         refused_items=refused,
         refused_reason=reason,
         audit=msgspec.convert(audit, AuditReport) if audit else None,
     )
+
+
+def _polled(provider: str) -> bool:
+    """A provider without push (CalDAV): its calendars are only read periodically."""
+    spec = PROVIDERS.get(provider)
+    return spec is not None and spec.parse_notification is None
+
+
+def _password_grant(provider: str) -> bool:
+    spec = PROVIDERS.get(provider)
+    return spec is not None and spec.auth == "password"
+
+
+def _read_every(provider: str) -> float:
+    """Providers without push (CalDAV) are read every RENTCAL_CALDAV_POLL_MINUTES."""
+    return get_settings().caldav_poll_minutes if _polled(provider) else get_settings().inbound_sync_minutes
 
 
 async def list_integrations(tenant: Tenant, staff: Staff) -> list[Integration]:
@@ -210,6 +227,53 @@ async def complete_oauth(provider: str, tenant: Tenant, staff: Staff, code: str,
     return integration_id
 
 
+async def connect_caldav(tenant: Tenant, staff: Staff, server_url: str, username: str, password: str) -> int:
+    """Discover the account (RFC 6764), seal the password grant and list its calendars as targets.
+
+    Connecting the same account (user name on the same server) again updates the password and keeps the
+    settings; a refused password, an unreachable server, one that is not CalDAV or an address the SSRF
+    guard refuses is an InvalidInput with a message for people (nothing stored).
+    """
+    try:
+        connected = await discover_account(server_url, username, password, tenant.timezone)
+    except ConnectFailed as exc:
+        raise InvalidInput(str(exc)) from exc
+    sealed = vault.seal_password(connected.credentials)
+    existing = None
+    for row in await CalendarIntegration.select(CalendarIntegration.id, CalendarIntegration.credentials).where(
+        (CalendarIntegration.user == staff.id)
+        & (CalendarIntegration.provider == "caldav")
+        & (CalendarIntegration.account_email == connected.account)
+    ):
+        try:
+            same = vault.open_password(row["credentials"]).server_url == connected.credentials.server_url
+        except vault.VaultError:
+            same = not row["credentials"]  # disconnected (password deleted): the same account comes back
+        if same:
+            existing = row
+            break
+    values: dict[Any, Any] = {CalendarIntegration.credentials: sealed, CalendarIntegration.status: "active"}
+    if existing is not None:
+        integration_id = int(existing["id"])
+        await CalendarIntegration.update({**values, CalendarIntegration.status_detail: ""}).where(
+            CalendarIntegration.id == integration_id
+        )
+    else:
+        rows = await CalendarIntegration.insert(
+            CalendarIntegration(
+                company=tenant.id,
+                user=staff.id,
+                provider="caldav",
+                account_email=connected.account,
+                credentials=sealed,
+                include_all_bookings=False,
+            )
+        ).returning(CalendarIntegration.id)
+        integration_id = int(rows[0]["id"])
+    await _sync_calendar_list(integration_id, tenant.id, staff.role, connected.calendars)
+    return integration_id
+
+
 async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings: IntegrationSettings) -> Integration:
     row = await _owned(tenant, staff, integration_id)
     values: dict[Any, Any] = {}
@@ -279,7 +343,7 @@ async def disconnect(tenant: Tenant, staff: Staff, integration_id: int, *, remov
     removed = await remove_our_events(integration_id) if remove_events and row["status"] == "active" else 0
     for target in await CalendarTarget.select(CalendarTarget.id).where(CalendarTarget.integration == integration_id):
         await channels.stop_channel(int(target["id"]))
-    if row["credentials"]:
+    if row["credentials"] and not _password_grant(row["provider"]):  # a password grant has nothing to revoke
         try:
             credentials = vault.open_credentials(row["credentials"])
             await revoke(oauth_config_for(row["provider"]), credentials.refresh_token or credentials.access_token)

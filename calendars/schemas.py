@@ -108,3 +108,14 @@ class Conflict(msgspec.Struct):
 
 class Accepted(msgspec.Struct):
     status: str = "accepted"
+
+
+class CaldavConnect(msgspec.Struct, forbid_unknown_fields=True):
+    """Connect Apple iCloud / CalDAV: the server address, the user name and an (app-specific) password."""
+
+    server_url: str
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password in logs or tracebacks
+        return f"CaldavConnect(server_url={self.server_url!r}, username={self.username!r})"

@@ -67,6 +67,8 @@ class Settings:
     requests_per_email_per_day: int = 3
     requests_per_client_per_day: int = 10
     request_email_confirmation: bool = False
+    caldav_poll_minutes: float = 5.0  # CalDAV has no push: its calendars are read this often
+    caldav_demo_url: str = ""  # the local demo CalDAV server (`rentcal up`), offered as a preset
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +123,8 @@ class Settings:
             login_attempts_per_account=int(_env("RENTCAL_LOGIN_ATTEMPTS_PER_ACCOUNT", "5")),
             login_attempts_per_address=int(_env("RENTCAL_LOGIN_ATTEMPTS_PER_ADDRESS", "30")),
             feed_import_deadline_seconds=float(_env("RENTCAL_FEED_IMPORT_DEADLINE_SECONDS", "60")),
+            caldav_poll_minutes=float(_env("RENTCAL_CALDAV_POLL_MINUTES", "5")),
+            caldav_demo_url=_env("RENTCAL_CALDAV_DEMO_URL"),
         )
 
     def validate(self) -> None:

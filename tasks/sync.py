@@ -8,7 +8,7 @@ from typing import ParamSpec
 
 import dramatiq
 
-from calendars import channels
+from calendars import channels, polling
 from calendars.providers.base import RetryableError
 from calendars.sync import audit, full, inbound, locks, push, refusals
 from rental.outbox import OutboxEvent
@@ -104,6 +104,12 @@ async def schedule_inbound_sync() -> None:
     """Periodic safety net beside push notifications (every RENTCAL_INBOUND_SYNC_MINUTES)."""
     for target_id in await channels.inbound_targets():
         sync_inbound.send(target_id)
+
+
+async def schedule_polled_reads() -> None:
+    """Calendars without push (CalDAV) are read every RENTCAL_CALDAV_POLL_MINUTES (debounced like a notification)."""
+    for target_id in await polling.polled_targets():
+        await schedule_read(target_id)
 
 
 async def schedule_channel_renewal() -> None:

@@ -26,6 +26,7 @@ from calendars.ical.text import clean_text
 from calendars.ical.zones import is_utc, load_zone, require_aware, vtimezone
 
 KEY_PROPERTY = "X-RENTCAL-KEY"
+ORIGIN_PROPERTY = "X-RENTCAL-ORIGIN"  # which of our calendars (target id) wrote it: tells copies from orphans
 METHOD_PROPERTY = "X-RENTCAL-REMINDER"  # on a VALARM: "email" or "popup", so reminders round-trip
 UID_PREFIX = "rentcal-"
 RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "EXDATE")
@@ -57,6 +58,7 @@ class StorageEvent:
     all_day: tuple[date, date] | None = None  # (first day, day after the last): written as DATE values
     uid: str = ""  # default: uid_for(key)
     sequence: int = 0
+    origin: str = ""  # our target id (EventData.origin), written as X-RENTCAL-ORIGIN when set
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class RemoteObject:
     sequence: int
     last_modified: datetime | None
     content_hash: str  # over the fields we write (see content_hash)
+    origin: str | None = None  # X-RENTCAL-ORIGIN: the target id that wrote it
 
 
 def uid_for(key: str) -> str:
@@ -144,6 +147,8 @@ def build_storage_object(event: StorageEvent, *, now: datetime | None = None) ->
     if event.color is not None:
         vevent.add("COLOR", normalize_color(event.color))
     vevent.add(KEY_PROPERTY, vText(clean_text(event.key)))
+    if event.origin:
+        vevent.add(ORIGIN_PROPERTY, vText(clean_text(event.origin)))
     for reminder in event.alarms:
         if reminder.minutes < 0:
             raise ValueError("a reminder cannot be after the start")
@@ -262,6 +267,7 @@ def parse_remote_object(
         sequence=int(master.get("SEQUENCE", 0)),
         last_modified=_instant(modified, UTC) if isinstance(modified, datetime) else None,
         content_hash=_digest(summary, description, location, hash_start, hash_end, status, color, alarms),
+        origin=_text(master, ORIGIN_PROPERTY),
     )
 
 

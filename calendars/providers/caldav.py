@@ -34,6 +34,7 @@ from calendars.ical.vevent import (
     parse_remote_object,
     uid_for,
 )
+from calendars.netguard import BlockedAddress
 from calendars.providers import caldav_xml as dav
 from calendars.providers.base import (
     BusyInterval,
@@ -58,6 +59,7 @@ from calendars.providers.caldav_model import (
     CaldavRemoteEvent,
     Discovery,
     PasswordGrant,
+    core_events,
     decode_ctag_cursor,
     default_window,
     deleted_event,
@@ -96,6 +98,10 @@ class ServerUnreachable(RetryableError):
 
 class NotCaldavServer(RequestRejected):
     """The address answers, but not as a CalDAV server (no principal, no calendar home)."""
+
+
+class AddressRefused(RequestRejected):
+    """The SSRF guard refused the server's address (a private network, or a name that does not resolve)."""
 
 
 @dataclass
@@ -178,6 +184,8 @@ class CaldavProvider:
     async def _principal_at(self, url: str) -> str | None:
         try:
             answer = await self._propfind(url, 0, dav.CURRENT_USER_PRINCIPAL, dav.RESOURCETYPE)
+        except AddressRefused:
+            raise
         except (RequestRejected, EventMissing):
             return None
         for response in answer.responses:
@@ -371,7 +379,8 @@ class CaldavProvider:
                 if data is None:
                     continue  # gone between the listing and now: the next read reports it
                 etag = response.text(dav.GETETAG) or etags.get(url, "")
-                events.append(await self._remote(calendar_id, event_id_of(url), etag, data.encode(), window))
+                remote = await self._remote(calendar_id, event_id_of(url), etag, data.encode(), window)
+                events.extend(core_events(remote))
         return events
 
     # ---- free/busy and push ---------------------------------------------------------------------------
@@ -483,6 +492,8 @@ class CaldavProvider:
                 response = await self.client.request(
                     method, url, content=content, headers=headers, auth=self._auth, follow_redirects=False
                 )
+            except BlockedAddress as exc:
+                raise AddressRefused(f"Rentcal does not connect to this CalDAV server: {exc}") from exc
             except httpx.TransportError as exc:
                 log.debug("caldav %s %s -> %s", method, _path(url), type(exc).__name__)
                 host = urlsplit(url).netloc

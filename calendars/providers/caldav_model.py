@@ -10,7 +10,7 @@ import base64
 import json
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,10 +56,9 @@ GOOGLE_COLOR_IDS = dict(zip((str(n) for n in range(1, 12)), PALETTE_CSS, strict=
 
 @dataclass(frozen=True)
 class CaldavRemoteEvent(RemoteEvent):
-    """A RemoteEvent plus the interface-v2 fields (design review (e))."""
+    """A RemoteEvent plus the interface-v2 fields (design review (e)). ``deleted`` is the base
+    property (status "cancelled"); ``busy`` and ``series_id`` are the base fields."""
 
-    deleted: bool = False
-    busy: bool = True  # opaque, not cancelled, not declined by the account
     all_day: tuple[date, date] | None = None
     recurrence: tuple[str, ...] = ()
     occurrences: tuple[Occurrence, ...] = ()  # busy time inside the listing window, exceptions applied
@@ -128,6 +127,7 @@ def storage_event(event: EventData, *, uid: str, sequence: int = 0) -> StorageEv
         alarms=tuple(StorageAlarm(r.minutes, "email" if r.method == "email" else "popup") for r in event.reminders),
         uid=uid,
         sequence=sequence,
+        origin=event.origin,
     )
 
 
@@ -154,11 +154,12 @@ def remote_event(event_id: str, etag: str, parsed: RemoteObject) -> CaldavRemote
         etag=etag,
         status=parsed.status.lower(),
         summary=parsed.summary,
-        starts_at=None if parsed.all_day else parsed.starts_at,
-        ends_at=None if parsed.all_day else parsed.ends_at,
+        starts_at=parsed.starts_at,  # all-day: local midnights of the calendar's zone
+        ends_at=parsed.ends_at,
         all_day_start=parsed.all_day[0] if parsed.all_day else None,
         all_day_end=parsed.all_day[1] if parsed.all_day else None,
         key=parsed.key,
+        origin=parsed.origin,
         transparent=parsed.transparent,
         updated=parsed.last_modified,
         busy=parsed.busy,
@@ -172,7 +173,43 @@ def remote_event(event_id: str, etag: str, parsed: RemoteObject) -> CaldavRemote
 
 
 def deleted_event(event_id: str) -> CaldavRemoteEvent:
-    return CaldavRemoteEvent(id=event_id, etag="", status="cancelled", deleted=True, busy=False)
+    return CaldavRemoteEvent(id=event_id, etag="", status="cancelled", busy=False)
+
+
+def occurrence_id(series_id: str, starts_at: datetime) -> str:
+    """``{series}_{start in UTC}``, like Google's instance ids (the core clears ``{series}_*`` with the series)."""
+    return f"{series_id}_{starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def core_events(remote: CaldavRemoteEvent) -> list[CaldavRemoteEvent]:
+    """A listed object as the sync core reads events (base.list_changes).
+
+    A series (RRULE/RDATE) becomes a cancelled stub under the series id, which makes the core forget the
+    busy time of its earlier occurrences, followed by one event per occurrence in the listing window
+    (exceptions applied) with its own id, ``series_id`` and ``busy``. Single events, ours and deletions
+    pass as they are.
+    """
+    if remote.deleted or remote.key is not None or not remote.recurrence:
+        return [remote]
+    stub = replace(remote, status="cancelled", busy=False, occurrences=())
+    return [
+        stub,
+        *(
+            replace(
+                remote,
+                id=occurrence_id(remote.id, o.starts_at),
+                series_id=remote.id,
+                starts_at=o.starts_at,
+                ends_at=o.ends_at,
+                all_day_start=o.all_day[0] if o.all_day else None,
+                all_day_end=o.all_day[1] if o.all_day else None,
+                all_day=o.all_day,
+                busy=o.busy,
+                occurrences=(o,),
+            )
+            for o in remote.occurrences
+        ),
+    ]
 
 
 def own_addresses(grant: PasswordGrant) -> frozenset[str]:

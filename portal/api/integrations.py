@@ -8,7 +8,15 @@ from litestar import Controller, Request, delete, get, patch, post
 
 from calendars import integrations
 from calendars.schemas import Accepted as AcceptedBody
-from calendars.schemas import AuditReport, AuthorizeStart, ConnectionTest, Integration, IntegrationSettings, MappedEvent
+from calendars.schemas import (
+    AuditReport,
+    AuthorizeStart,
+    CaldavConnect,
+    ConnectionTest,
+    Integration,
+    IntegrationSettings,
+    MappedEvent,
+)
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
 from rental.accounts import Staff
@@ -34,6 +42,18 @@ class IntegrationsApi(Controller):
         pending = integrations.begin_google()
         await remember_authorization(pending, api_staff.id)
         return AuthorizeStart(pending.url, pending.state)
+
+    @post("/caldav", status_code=201)
+    async def connect_caldav(self, tenant: Tenant, api_staff: Staff, data: CaldavConnect) -> Integration:
+        """Connect Apple iCloud / CalDAV with a server address, user name and (app-specific) password; connecting
+        the same account again updates its password. Calendars without push are read periodically."""
+        from tasks.sync import request_full_sync
+
+        integration_id = await integrations.connect_caldav(
+            tenant, api_staff, data.server_url, data.username, data.password
+        )
+        await request_full_sync(integration_id)
+        return await integrations.get_integration(tenant, api_staff, integration_id)
 
     @post("/{provider:str}/authorize", status_code=200)
     async def authorize_provider(self, api_staff: Staff, provider: str) -> AuthorizeStart:

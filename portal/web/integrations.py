@@ -22,6 +22,7 @@ from portal.web.layout import render
 from rental.accounts import Staff, staff_by_id
 from rental.errors import DomainError
 from rental.tenants import Tenant
+from rentcal.settings import get_settings
 
 KINDS = ("bookings", "maintenance", "deliveries")
 log = logging.getLogger("rentcal.portal")
@@ -67,7 +68,9 @@ class IntegrationPages(Controller):
             colors=await booking_colors(tenant),
             statuses=STATUSES,
             kinds=KINDS,
-            **{"message": None, "error": None, **extra},
+            caldav_poll_minutes=get_settings().caldav_poll_minutes,
+            caldav_demo_url=get_settings().caldav_demo_url,
+            **{"message": None, "error": None, "caldav_form": None, **extra},
         )
 
     @get("/")
@@ -88,6 +91,28 @@ class IntegrationPages(Controller):
         pending = integrations.begin_google()
         await oauth_flow.remember_authorization(pending, staff.id, binding)
         return Redirect(pending.url, status_code=303)
+
+    @post("/caldav/connect", status_code=200)
+    async def connect_caldav(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant
+    ) -> Template | Redirect:
+        from tasks.sync import request_full_sync
+
+        form = await request.form()
+        entered = {"server_url": str(form.get("server_url") or ""), "username": str(form.get("username") or "")}
+        try:
+            integration_id = await integrations.connect_caldav(
+                tenant, staff, entered["server_url"], entered["username"], str(form.get("password") or "")
+            )
+        except DomainError as exc:
+            return await self._page(request, staff, tenant, error=exc.detail, caldav_form=entered)
+        await request_full_sync(integration_id)
+        return Redirect(
+            "/portal/integrations?"
+            + urlencode({"message": "Apple iCloud / CalDAV connected"})
+            + f"#integration-{integration_id}",
+            status_code=303,
+        )
 
     @post("/{provider:str}/connect", status_code=303)
     async def connect_provider(self, request: Request[Any, Any, Any], staff: Staff, provider: str) -> Redirect:

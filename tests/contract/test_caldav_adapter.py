@@ -525,25 +525,31 @@ class TestCaldavProvider(ProviderContract):
         page = await provider.list_changes(calendar_id, None, window=WINDOW)
         events = {e.id: e for e in page.events if isinstance(e, CaldavRemoteEvent)}
         assert page.covers is None
-        assert {i: e.busy for i, e in events.items()} == {
-            "series": True,
+        # v2 core: a series arrives as its occurrences (unique ids, series_id, busy each), after a cancelled
+        # stub under the series id that makes the core forget the series' earlier occurrences
+        assert events["series"].deleted and not events["series"].busy
+        berlin = ZoneInfo("Europe/Berlin")
+        occurrences = sorted((e for e in events.values() if e.series_id == "series"), key=lambda e: e.id)
+        assert [
+            (e.id, e.starts_at and e.starts_at.astimezone(berlin).strftime("%m-%d %H:%M"), e.busy) for e in occurrences
+        ] == [
+            ("series_20300301T080000Z", "03-01 09:00", True),
+            ("series_20300315T080000Z", "03-15 09:00", False),
+            ("series_20300322T080000Z", "03-22 09:00", True),
+        ]
+        assert {i: e.busy for i, e in events.items() if e.series_id is None and i != "series"} == {
             "holiday": True,
             "free": False,
             "off": False,
             "declined": False,
         }
-        berlin = ZoneInfo("Europe/Berlin")
-        assert [
-            (o.starts_at.astimezone(berlin).strftime("%m-%d %H:%M"), o.busy) for o in events["series"].occurrences
-        ] == [
-            ("03-01 09:00", True),
-            ("03-15 09:00", False),
-            ("03-22 09:00", True),
-        ]
-        assert events["series"].recurrence[0] == "RRULE:FREQ=WEEKLY;COUNT=4"
+        assert events["off"].deleted  # a cancelled event is a deleted one for the core
+        assert occurrences[0].recurrence[0] == "RRULE:FREQ=WEEKLY;COUNT=4"
         holiday = events["holiday"]
-        assert holiday.all_day == (date(2030, 8, 3), date(2030, 8, 5)) and holiday.starts_at is None
-        assert holiday.occurrences[0].starts_at == datetime(2030, 8, 2, 22, 0, tzinfo=UTC)  # midnight in Berlin
+        assert holiday.all_day == (date(2030, 8, 3), date(2030, 8, 5))
+        assert (holiday.all_day_start, holiday.all_day_end) == (date(2030, 8, 3), date(2030, 8, 5))
+        assert holiday.starts_at == datetime(2030, 8, 2, 22, 0, tzinfo=UTC)  # midnight in Berlin
+        assert holiday.ends_at == datetime(2030, 8, 4, 22, 0, tzinfo=UTC)
         busy = await provider.free_busy(
             [calendar_id], datetime(2030, 3, 1, tzinfo=UTC), datetime(2030, 3, 31, tzinfo=UTC)
         )
