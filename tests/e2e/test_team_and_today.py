@@ -58,7 +58,16 @@ async def book(tenant: Tenant, product: int, unit: int, name: str, start: dateti
     customer = CustomerIn(name=name, email=f"{name.split()[0].lower()}@example.test", phone="+1 555 0142")
     return await bookings.create_booking(
         tenant,
-        BookingCreate(product_id=product, unit_id=unit, starts_at=start, ends_at=end, customer=customer, **extra),
+        # today's work may have started already: staff record it on purpose
+        BookingCreate(
+            product_id=product,
+            unit_id=unit,
+            starts_at=start,
+            ends_at=end,
+            customer=customer,
+            confirm_past=True,
+            **extra,
+        ),
     )
 
 

@@ -19,9 +19,13 @@ pytestmark = pytest.mark.e2e
 LA = ZoneInfo("America/Los_Angeles")
 
 
+# Next week, shown with ?from=: moves stay in the future whatever day the tests run on.
+NEXT_MONDAY = datetime.now(LA).date() - timedelta(days=datetime.now(LA).weekday()) + timedelta(days=7)
+TEAM_WEEK = f"/portal/team?from={NEXT_MONDAY.isoformat()}"
+
+
 def at(day_offset: int, hour: int) -> datetime:
-    monday = datetime.now(LA).date() - timedelta(days=datetime.now(LA).weekday())
-    return datetime.combine(monday + timedelta(days=day_offset), time(hour), tzinfo=LA)
+    return datetime.combine(NEXT_MONDAY + timedelta(days=day_offset), time(hour), tzinfo=LA)
 
 
 async def drag_to_row(page: Page, key: str, row: int) -> None:
@@ -42,14 +46,14 @@ async def test_drag_refused_by_a_clash_then_accepted_on_a_free_unit_and_undone(p
     product, units = await make_product(tenant, units=3, name="Telehandler")
     _, email = await make_staff(tenant, "manager")
     customer = CustomerIn(name="Mo Mover", email="mo@example.test")
-    moving = await bookings.create_booking(tenant, BookingCreate(
+    moving = await bookings.create_booking(tenant, BookingCreate(confirm_past=True,
         product_id=product, unit_id=units[0], starts_at=at(2, 9), ends_at=at(3, 17), customer=customer))  # fmt: skip
-    await bookings.create_booking(tenant, BookingCreate(
+    await bookings.create_booking(tenant, BookingCreate(confirm_past=True,
         product_id=product, unit_id=units[1], starts_at=at(2, 12), ends_at=at(4, 12),
         customer=CustomerIn(name="Bo Blocker", email="bo@example.test")))  # fmt: skip
     await page.set_viewport_size({"width": 1280, "height": 900})
     await sign_in(page, live_server, email)
-    await page.goto(f"{live_server}/portal/team")
+    await page.goto(f"{live_server}{TEAM_WEEK}")
     key = f"booking:{moving.id}"
 
     await drag_to_row(page, key, units[1])
@@ -76,11 +80,11 @@ async def test_keyboard_only_move_and_unassign(page: Page, live_server: str) -> 
     product, units = await make_product(tenant, units=1, name="Generator")
     _, email = await make_staff(tenant, "manager")
     helper, _ = await make_staff(tenant, "driver")
-    booking = await bookings.create_booking(tenant, BookingCreate(
+    booking = await bookings.create_booking(tenant, BookingCreate(confirm_past=True,
         product_id=product, unit_id=units[0], starts_at=at(1, 9), ends_at=at(1, 12), assigned_staff_id=helper,
         customer=CustomerIn(name="Kai Keys", email="kai@example.test")))  # fmt: skip
     await sign_in(page, live_server, email)
-    await page.goto(f"{live_server}/portal/team")
+    await page.goto(f"{live_server}{TEAM_WEEK}")
     summary = page.get_by_text("Move, resize or reassign (keyboard)")
     await summary.focus()
     await page.keyboard.press("Enter")

@@ -99,10 +99,8 @@ async def test_maintenance_input_is_checked() -> None:
         await schedules.create_maintenance(tenant, MaintenanceCreate(unit_id=unit + 10_000, starts_at=T0, ends_at=end))
     with pytest.raises(InvalidInput, match="ends_at must be after starts_at"):
         await schedules.create_maintenance(tenant, MaintenanceCreate(unit_id=unit, starts_at=end, ends_at=T0))
-    with pytest.raises(InvalidInput, match="UTC offset"):
-        await schedules.create_maintenance(
-            tenant, MaintenanceCreate(unit_id=unit, starts_at=datetime(2027, 3, 1, 8), ends_at=datetime(2027, 3, 2))
-        )
+    with pytest.raises(ValueError, match="UTC offset"):  # the schema itself refuses it (a 422 at the API edge)
+        MaintenanceCreate(unit_id=unit, starts_at=datetime(2027, 3, 1, 8), ends_at=datetime(2027, 3, 2))
     with pytest.raises(InvalidInput, match="is not in this company"):
         await schedules.create_maintenance(
             tenant, MaintenanceCreate(unit_id=unit, starts_at=T0, ends_at=end, technician_id=outsider)
