@@ -10,6 +10,7 @@ without disturbing the rest of the suite, and its own web and worker processes o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -112,6 +113,11 @@ class Stack:
                 else:
                     os.killpg(process.pid, 9)
                 process.wait()
+        import pgserver
+
+        # the server was restarted by pg_ctl, so the handle's own cleanup may not know its new process
+        with contextlib.suppress(Exception):
+            pgserver.pg_ctl(["-m", "immediate", "stop"], pgdata=self.pg.pgdata, user=self.pg.system_user, timeout=30)
         self.pg.cleanup()
 
 

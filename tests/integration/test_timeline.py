@@ -40,7 +40,7 @@ async def test_entries_cover_every_kind_expand_recurring_blocks_and_scope_by_per
         address="1 Main St", driver_id=driver, route_order=2))  # fmt: skip
     await blocks.create_block(tenant, BlockCreate(
         blocked_from=datetime(2027, 1, 6, tzinfo=LA), blocked_until=datetime(2027, 1, 7, tzinfo=LA),
-        reason="Team day", rrule="FREQ=WEEKLY;BYDAY=WE"))  # fmt: skip
+        reason="Team day", rrule="FREQ=WEEKLY;BYDAY=WE", confirm=True))  # fmt: skip
     await blocks.create_block(tenant, BlockCreate(
         blocked_from=start, blocked_until=start + timedelta(days=5), reason="Vacation", staff_id=driver))  # fmt: skip
 

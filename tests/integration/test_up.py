@@ -105,7 +105,13 @@ def test_up_stops_cleanly_on_sigterm_and_refuses_a_taken_web_port(own_database: 
     assert f"port {busy} is in use" in refused.output
 
     port = free_port()
-    env = {**_up_env(own_database, tmp_path), "RENTCAL_GOOGLE_CLIENT_ID": "real-id", "RENTCAL_SMTP_URL": "smtp://x"}
+    env = {
+        **_up_env(own_database, tmp_path),
+        "RENTCAL_GOOGLE_CLIENT_ID": "real-id",
+        "RENTCAL_MICROSOFT_CLIENT_ID": "real-id",
+        "RENTCAL_CALDAV_DEMO": "0",
+        "RENTCAL_SMTP_URL": "smtp://x",
+    }
     up = UpProcess([sys.executable, "-m", "rentcal.cli", "up", "--port", str(port)], env, ROOT)
     try:
         up.wait_for("Rentcal is running at", timeout=180)
