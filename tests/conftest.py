@@ -92,3 +92,9 @@ def worker_process(app_env: dict[str, str]) -> Iterator[WorkerHandle]:
     handle.start()
     yield handle
     handle.stop()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The chaos test (restarts of its own PostgreSQL and Redis, killed processes) runs last: whatever it
+    leaves behind on a busy machine cannot disturb the tests after it."""
+    items.sort(key=lambda item: "test_sync_chaos" in item.nodeid)

@@ -193,10 +193,24 @@ def _factories() -> dict[str, Any]:
     return {"event": Event, "subscription": Subscription, "outlookCategory": OutlookCategory}
 
 
+def available() -> bool:
+    """Whether Microsoft's SDK models are installed (dev extras); without them only JSON shape is checked."""
+    try:
+        import msgraph  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def validate(kind: str, body: Any) -> dict[str, Any]:
-    """Validate a request body against the Graph model ``kind``; returns it (a dict) or raises 400."""
+    """Validate a request body against the Graph model ``kind``; returns it (a dict) or raises 400.
+
+    An installed Rentcal (`pip install rentcal`, no dev extras) runs the demo sandbox without the SDK: bodies
+    are then only checked to be JSON objects, like the Google sandbox without its discovery document."""
     if not isinstance(body, dict):
         raise body_read("The request body must be a JSON object.")
+    if not available():
+        return body
     try:
         _Node(body, "").get_object_value(_factories()[kind])
     except GraphError:
@@ -208,5 +222,7 @@ def validate(kind: str, body: Any) -> dict[str, Any]:
 
 def warm_up() -> None:
     """Import the models up front so the first request is not slow."""
+    if not available():
+        return
     for factory in _factories().values():
         factory().get_field_deserializers()
