@@ -24,6 +24,7 @@ test: $(VENV)/.installed lint typecheck pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed

@@ -94,11 +94,16 @@ def decode_body(raw: bytes, content_encoding: str, max_bytes: int) -> bytes:
     return body
 
 
-async def _download(url: str, headers: dict[str, str], allow_private: bool, max_bytes: int,
-                    etag: str, last_modified: str) -> Fetched:
+async def _download(
+    url: str, headers: dict[str, str], allow_private: bool, max_bytes: int, etag: str, last_modified: str
+) -> Fetched:
     async with (
-        httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True, max_redirects=MAX_REDIRECTS,
-                          transport=netguard.transport(allow_private)) as client,
+        httpx.AsyncClient(
+            timeout=TIMEOUT,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            transport=netguard.transport(allow_private),
+        ) as client,
         client.stream("GET", normalize_url(url), headers=headers) as response,
     ):
         if response.status_code == 304:
@@ -126,8 +131,15 @@ def _phrase(status: int) -> str:
         return ""
 
 
-async def fetch(url: str, *, etag: str = "", last_modified: str = "", allow_private: bool = False,
-                max_bytes: int = DEFAULT_MAX_BYTES, deadline: float = DEADLINE_SECONDS) -> Fetched:
+async def fetch(
+    url: str,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    allow_private: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline: float = DEADLINE_SECONDS,
+) -> Fetched:
     headers = dict(HEADERS)
     if etag:
         headers["If-None-Match"] = etag

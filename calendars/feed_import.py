@@ -50,8 +50,17 @@ def source(feed_id: int) -> str:
 
 
 def _view(row: dict[str, Any]) -> ImportView:
-    return ImportView(row["id"], row["name"], row["url_display"], row["staff"], row["created_at"],
-                      row["last_attempt_at"], row["last_success_at"], row["last_error"], row["event_count"])
+    return ImportView(
+        row["id"],
+        row["name"],
+        row["url_display"],
+        row["staff"],
+        row["created_at"],
+        row["last_attempt_at"],
+        row["last_success_at"],
+        row["last_error"],
+        row["event_count"],
+    )
 
 
 async def add_import(tenant: Tenant, staff: Staff, name: str, url: str, personal: bool) -> ImportView:
@@ -60,8 +69,13 @@ async def add_import(tenant: Tenant, staff: Staff, name: str, url: str, personal
     normalized = feed_fetch.normalize_url(url)
     label = name.strip()[:200] or feed_fetch.display_url(normalized)
     rows = await FeedImport.insert(
-        FeedImport(company=tenant.id, staff=staff.id if personal else None, name=label,
-                   url_sealed=vault.encrypt({"url": normalized}), url_display=feed_fetch.display_url(normalized))
+        FeedImport(
+            company=tenant.id,
+            staff=staff.id if personal else None,
+            name=label,
+            url_sealed=vault.encrypt({"url": normalized}),
+            url_display=feed_fetch.display_url(normalized),
+        )
     ).returning(*FeedImport.all_columns(exclude=[FeedImport.url_sealed]))
     return _view(rows[0])
 
@@ -137,8 +151,12 @@ async def refresh(feed_id: int, now: datetime | None = None) -> bool:
                 deadline=deadline,
             )
             # Parsing is CPU work on untrusted data (bounded by parse_feed's own limits): off the event loop.
-            events = None if fetched.body is None else await asyncio.to_thread(
-                parse_feed, fetched.body, now - WINDOW_PAST, now + WINDOW_FUTURE, default_tz=feed["timezone"]
+            events = (
+                None
+                if fetched.body is None
+                else await asyncio.to_thread(
+                    parse_feed, fetched.body, now - WINDOW_PAST, now + WINDOW_FUTURE, default_tz=feed["timezone"]
+                )
             )
     except TimeoutError:
         await _record_error(feed_id, now, f"Reading the feed took longer than {deadline:g} seconds; it was stopped.")
@@ -156,8 +174,9 @@ async def _record_error(feed_id: int, now: datetime, error: str) -> None:
     )
 
 
-async def _replace_blocks(feed: dict[str, Any], events: list[ImportedEvent] | None, fetched: feed_fetch.Fetched,
-                          now: datetime) -> None:
+async def _replace_blocks(
+    feed: dict[str, Any], events: list[ImportedEvent] | None, fetched: feed_fetch.Fetched, now: datetime
+) -> None:
     async with FeedImport._meta.db.transaction():
         if not await FeedImport.raw("SELECT id FROM feed_import WHERE id = {} FOR UPDATE", feed["id"]):
             return  # deleted meanwhile

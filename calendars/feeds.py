@@ -87,26 +87,42 @@ async def list_subscriptions(tenant: Tenant, staff: Staff) -> list[Subscription]
     rows = await FeedSubscription.raw(
         "SELECT f.*, s.name AS owner_name FROM feed_subscription f JOIN staff_user s ON s.id = f.owner "
         "WHERE f.company = {} AND (f.owner = {} OR {}) ORDER BY f.revoked_at IS NOT NULL, f.id",
-        tenant.id, staff.id, staff.is_manager,
+        tenant.id,
+        staff.id,
+        staff.is_manager,
     )
     return [_subscription(r) for r in rows]
 
 
 def _subscription(row: dict[str, Any]) -> Subscription:
-    return Subscription(row["id"], row["kind"], row["name"], row["product"], row["owner"], row["owner_name"],
-                        row["created_at"], row["token_created_at"], row["revoked_at"], row["last_fetched_at"])
+    return Subscription(
+        row["id"],
+        row["kind"],
+        row["name"],
+        row["product"],
+        row["owner"],
+        row["owner_name"],
+        row["created_at"],
+        row["token_created_at"],
+        row["revoked_at"],
+        row["last_fetched_at"],
+    )
 
 
-async def create_subscription(tenant: Tenant, staff: Staff, kind: str, product_id: int | None = None,
-                              name: str = "") -> NewLink:
+async def create_subscription(
+    tenant: Tenant, staff: Staff, kind: str, product_id: int | None = None, name: str = ""
+) -> NewLink:
     if kind not in KINDS:
         raise InvalidInput(f"unknown feed kind {kind!r}")
     if kind not in allowed_kinds(staff.role):
         raise Forbidden(f"a {staff.role} cannot subscribe to {KINDS[kind][0].lower()}")
     label = KINDS[kind][0]
     if kind == "product":
-        product = await Product.select(Product.name).where(
-            (Product.id == (product_id or 0)) & (Product.company == tenant.id)).first()
+        product = (
+            await Product.select(Product.name)
+            .where((Product.id == (product_id or 0)) & (Product.company == tenant.id))
+            .first()
+        )
         if product is None:
             raise InvalidInput("choose a product of this company")
         label = product["name"]
@@ -114,8 +130,14 @@ async def create_subscription(tenant: Tenant, staff: Staff, kind: str, product_i
         product_id = None
     token = secrets.token_urlsafe(32)
     rows = await FeedSubscription.insert(
-        FeedSubscription(company=tenant.id, owner=staff.id, kind=kind, product=product_id,
-                         name=(name.strip() or label)[:200], token_hash=token_hash(token))
+        FeedSubscription(
+            company=tenant.id,
+            owner=staff.id,
+            kind=kind,
+            product=product_id,
+            name=(name.strip() or label)[:200],
+            token_hash=token_hash(token),
+        )
     ).returning(FeedSubscription.id)
     return await _new_link(tenant, staff, int(rows[0]["id"]), token)
 
@@ -139,11 +161,13 @@ async def regenerate(tenant: Tenant, staff: Staff, subscription_id: int) -> NewL
     if subscription.owner_id != staff.id:
         raise Forbidden("only the owner of a feed can get a new link for it")
     token = secrets.token_urlsafe(32)
-    await FeedSubscription.update({
-        FeedSubscription.token_hash: token_hash(token),
-        FeedSubscription.token_created_at: datetime.now(UTC),
-        FeedSubscription.revoked_at: None,
-    }).where(FeedSubscription.id == subscription_id)
+    await FeedSubscription.update(
+        {
+            FeedSubscription.token_hash: token_hash(token),
+            FeedSubscription.token_created_at: datetime.now(UTC),
+            FeedSubscription.revoked_at: None,
+        }
+    ).where(FeedSubscription.id == subscription_id)
     return await _new_link(tenant, staff, subscription_id, token)
 
 
@@ -179,8 +203,9 @@ def scope_for(row: dict[str, Any], now: datetime) -> Scope | None:
     return replace(base, **modes[kind])
 
 
-async def answer(token: str, if_none_match: str | None, if_modified_since: datetime | None,
-                 now: datetime | None = None) -> FeedAnswer | None:
+async def answer(
+    token: str, if_none_match: str | None, if_modified_since: datetime | None, now: datetime | None = None
+) -> FeedAnswer | None:
     """The feed for a token, or None (404) for an unknown or revoked token or a feed its owner may not see."""
     now = now or datetime.now(UTC)
     rows = await FeedSubscription.raw(
@@ -201,16 +226,22 @@ async def answer(token: str, if_none_match: str | None, if_modified_since: datet
         return FeedAnswer(304, b"", etag, changed_at)
     body = _BODIES.get(etag)
     if body is None:
-        body = render_feed(title, scope.timezone, await feed_events(scope), refresh_interval=REFRESH_INTERVAL,
-                           description=f"{KINDS[row['kind']][0]} from Rentcal")
+        body = render_feed(
+            title,
+            scope.timezone,
+            await feed_events(scope),
+            refresh_interval=REFRESH_INTERVAL,
+            description=f"{KINDS[row['kind']][0]} from Rentcal",
+        )
         _BODIES[etag] = body
         while len(_BODIES) > _BODY_CACHE_SIZE:
             _BODIES.popitem(last=False)
     return FeedAnswer(200, body, etag, changed_at)
 
 
-def _not_modified(etag: str, changed_at: datetime, if_none_match: str | None,
-                  if_modified_since: datetime | None) -> bool:
+def _not_modified(
+    etag: str, changed_at: datetime, if_none_match: str | None, if_modified_since: datetime | None
+) -> bool:
     """RFC 9110 13.2.2: If-None-Match decides when present; otherwise If-Modified-Since."""
     if if_none_match is not None:
         tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
@@ -223,9 +254,14 @@ async def _remember(row: dict[str, Any], etag: str, now: datetime) -> datetime:
     if row["etag"] == etag and row["changed_at"] is not None:
         if row["last_fetched_at"] is None or now - row["last_fetched_at"] > timedelta(minutes=1):
             await FeedSubscription.update({FeedSubscription.last_fetched_at: now}).where(
-                FeedSubscription.id == row["id"])
+                FeedSubscription.id == row["id"]
+            )
         return row["changed_at"]  # type: ignore[no-any-return]
-    await FeedSubscription.update({
-        FeedSubscription.etag: etag, FeedSubscription.changed_at: now, FeedSubscription.last_fetched_at: now,
-    }).where(FeedSubscription.id == row["id"])
+    await FeedSubscription.update(
+        {
+            FeedSubscription.etag: etag,
+            FeedSubscription.changed_at: now,
+            FeedSubscription.last_fetched_at: now,
+        }
+    ).where(FeedSubscription.id == row["id"])
     return now

@@ -59,12 +59,14 @@ def describe(booking: Booking, tenant: Tenant) -> str:
     """Pickup, return and what was rented; never payment data or the customer's address."""
     pickup = f" at {booking.pickup_location}" if booking.pickup_location else ""
     back = booking.return_location or booking.pickup_location
-    return "\n".join([
-        f"Pickup: {when(booking.starts_at, tenant.tz)}{pickup}",
-        f"Return: {when(booking.ends_at, tenant.tz)}" + (f" at {back}" if back else ""),
-        f"Rented: {booking.product_name} ({booking.unit_name})",
-        f"Booking #{booking.id} with {tenant.name}",
-    ])
+    return "\n".join(
+        [
+            f"Pickup: {when(booking.starts_at, tenant.tz)}{pickup}",
+            f"Return: {when(booking.ends_at, tenant.tz)}" + (f" at {back}" if back else ""),
+            f"Rented: {booking.product_name} ({booking.unit_name})",
+            f"Booking #{booking.id} with {tenant.name}",
+        ]
+    )
 
 
 def invite_event(booking: Booking, tenant: Tenant, now: datetime) -> InviteEvent:
@@ -152,8 +154,9 @@ async def request_invite(tenant: Tenant, booking_id: int) -> tuple[MailRecord, b
             f"booking {booking_id} is {booking.status}: invitations are sent for confirmed or picked-up bookings"
             + (" (confirm it first)" if booking.status == "pending" else "")
         )
-    mail_id = await mail_records.record_invite(tenant.id, booking.id, "REQUEST", booking.sequence,
-                                               booking.customer.email)
+    mail_id = await mail_records.record_invite(
+        tenant.id, booking.id, "REQUEST", booking.sequence, booking.customer.email
+    )
     if mail_id is not None:
         record = await mail_records.get_mail(mail_id)
         assert record is not None
@@ -178,8 +181,9 @@ async def compose_invite(mail: MailRecord) -> EmailMessage | Skip | Wait:
         if booking.status not in INVITE_STATUSES:
             return Skip(f"the booking is {booking.status} now")
         if booking.sequence != mail.sequence:
-            newer = await mail_records.record_invite(tenant.id, booking.id, "REQUEST", booking.sequence,
-                                                     booking.customer.email)
+            newer = await mail_records.record_invite(
+                tenant.id, booking.id, "REQUEST", booking.sequence, booking.customer.email
+            )
             return Skip(f"superseded by SEQUENCE {booking.sequence}", follow_up=newer)
     else:
         requests = await mail_records.request_statuses(booking.id)

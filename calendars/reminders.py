@@ -60,9 +60,9 @@ def is_due(now: datetime, target: datetime, offset: timedelta) -> bool:
     return due_at <= now < min(target, due_at + grace(offset))
 
 
-def due_reminders(now: datetime, candidates: Iterable[Candidate], configs: Mapping[int, ReminderConfig]) -> list[
-    NewReminder
-]:
+def due_reminders(
+    now: datetime, candidates: Iterable[Candidate], configs: Mapping[int, ReminderConfig]
+) -> list[NewReminder]:
     """The reminders due at `now` (pure: no I/O)."""
     due: list[NewReminder] = []
     for c in candidates:
@@ -154,8 +154,9 @@ async def candidates(now: datetime, horizon: timedelta) -> list[Candidate]:
         now + horizon,
     )
     return [
-        Candidate(r["id"], r["company"], r["status"], r["starts_at"], r["ends_at"], r["customer_email"],
-                  r["staff_email"])
+        Candidate(
+            r["id"], r["company"], r["status"], r["starts_at"], r["ends_at"], r["customer_email"], r["staff_email"]
+        )
         for r in rows
     ]
 

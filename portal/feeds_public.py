@@ -44,8 +44,11 @@ def _since(value: str | None) -> datetime | None:
 @get("/feeds/{filename:str}", include_in_schema=False, opt=NO_SESSION)
 async def subscription_feed(request: Request[Any, Any, Any], filename: str) -> Response[bytes]:
     """ETag / Last-Modified with 304; 404 for an unknown or revoked token (the token is never logged)."""
-    result = await feeds.answer(filename.removesuffix(".ics"), request.headers.get("if-none-match"),
-                                _since(request.headers.get("if-modified-since")))
+    result = await feeds.answer(
+        filename.removesuffix(".ics"),
+        request.headers.get("if-none-match"),
+        _since(request.headers.get("if-modified-since")),
+    )
     if result is None:
         raise NotFoundException("no such feed: the link may have been revoked or replaced")
     headers = {
@@ -75,15 +78,20 @@ async def customer_invite(filename: str) -> Response[bytes] | Template:
         return Response(
             invitations.invite_ics(booking, tenant, now),
             media_type=ICS,
-            headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"',
-                     "Cache-Control": "private, no-cache"},
+            headers={
+                "Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"',
+                "Cache-Control": "private, no-cache",
+            },
         )
-    return Template("public/invite.html", context={
-        "booking": booking,
-        "tenant": tenant,
-        "links": calendar_links(event) if booking.status != "cancelled" else {},
-        "ics_url": invitations.invite_urls(booking.id)["ics"],
-    })
+    return Template(
+        "public/invite.html",
+        context={
+            "booking": booking,
+            "tenant": tenant,
+            "links": calendar_links(event) if booking.status != "cancelled" else {},
+            "ics_url": invitations.invite_urls(booking.id)["ics"],
+        },
+    )
 
 
 ROUTES: list[Any] = [subscription_feed, customer_invite]

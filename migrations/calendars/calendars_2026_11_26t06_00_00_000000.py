@@ -64,9 +64,7 @@ DESCRIPTION = "ical invites reminders feeds"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="calendars", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="calendars", description=DESCRIPTION)
 
     manager.add_table(
         class_name="FeedSubscription",

@@ -99,17 +99,11 @@ DESCRIPTION = "initial rental domain"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="rental", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="rental", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Customer", tablename="customer", schema=None, columns=None
-    )
+    manager.add_table(class_name="Customer", tablename="customer", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Outbox", tablename="outbox", schema=None, columns=None
-    )
+    manager.add_table(class_name="Outbox", tablename="outbox", schema=None, columns=None)
 
     manager.add_table(
         class_name="MaintenanceSchedule",
@@ -118,33 +112,19 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Company", tablename="company", schema=None, columns=None
-    )
+    manager.add_table(class_name="Company", tablename="company", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Product", tablename="product", schema=None, columns=None
-    )
+    manager.add_table(class_name="Product", tablename="product", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Booking", tablename="booking", schema=None, columns=None
-    )
+    manager.add_table(class_name="Booking", tablename="booking", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="ApiToken", tablename="api_token", schema=None, columns=None
-    )
+    manager.add_table(class_name="ApiToken", tablename="api_token", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="StaffUser", tablename="staff_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="StaffUser", tablename="staff_user", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Unit", tablename="unit", schema=None, columns=None
-    )
+    manager.add_table(class_name="Unit", tablename="unit", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Delivery", tablename="delivery", schema=None, columns=None
-    )
+    manager.add_table(class_name="Delivery", tablename="delivery", schema=None, columns=None)
 
     manager.add_table(
         class_name="AvailabilityBlock",

@@ -43,17 +43,27 @@ class FeedPages(Controller):
     guards = [SIGNED_IN]
     include_in_schema = False
 
-    async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                    new_link: NewLink | None = None, **extra: Any) -> Template:
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        new_link: NewLink | None = None,
+        **extra: Any,
+    ) -> Template:
         return render(
-            request, staff, tenant, "portal/feeds.html",
+            request,
+            staff,
+            tenant,
+            "portal/feeds.html",
             subscriptions=await feeds.list_subscriptions(tenant, staff),
             imports=await feed_import.list_imports(tenant, staff),
             kinds=[(k, feeds.KINDS[k][0]) for k in feeds.allowed_kinds(staff.role)],
             allowed=feeds.allowed_kinds(staff.role),
             labels={k: label for k, (label, _) in feeds.KINDS.items()},
             products=await catalogue.list_products(tenant),
-            new_link=new_link, **{"message": None, "error": None, "polling": {}, **extra},
+            new_link=new_link,
+            **{"message": None, "error": None, "polling": {}, **extra},
         )
 
     @get("/")
@@ -61,8 +71,9 @@ class FeedPages(Controller):
         return await self._page(request, staff, tenant)
 
     @post("/subscriptions", status_code=200)
-    async def create(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                     data: Annotated[SubscriptionForm, Form]) -> Template:
+    async def create(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[SubscriptionForm, Form]
+    ) -> Template:
         try:
             link = await feeds.create_subscription(tenant, staff, data.kind, optional_int(data.product_id), data.name)
         except DomainError as exc:
@@ -70,8 +81,9 @@ class FeedPages(Controller):
         return await self._page(request, staff, tenant, new_link=link)
 
     @post("/subscriptions/{subscription_id:int}/regenerate", status_code=200)
-    async def regenerate(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                         subscription_id: int) -> Template:
+    async def regenerate(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, subscription_id: int
+    ) -> Template:
         try:
             link = await feeds.regenerate(tenant, staff, subscription_id)
         except DomainError as exc:
@@ -79,8 +91,9 @@ class FeedPages(Controller):
         return await self._page(request, staff, tenant, new_link=link)
 
     @post("/subscriptions/{subscription_id:int}/revoke", status_code=200)
-    async def revoke(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                     subscription_id: int) -> Template:
+    async def revoke(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, subscription_id: int
+    ) -> Template:
         try:
             await feeds.revoke(tenant, staff, subscription_id)
         except DomainError as exc:
@@ -88,8 +101,9 @@ class FeedPages(Controller):
         return await self._page(request, staff, tenant, message="Feed revoked: its link no longer works.")
 
     @post("/imports", status_code=200)
-    async def add_import(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                         data: Annotated[ImportForm, Form]) -> Template:
+    async def add_import(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[ImportForm, Form]
+    ) -> Template:
         try:
             added = await feed_import.add_import(tenant, staff, data.name, data.url, data.scope != "company")
         except DomainError as exc:
@@ -105,17 +119,26 @@ class FeedPages(Controller):
         return await self._page(request, staff, tenant, **_started(view))
 
     @get("/imports/{feed_id:int}/row")
-    async def import_row(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int,
-                         since: float = 0.0) -> Template:
+    async def import_row(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int, since: float = 0.0
+    ) -> Template:
         """One row of the imports table; it asks again while the worker has not read the feed since `since`."""
         view = await feed_import.get_import(tenant, staff, feed_id)
         done = view.last_attempt_at is not None and view.last_attempt_at.timestamp() >= since
-        return render(request, staff, tenant, "partials/import_row.html", "partials/import_row.html",
-                      f=view, polling={} if done else {view.id: since})
+        return render(
+            request,
+            staff,
+            tenant,
+            "partials/import_row.html",
+            "partials/import_row.html",
+            f=view,
+            polling={} if done else {view.id: since},
+        )
 
     @post("/imports/{feed_id:int}/delete", status_code=200)
-    async def delete_import(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                            feed_id: int) -> Template:
+    async def delete_import(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int
+    ) -> Template:
         try:
             await feed_import.delete_import(tenant, staff, feed_id)
         except DomainError as exc:
@@ -129,5 +152,4 @@ def _started(view: feed_import.ImportView) -> dict[str, Any]:
 
     since = time.time()
     refresh_feed_import.send(view.id)
-    return {"message": f"{view.name}: reading the feed in the background…", "error": None,
-            "polling": {view.id: since}}
+    return {"message": f"{view.name}: reading the feed in the background…", "error": None, "polling": {view.id: since}}

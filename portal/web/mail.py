@@ -41,18 +41,27 @@ class BookingDetailPages(Controller):
     guards = [SIGNED_IN]
     include_in_schema = False
 
-    async def _page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int,
-                    **extra: Any) -> Template:
+    async def _page(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int, **extra: Any
+    ) -> Template:
         booking = await bookings.get_booking(tenant, booking_id)
         try:
             links = calendar_links(invitations.invite_event(booking, tenant, datetime.now(UTC)))
         except ValueError:  # data iCalendar refuses, e.g. an e-mail address with a quote
             links = {}
-        return render(request, staff, tenant, "portal/booking.html", "partials/booking_mails.html",
-                      b=booking, mails=await mail_records.mails_of_booking(booking_id),
-                      urls=invitations.invite_urls(booking_id), links=links,
-                      can_invite=booking.status in invitations.INVITE_STATUSES,
-                      **{"message": None, "error": None, **extra})
+        return render(
+            request,
+            staff,
+            tenant,
+            "portal/booking.html",
+            "partials/booking_mails.html",
+            b=booking,
+            mails=await mail_records.mails_of_booking(booking_id),
+            urls=invitations.invite_urls(booking_id),
+            links=links,
+            can_invite=booking.status in invitations.INVITE_STATUSES,
+            **{"message": None, "error": None, **extra},
+        )
 
     @get("/{booking_id:int}")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
@@ -60,8 +69,9 @@ class BookingDetailPages(Controller):
         return await self._page(request, staff, tenant, booking_id, message=message, error=error)
 
     @post("/{booking_id:int}/send_invite", status_code=200)
-    async def send_invite(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                          booking_id: int) -> Template:
+    async def send_invite(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int
+    ) -> Template:
         from tasks.mail import request_invite
 
         try:
@@ -81,23 +91,46 @@ class ReminderPages(Controller):
     @get("/")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
         config = await reminders.get_config(tenant.id)
-        return render(request, staff, tenant, "portal/reminders.html", config=config, fmt=reminders.format_offset,
-                      offsets=", ".join(_short(m) for m in config.offsets_minutes), message=None, error=None)
+        return render(
+            request,
+            staff,
+            tenant,
+            "portal/reminders.html",
+            config=config,
+            fmt=reminders.format_offset,
+            offsets=", ".join(_short(m) for m in config.offsets_minutes),
+            message=None,
+            error=None,
+        )
 
     @post("/", status_code=200)
-    async def save(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant,
-                   data: Annotated[ReminderForm, Form]) -> Template:
+    async def save(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[ReminderForm, Form]
+    ) -> Template:
         message = error = None
         try:
-            config = await reminders.save_config(tenant.id, reminders.ReminderConfig(
-                enabled=data.enabled == "on", offsets_minutes=reminders.parse_offsets(data.offsets),
-                notify_staff=data.notify_staff == "on"))
+            config = await reminders.save_config(
+                tenant.id,
+                reminders.ReminderConfig(
+                    enabled=data.enabled == "on",
+                    offsets_minutes=reminders.parse_offsets(data.offsets),
+                    notify_staff=data.notify_staff == "on",
+                ),
+            )
             message = "Saved."
         except DomainError as exc:
             config, error = await reminders.get_config(tenant.id), exc.detail
-        return render(request, staff, tenant, "portal/reminders.html", config=config, fmt=reminders.format_offset,
-                      offsets=data.offsets if error else ", ".join(_short(m) for m in config.offsets_minutes),
-                      message=message, error=error)
+        return render(
+            request,
+            staff,
+            tenant,
+            "portal/reminders.html",
+            config=config,
+            fmt=reminders.format_offset,
+            offsets=data.offsets if error else ", ".join(_short(m) for m in config.offsets_minutes),
+            message=message,
+            error=error,
+        )
 
 
 def _short(minutes: int) -> str:

@@ -58,7 +58,8 @@ async def test_invitation_mailbox_feed_and_reminders(
     customer_page = await stranger.new_page()
     await customer_page.goto(invite_url)
     await expect(customer_page.get_by_role("link", name="Add to Google Calendar")).to_have_attribute(
-        "href", re.compile(r"^https://calendar\.google\.com/calendar/render\?"))
+        "href", re.compile(r"^https://calendar\.google\.com/calendar/render\?")
+    )
     await expect(customer_page.get_by_role("link", name="Add to Outlook")).to_be_visible()
     await stranger.close()
 
@@ -76,8 +77,11 @@ async def test_invitation_mailbox_feed_and_reminders(
     async with httpx.AsyncClient() as client:
         feed = await client.get(feed_url)
         assert feed.status_code == 200 and booking_uid(booking_id).encode() in feed.content
-        await page.locator("#subscriptions-table tr", has_text="All company bookings").get_by_role(
-            "button", name="Revoke").click()
+        await (
+            page.locator("#subscriptions-table tr", has_text="All company bookings")
+            .get_by_role("button", name="Revoke")
+            .click()
+        )
         await expect(page.get_by_role("status")).to_contain_text("revoked")
         assert (await client.get(feed_url)).status_code == 404
 

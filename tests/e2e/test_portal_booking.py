@@ -67,8 +67,10 @@ async def test_manager_logs_in_and_creates_a_booking(page: Page, live_server: st
     # assigning a driver who is on vacation: the booking is made, with a clear warning
     driver_id, _ = await make_staff(tenant, "driver")
     away = datetime.combine(day + timedelta(days=5), time(0), tzinfo=ZoneInfo(tenant.timezone))
-    await blocks.create_block(tenant, BlockCreate(blocked_from=away, blocked_until=away + timedelta(days=2),
-                                                  reason="Vacation", staff_id=driver_id))
+    await blocks.create_block(
+        tenant,
+        BlockCreate(blocked_from=away, blocked_until=away + timedelta(days=2), reason="Vacation", staff_id=driver_id),
+    )
     await page.reload()
     await page.select_option("#b-product", str(product))
     await page.fill("#b-start", f"{day + timedelta(days=5)}T09:00")

@@ -25,26 +25,61 @@ def unique_email(prefix: str = "cust") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.test"
 
 
-async def booking_via_service(tenant: Tenant, product: int, start: datetime, end: datetime, *,
-                              status: str = "confirmed", email: str | None = None, name: str = "Alex Builder",
-                              **extra: object) -> Booking:
+async def booking_via_service(
+    tenant: Tenant,
+    product: int,
+    start: datetime,
+    end: datetime,
+    *,
+    status: str = "confirmed",
+    email: str | None = None,
+    name: str = "Alex Builder",
+    **extra: object,
+) -> Booking:
     """Created like the API does: the outbox row is written, so a running worker reacts."""
-    return await bookings.create_booking(tenant, BookingCreate(
-        product_id=product, starts_at=start, ends_at=end, status=status,  # type: ignore[arg-type]
-        customer=CustomerIn(name=name, email=email or unique_email()), **extra))  # type: ignore[arg-type]
+    return await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=product,
+            starts_at=start,
+            ends_at=end,
+            status=status,  # type: ignore[arg-type]
+            customer=CustomerIn(name=name, email=email or unique_email()),
+            **extra,
+        ),
+    )  # type: ignore[arg-type]
 
 
-async def quiet_booking(tenant: Tenant, product: int, unit: int, start: datetime, end: datetime, *,
-                        status: str = "confirmed", email: str | None = None, name: str = "Alex Builder",
-                        staff: int | None = None, pickup_location: str = "Yard 1, 100 Main St") -> Booking:
+async def quiet_booking(
+    tenant: Tenant,
+    product: int,
+    unit: int,
+    start: datetime,
+    end: datetime,
+    *,
+    status: str = "confirmed",
+    email: str | None = None,
+    name: str = "Alex Builder",
+    staff: int | None = None,
+    pickup_location: str = "Yard 1, 100 Main St",
+) -> Booking:
     """Inserted directly: no outbox row, so no worker sends anything for it on its own."""
     customer = await Customer.insert(
         Customer(company=tenant.id, name=name, email=email or unique_email(), phone="+1 555 0199")
     ).returning(Customer.id)
-    row = await BookingTable.insert(BookingTable(
-        company=tenant.id, product=product, unit=unit, customer=customer[0]["id"], assigned_staff=staff,
-        starts_at=start, ends_at=end, status=status, pickup_location=pickup_location,
-    )).returning(BookingTable.id)
+    row = await BookingTable.insert(
+        BookingTable(
+            company=tenant.id,
+            product=product,
+            unit=unit,
+            customer=customer[0]["id"],
+            assigned_staff=staff,
+            starts_at=start,
+            ends_at=end,
+            status=status,
+            pickup_location=pickup_location,
+        )
+    ).returning(BookingTable.id)
     return await bookings.get_booking(tenant, row[0]["id"])
 
 

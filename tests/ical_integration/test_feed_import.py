@@ -115,8 +115,11 @@ async def member(tenant: Tenant, role: str) -> Staff:
 
 
 async def blocks(feed_id: int) -> list[tuple[datetime, datetime, str, int | None]]:
-    rows = await AvailabilityBlock.select().where(AvailabilityBlock.source == f"feed:{feed_id}").order_by(
-        AvailabilityBlock.blocked_from)
+    rows = (
+        await AvailabilityBlock.select()
+        .where(AvailabilityBlock.source == f"feed:{feed_id}")
+        .order_by(AvailabilityBlock.blocked_from)
+    )
     return [(r["blocked_from"], r["blocked_until"], r["reason"], r["staff"]) for r in rows]
 
 
@@ -133,8 +136,11 @@ async def test_company_holidays_close_the_company(server: FeedServer) -> None:
     assert (christmas, christmas + timedelta(days=1), "Christmas Day", None) in found
     assert [reason for *_, reason, _ in found] == ["Christmas Day", "New Year's Day", "Christmas Day"]
     days = await availability.available_dates(tenant, product, date(2026, 12, 24), date(2026, 12, 26))
-    assert [(d.status, d.reason) for d in days] == [("available", None), ("closed", "Christmas Day"),
-                                                    ("available", None)]
+    assert [(d.status, d.reason) for d in days] == [
+        ("available", None),
+        ("closed", "Christmas Day"),
+        ("available", None),
+    ]
     assert view.url_display == "http://127.0.0.1/…" and "holidays" not in view.url_display
 
 
@@ -146,8 +152,9 @@ async def test_a_personal_feed_blocks_its_owner_without_titles(server: FeedServe
         await feed_import.add_import(tenant, tech, "Company?", url, personal=False)
     added = await feed_import.add_import(tenant, tech, "My calendar", url, personal=True)
     assert (await feed_import.refresh_for(tenant, tech, added.id)).event_count == 1
-    assert await blocks(added.id) == [(datetime(2026, 12, 10, 8, tzinfo=UTC), datetime(2026, 12, 10, 9, tzinfo=UTC),
-                                       "Busy (My calendar)", tech.id)]
+    assert await blocks(added.id) == [
+        (datetime(2026, 12, 10, 8, tzinfo=UTC), datetime(2026, 12, 10, 9, tzinfo=UTC), "Busy (My calendar)", tech.id)
+    ]
     assert [f.id for f in await feed_import.list_imports(tenant, colleague)] == []
     assert [f.id for f in await feed_import.list_imports(tenant, manager)] == [added.id]
     with pytest.raises(NotFound):
@@ -192,8 +199,11 @@ async def test_bad_feeds_keep_the_last_good_blocks(server: FeedServer) -> None:
 async def test_refresh_replaces_blocks_atomically_and_uses_conditional_get(server: FeedServer) -> None:
     tenant = await make_tenant()
     tech = await member(tenant, "technician")
-    server.serve("/v.ics", personal(("a@me", "20261210T090000", "20261210T100000"),
-                                    ("b@me", "20261211T090000", "20261211T100000")), headers={"ETag": '"v1"'})
+    server.serve(
+        "/v.ics",
+        personal(("a@me", "20261210T090000", "20261210T100000"), ("b@me", "20261211T090000", "20261211T100000")),
+        headers={"ETag": '"v1"'},
+    )
     url = server.serve("/moved.ics", b"", status=302, headers={"Location": "/v.ics"})
     added = await feed_import.add_import(tenant, tech, "Mine", url, personal=True)
     await asyncio.gather(feed_import.refresh(added.id), feed_import.refresh(added.id))
@@ -205,7 +215,8 @@ async def test_refresh_replaces_blocks_atomically_and_uses_conditional_get(serve
     server.serve("/v.ics", personal(("c@me", "20261212T090000", "20261212T110000")), headers={"ETag": '"v2"'})
     assert await feed_import.refresh(added.id)
     assert [(s, e) for s, e, *_ in await blocks(added.id)] == [
-        (datetime(2026, 12, 12, 8, tzinfo=UTC), datetime(2026, 12, 12, 10, tzinfo=UTC))]
+        (datetime(2026, 12, 12, 8, tzinfo=UTC), datetime(2026, 12, 12, 10, tzinfo=UTC))
+    ]
     later = datetime.now(UTC) + timedelta(hours=2)
     assert added.id in await feed_import.due_imports(later)
     assert added.id not in await feed_import.due_imports()

@@ -72,9 +72,15 @@ async def test_company_feed_matches_the_bookings_across_dst(live_server: str) ->
     assert (second["DTSTART"].dt, second["DTEND"].dt) == AUTUMN and hours(second) == 49
     assert first["DTSTART"].params["TZID"] == "America/Los_Angeles"
     assert (str(first["SUMMARY"]), str(first["COLOR"]), str(first["STATUS"])) == (
-        "Excavator XL · Alex B.", "seagreen", "CONFIRMED")
+        "Excavator XL · Alex B.",
+        "seagreen",
+        "CONFIRMED",
+    )
     assert (str(second["SUMMARY"]), str(second["COLOR"]), str(second["STATUS"])) == (
-        "Excavator XL · Sam (pending)", "gold", "TENTATIVE")
+        "Excavator XL · Sam (pending)",
+        "gold",
+        "TENTATIVE",
+    )
     assert int(first["SEQUENCE"]) == spring.sequence
     assert b"alex@x.test" not in response.content and b"555" not in response.content
     assert b"Builder" not in response.content
@@ -147,13 +153,29 @@ async def test_each_feed_shows_only_what_its_owner_may_see(live_server: str) -> 
     theirs = await quiet_booking(tenant, other_product, other_units[0], *SPRING)
     deliveries = {}
     for who in (driver, other_driver):
-        row = await Delivery.insert(Delivery(company=tenant.id, booking=mine.id, driver=who.id, kind="delivery",
-                                             starts_at=SPRING[0] - timedelta(hours=2), ends_at=SPRING[0],
-                                             address="42 Site Rd, Pasadena", route_order=1)).returning(Delivery.id)
+        row = await Delivery.insert(
+            Delivery(
+                company=tenant.id,
+                booking=mine.id,
+                driver=who.id,
+                kind="delivery",
+                starts_at=SPRING[0] - timedelta(hours=2),
+                ends_at=SPRING[0],
+                address="42 Site Rd, Pasadena",
+                route_order=1,
+            )
+        ).returning(Delivery.id)
         deliveries[who.id] = row[0]["id"]
-    service = await MaintenanceSchedule.insert(MaintenanceSchedule(
-        company=tenant.id, unit=units[1], technician=tech.id, starts_at=AUTUMN[0],
-        ends_at=AUTUMN[0] + timedelta(hours=8), description="Oil and filters")).returning(MaintenanceSchedule.id)
+    service = await MaintenanceSchedule.insert(
+        MaintenanceSchedule(
+            company=tenant.id,
+            unit=units[1],
+            technician=tech.id,
+            starts_at=AUTUMN[0],
+            ends_at=AUTUMN[0] + timedelta(hours=8),
+            description="Oil and filters",
+        )
+    ).returning(MaintenanceSchedule.id)
     service_id = service[0]["id"]
 
     for kind in ("company", "product", "maintenance"):
@@ -189,7 +211,14 @@ def test_tokens_never_reach_the_access_log() -> None:
 
     from portal.feeds_public import RedactTokens
 
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5", "GET", f"/feeds/{secrets.token_urlsafe(32)}.ics", "1.1", 304), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", f"/feeds/{secrets.token_urlsafe(32)}.ics", "1.1", 304),
+        None,
+    )
     assert RedactTokens().filter(record) and record.getMessage() == '127.0.0.1:5 - "GET /feeds/*** HTTP/1.1" 304'
     assert any(isinstance(f, RedactTokens) for f in logging.getLogger("uvicorn.access").filters)

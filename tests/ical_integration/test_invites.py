@@ -56,8 +56,9 @@ async def test_worker_sends_request_then_update_then_cancel(worker_process: Work
     tenant = await make_tenant(name="Acme Rentals")
     product, _ = await make_product(tenant, units=1, name="Excavator XL")
     email = unique_email()
-    booking = await booking_via_service(tenant, product, START, END, email=email,
-                                        pickup_location="Yard 3, 100 Industrial Way")
+    booking = await booking_via_service(
+        tenant, product, START, END, email=email, pickup_location="Yard 3, 100 Industrial Way"
+    )
     [first] = await wait_for_mails(email, 1)
     assert_imip(first)
     assert first["Subject"].startswith("Booking confirmed: Excavator XL")
@@ -104,7 +105,9 @@ async def test_worker_sends_request_then_update_then_cancel(worker_process: Work
     assert event.walk("VALARM") == []
     records = await mail_records.mails_of_booking(booking.id)
     assert [(r.method, r.sequence, r.status, r.recipient) for r in records] == [
-        ("REQUEST", 0, "sent", email), ("REQUEST", 1, "sent", email), ("CANCEL", 2, "sent", email)
+        ("REQUEST", 0, "sent", email),
+        ("REQUEST", 1, "sent", email),
+        ("CANCEL", 2, "sent", email),
     ]
 
 
@@ -210,13 +213,16 @@ async def test_a_superseded_invitation_sends_the_newer_sequence() -> None:
     record, _ = await invitations.request_invite(tenant, booking.id)
     later = START + timedelta(days=1)
     await BookingTable.update({BookingTable.sequence: 1, BookingTable.starts_at: later}).where(
-        BookingTable.id == booking.id)
+        BookingTable.id == booking.id
+    )
     assert await mailer.deliver(record.id) == "skipped"
     [mail] = await wait_for_mails(email, 1)
     event = the_event(invite_parts(mail)[1])
     assert int(event["SEQUENCE"]) == 1 and event["DTSTART"].dt == later
     assert [(r.sequence, r.status) for r in await mail_records.mails_of_booking(booking.id)] == [
-        (0, "skipped"), (1, "sent")]
+        (0, "skipped"),
+        (1, "sent"),
+    ]
 
 
 async def test_send_calendar_invite_endpoint(live_server: str, worker_process: WorkerHandle) -> None:
@@ -234,7 +240,11 @@ async def test_send_calendar_invite_endpoint(live_server: str, worker_process: W
         assert response.status_code == 202, response.text
         body = response.json()
         assert (body["booking_id"], body["method"], body["sequence"], body["recipient"]) == (
-            booking.id, "REQUEST", 0, email)
+            booking.id,
+            "REQUEST",
+            0,
+            email,
+        )
         await wait_for_status(body["id"], "sent")
         again = await client.post(url)
         assert again.status_code == 202 and again.json()["id"] == body["id"] and again.json()["status"] == "sent"
@@ -275,7 +285,8 @@ async def test_a_mail_lost_before_it_was_enqueued_is_found_again() -> None:
     record, _ = await invitations.request_invite(tenant, booking.id)  # recorded, never enqueued: a "crash"
     assert record.id not in await mail_records.lost()
     await BookingMail.update({BookingMail.updated_at: datetime.now(UTC) - timedelta(hours=1)}).where(
-        BookingMail.id == record.id)
+        BookingMail.id == record.id
+    )
     assert record.id in await mail_records.lost()
     assert await mailer.deliver(record.id) in ("sent", None)  # None: a running worker's sweep was quicker
     await wait_for_status(record.id, "sent")

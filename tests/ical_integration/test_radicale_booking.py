@@ -67,8 +67,9 @@ async def test_invite_from_a_booking_survives_radicale(radicale_server: str) -> 
             tenant, booking.id, BookingUpdate(starts_at=start + timedelta(days=1), ends_at=end + timedelta(days=1))
         )
         update = to_caldav_object(build_invite(invite_event(moved, tenant, datetime.now(UTC)), "REQUEST"))
-        put = await client.put(href, content=update,
-                               headers={"Content-Type": CALENDAR_TYPE, "If-Match": created.headers["ETag"]})
+        put = await client.put(
+            href, content=update, headers={"Content-Type": CALENDAR_TYPE, "If-Match": created.headers["ETag"]}
+        )
         assert put.status_code in (200, 201, 204), put.text
         event = stored_event((await client.get(href)).content)
         assert int(event["SEQUENCE"]) == moved.sequence == 1

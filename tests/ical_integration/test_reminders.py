@@ -19,8 +19,9 @@ from tests.ical_integration.sink import mails_to, wait_for_mails
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
 
 
-def candidate(pickup_in: timedelta, return_in: timedelta = timedelta(days=5), status: str = "confirmed",
-              company: int = 1) -> Candidate:
+def candidate(
+    pickup_in: timedelta, return_in: timedelta = timedelta(days=5), status: str = "confirmed", company: int = 1
+) -> Candidate:
     return Candidate(7, company, status, NOW + pickup_in, NOW + return_in, "c@example.test", "s@example.test")
 
 
@@ -38,13 +39,17 @@ def test_due_windows_and_grace() -> None:
     assert due(candidate(timedelta(minutes=50))) == [("pickup", 60, "customer"), ("pickup", 60, "staff")]
     assert due(candidate(timedelta(minutes=30))) == []  # 30 min late: more than a quarter of an hour
     assert due(candidate(-timedelta(minutes=1), timedelta(minutes=59), status="picked_up")) == [
-        ("return", 60, "customer"), ("return", 60, "staff")]
+        ("return", 60, "customer"),
+        ("return", 60, "staff"),
+    ]
     assert due(candidate(timedelta(minutes=59), status="picked_up")) == []  # no pickup reminder once picked up
     assert due(candidate(timedelta(minutes=59), status="pending")) == []
     assert due(candidate(timedelta(minutes=59)), enabled=False) == []
     assert due(candidate(timedelta(minutes=59)), notify_staff=False) == [("pickup", 60, "customer")]
-    assert due(candidate(timedelta(minutes=29)), offsets_minutes=(30,)) == [("pickup", 30, "customer"),
-                                                                           ("pickup", 30, "staff")]
+    assert due(candidate(timedelta(minutes=29)), offsets_minutes=(30,)) == [
+        ("pickup", 30, "customer"),
+        ("pickup", 30, "staff"),
+    ]
 
 
 def test_offsets_are_parsed_and_described() -> None:
@@ -62,22 +67,45 @@ async def test_due_reminders_go_out_once_with_two_concurrent_runs() -> None:
     staff_id, staff_email = await make_staff(tenant, "driver")
     now = datetime.now(UTC)
     due_customer, stale_customer, return_customer = unique_email(), unique_email(), unique_email()
-    soon = await quiet_booking(tenant, product, units[0], now + timedelta(days=1) - timedelta(minutes=2),
-                               now + timedelta(days=3), email=due_customer, staff=staff_id)
-    stale = await quiet_booking(tenant, product, units[1], now + timedelta(minutes=30), now + timedelta(days=3),
-                                email=stale_customer, staff=staff_id)
-    out = await quiet_booking(tenant, product, units[2], now - timedelta(days=1), now + timedelta(minutes=50),
-                              email=return_customer, status="picked_up")
+    soon = await quiet_booking(
+        tenant,
+        product,
+        units[0],
+        now + timedelta(days=1) - timedelta(minutes=2),
+        now + timedelta(days=3),
+        email=due_customer,
+        staff=staff_id,
+    )
+    stale = await quiet_booking(
+        tenant,
+        product,
+        units[1],
+        now + timedelta(minutes=30),
+        now + timedelta(days=3),
+        email=stale_customer,
+        staff=staff_id,
+    )
+    out = await quiet_booking(
+        tenant,
+        product,
+        units[2],
+        now - timedelta(days=1),
+        now + timedelta(minutes=50),
+        email=return_customer,
+        status="picked_up",
+    )
 
     first, second = await asyncio.gather(reminders.claim_due(), reminders.claim_due())
     assert not set(first) & set(second)
     mine = {b.id for b in (soon, stale, out)}
     rows = [m for b in mine for m in await mail_records.mails_of_booking(b)]
-    assert sorted((m.booking_id, m.reminder, m.offset_minutes, m.recipient) for m in rows) == sorted([
-        (soon.id, "pickup", 1440, due_customer),
-        (soon.id, "pickup", 1440, staff_email),
-        (out.id, "return", 60, return_customer),
-    ])
+    assert sorted((m.booking_id, m.reminder, m.offset_minutes, m.recipient) for m in rows) == sorted(
+        [
+            (soon.id, "pickup", 1440, due_customer),
+            (soon.id, "pickup", 1440, staff_email),
+            (out.id, "return", 60, return_customer),
+        ]
+    )
     # deliver what this test claimed, each twice at once (a running worker delivers what it claimed)
     ours = [m.id for m in rows if m.id in set(first) | set(second)]
     await asyncio.gather(*(mailer.deliver(i) for i in ours + ours))

@@ -85,7 +85,7 @@ async def test_cors_etag_and_304(live_server: str) -> None:
         assert first.headers["access-control-allow-methods"] == "GET"
         assert first.headers["cache-control"] == "public, max-age=60"
         etag = first.headers["etag"]
-        assert etag.startswith('"') and not etag.startswith('W/')
+        assert etag.startswith('"') and not etag.startswith("W/")
 
         again = await client.get(url, headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b""
@@ -183,7 +183,7 @@ async def test_embed_js_is_small_self_contained_and_cacheable(live_server: str) 
     assert again.status_code == 304
     assert len(gzip.compress(script.content, 9)) < 5 * 1024
     code = script.text
-    for request_api in ("fetch(", "XMLHttpRequest", "import(", "sendBeacon", "createElement(\"script\")"):
+    for request_api in ("fetch(", "XMLHttpRequest", "import(", "sendBeacon", 'createElement("script")'):
         assert request_api not in code  # the iframe is its only request, to the script's own origin
     assert 'setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin")' in code
     assert "event.origin !== widget.origin" in code
