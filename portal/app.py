@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from litestar import Litestar
@@ -27,16 +28,23 @@ from portal.sessions import HardenedSessionConfig
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
 from portal.webhooks import provider_notification
-from rentcal.db import close_pool, open_pool
+from rental import changes
+from rentcal.db import close_pool, database_url, open_pool
 from rentcal.settings import ROOT, Settings, get_settings
 from widget import ROUTES as WIDGET_ROUTES
+
+_background: set[asyncio.Task[None]] = set()
 
 
 async def _startup() -> None:
     await open_pool()
+    # LISTEN for committed changes, so the in-process caches (rental.cached) are never stale.
+    _background.add(asyncio.create_task(changes.listen(database_url())))
 
 
 async def _shutdown() -> None:
+    for task in _background:
+        task.cancel()
     await close_pool()
 
 

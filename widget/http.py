@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from rental import cached
 
 CACHE_CONTROL = "public, max-age=60"
 # Route opt for the portal's session middleware: public pages need no session, and skipping it
@@ -39,8 +40,7 @@ def open_cors(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def strong_etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+strong_etag = cached.strong_etag
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -56,7 +56,13 @@ def cached_bytes(
     request: Request[Any, Any, Any], body: bytes, media_type: str, cache_control: str = CACHE_CONTROL
 ) -> Response[bytes]:
     """The body with a strong ETag, or an empty 304 when the client already has it."""
-    etag = strong_etag(body)
+    return tagged_bytes(request, body, strong_etag(body), media_type, cache_control)
+
+
+def tagged_bytes(
+    request: Request[Any, Any, Any], body: bytes, etag: str, media_type: str, cache_control: str = CACHE_CONTROL
+) -> Response[bytes]:
+    """Like cached_bytes, for a body whose ETag was computed with it (and cached with it)."""
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)

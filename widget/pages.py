@@ -14,9 +14,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
+from rental.cached import tenant_by_slug
 from rental.errors import Conflict
 from rental.schemas import Product
-from rental.tenants import Tenant, tenant_by_slug
+from rental.tenants import Tenant
 from rentcal.settings import get_settings
 from widget import calendar, i18n, ranges, tokens
 from widget.booking_requests import RequestForm, Window, check_window, contact_errors, request_booking

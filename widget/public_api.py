@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 
 from rental.schemas import Product, ProductCalendar
 from widget import public
-from widget.http import NO_SESSION, cached_json, open_cors
+from widget.http import NO_SESSION, cached_json, open_cors, tagged_bytes
 from widget.ratelimit import rate_limit
 
 
@@ -36,4 +36,5 @@ class PublicApi(Controller):
         to: Annotated[str | None, QueryParameter(description="last date (inclusive), default from + 29 days")] = None,
     ) -> Response[bytes]:
         """Day statuses, as the staff calendar endpoint reports them; at most 366 days."""
-        return cached_json(request, await public.public_calendar(company_slug, product_id, from_, to))
+        answer = await public.public_calendar(company_slug, product_id, from_, to)
+        return tagged_bytes(request, answer.body, answer.etag, "application/json")
