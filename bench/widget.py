@@ -31,6 +31,7 @@ from litestar import Litestar, get
 from bench.common import ROOT, fresh_database, machine, start_server
 
 LA = ZoneInfo("America/Los_Angeles")
+HEADER = "| endpoint | req/s | p50 ms | p99 ms | non-2xx/3xx | ratio to bare | server CPU µs/req | CPU ratio |"
 
 
 @get("/constant")
@@ -87,6 +88,20 @@ class Wrk:
     p99_ms: float
     requests: int
     non_2xx_3xx: int
+    cpu_us: float = 0.0  # the server process's CPU time per request (user + system)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: subprocess.Popen[bytes], url: str, seconds: int, connections: int, headers: dict[str, str]) -> Wrk:
+    before = cpu_seconds(server.pid)
+    result = wrk(url, seconds, connections, headers)
+    result.cpu_us = (cpu_seconds(server.pid) - before) / max(1, result.requests) * 1e6
+    return result
 
 
 def _ms(value: str) -> float:
@@ -112,7 +127,7 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> Wr
 
 def api_token() -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "rentcal.cli", "token", "create", "manager@demo.test"],
+        [sys.executable, "-m", "rentcal.cli", "token", "create", "--email", "manager@demo.test"],
         check=True,
         capture_output=True,
         text=True,
@@ -175,28 +190,37 @@ def main() -> None:
     try:
         etag = httpx.get(app + public).headers["etag"]
         targets = [
-            ("bare Litestar app, constant JSON", bare + "/constant", {}),
-            ("GET /public/v1/{slug}/products/{id}/availability (30 days)", app + public, {}),
-            ("same with If-None-Match (304)", app + public, {"If-None-Match": etag}),
-            ("GET /api/v1/products/{id}/calendar (88 days), bearer token", app + calendar, auth),
+            ("bare Litestar app, constant JSON", servers[0], bare + "/constant", {}),
+            ("GET /public/v1/{slug}/products/{id}/availability (30 days)", servers[1], app + public, {}),
+            ("same with If-None-Match (304)", servers[1], app + public, {"If-None-Match": etag}),
+            ("GET /api/v1/products/{id}/calendar (88 days), bearer token", servers[1], app + calendar, auth),
         ]
-        for _, url, headers in targets:
+        for _, _, url, headers in targets:
             wrk(url, 2, 8, headers)  # warm-up
         print(f"\nMachine: {machine()}; date {date.today()}; wrk -t1 -c{args.connections} -d{args.seconds}s")
         rounds: list[list[Wrk]] = []
         for n in range(args.rounds):
             print(f"\nRound {n + 1}, load average before {load_average()}\n")
-            print("| endpoint | req/s | p50 ms | p99 ms | non-2xx/3xx | ratio to bare |")
-            print("| --- | --- | --- | --- | --- | --- |")
-            results = [wrk(url, args.seconds, args.connections, headers) for _, url, headers in targets]
+            print(
+                "| endpoint | req/s | p50 ms | p99 ms | non-2xx/3xx | ratio to bare | server CPU µs/req | CPU ratio |"
+            )
+            print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+            results = [measured(p, url, args.seconds, args.connections, headers) for _, p, url, headers in targets]
             rounds.append(results)
-            for (label, _, _), r in zip(targets, results, strict=True):
-                ratio = r.rps / results[0].rps
-                print(f"| {label} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.non_2xx_3xx} | {ratio:.2f} |")
-        print("\nRatios over the rounds (min / median / max):\n")
-        for i, (label, _, _) in enumerate(targets[1:], start=1):
+            for (label, _, _, _), r in zip(targets, results, strict=True):
+                ratio, cpu_ratio = r.rps / results[0].rps, results[0].cpu_us / r.cpu_us
+                print(
+                    f"| {label} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.non_2xx_3xx} | {ratio:.2f} "
+                    f"| {r.cpu_us:.0f} | {cpu_ratio:.2f} |"
+                )
+        print("\nRatios to the bare app over the rounds, min / median / max (req/s; server CPU per request):\n")
+        for i, (label, _, _, _) in enumerate(targets[1:], start=1):
             ratios = [r[i].rps / r[0].rps for r in rounds]
-            print(f"- {label}: {min(ratios):.2f} / {statistics.median(ratios):.2f} / {max(ratios):.2f}")
+            cpu = [r[0].cpu_us / r[i].cpu_us for r in rounds]
+            print(
+                f"- {label}: {min(ratios):.2f} / {statistics.median(ratios):.2f} / {max(ratios):.2f}; "
+                f"{min(cpu):.2f} / {statistics.median(cpu):.2f} / {max(cpu):.2f}"
+            )
         latencies = probe_freshness(app, second, token, args.probes)
         print(
             f"\nFreshness, booking through process A until process B's answer shows it ({len(latencies)} samples): "
