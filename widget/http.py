@@ -6,7 +6,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from rental import cached
@@ -24,15 +23,18 @@ CORS_HEADERS = {
 }
 
 
+_CORS_RAW = [(name.lower().encode(), value.encode()) for name, value in CORS_HEADERS.items()]
+_CORS_NAMES = {name for name, _ in _CORS_RAW}
+
+
 def open_cors(app: ASGIApp) -> ASGIApp:
     """Middleware: CORS headers on every response of the public API, errors and 429s included."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in CORS_HEADERS.items():
-                    headers[name] = value
+                headers = [pair for pair in message.get("headers") or [] if pair[0].lower() not in _CORS_NAMES]
+                message["headers"] = headers + _CORS_RAW
             await send(message)
 
         await app(scope, receive, send_with_cors)

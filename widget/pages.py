@@ -46,7 +46,7 @@ def range_message(locale: i18n.Locale, error: ranges.RangeError) -> str:
 
 class WidgetPages(Controller):
     path = "/widget/{company_slug:str}/{product_id:int}"
-    guards = [rate_limit]
+    middleware = [rate_limit]
     dependencies = {
         "tenant": Provide(widget_tenant),
         "product": Provide(widget_product),

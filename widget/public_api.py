@@ -16,8 +16,7 @@ from widget.ratelimit import rate_limit
 
 class PublicApi(Controller):
     path = "/public/v1/{company_slug:str}/products"
-    guards = [rate_limit]
-    middleware = [open_cors]
+    middleware = [open_cors, rate_limit]  # CORS outside, so a 429 carries it too
     tags = ["public"]
     opt = NO_SESSION
 

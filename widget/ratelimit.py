@@ -14,15 +14,14 @@ import asyncio
 import logging
 import math
 import time
-from typing import Any
 
-from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
-from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rentcal.settings import get_settings
+from widget.http import CORS_HEADERS
 
 log = logging.getLogger("rentcal.widget")
 WINDOW_SECONDS = 60
@@ -115,16 +114,23 @@ def limiter() -> FixedWindowLimiter:
     return _limiter
 
 
-def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    # uvicorn runs with proxy_headers, so behind a trusted proxy this is the forwarded address.
-    return connection.client.host if connection.client else "unknown"
+def rate_limit(app: ASGIApp) -> ASGIApp:
+    """Middleware for the public routers: 429 with Retry-After once a client exceeds the limit.
 
+    A middleware rather than a guard: Litestar copies the route handler for every guard it runs,
+    which costs more than the whole cached answer. uvicorn runs with proxy_headers behind trusted
+    proxies, so the client in the scope is then the forwarded address.
+    """
 
-async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard for the public routers: 429 with Retry-After once a client exceeds the limit."""
-    retry_after = limiter().hit(client_address(connection))
-    if retry_after is not None:
-        raise TooManyRequestsException(
-            detail=f"more than {limiter().limit} requests a minute from your address; retry in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        retry_after = limiter().hit(client[0] if client else "unknown")
+        if retry_after is not None:
+            raise TooManyRequestsException(
+                detail=f"more than {limiter().limit} requests a minute from your address; retry in {retry_after} s",
+                # raised outside the route's CORS middleware: the problem answer carries CORS itself
+                headers={"Retry-After": str(retry_after), **CORS_HEADERS},
+            )
+        await app(scope, receive, send)
+
+    return middleware
