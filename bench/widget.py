@@ -13,6 +13,7 @@ answers 429 here. Needs wrk (Debian package `wrk`).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import shutil
@@ -23,8 +24,10 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 from litestar import Litestar, get
 
@@ -174,7 +177,8 @@ def main() -> None:
         sys.exit(
             "bench.widget needs wrk, a native load generator: apt-get install wrk (Debian/Ubuntu) or brew install wrk"
         )
-    fresh_database(f"rentcal_bench_widget_{os.getpid()}")
+    name = f"rentcal_bench_widget_{os.getpid()}"
+    database = fresh_database(name)
     subprocess.run(
         [sys.executable, "-m", "rentcal.cli", "seed", "--demo"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
     )
@@ -230,6 +234,15 @@ def main() -> None:
         for server in servers:
             server.terminate()
             server.wait(timeout=15)
+        asyncio.run(drop_database(database, name))
+
+
+async def drop_database(url: str, name: str) -> None:
+    connection = await asyncpg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 if __name__ == "__main__":

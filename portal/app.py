@@ -32,6 +32,7 @@ from rental import changes
 from rentcal.db import close_pool, database_url, open_pool
 from rentcal.settings import ROOT, Settings, get_settings
 from widget import ROUTES as WIDGET_ROUTES
+from widget.fastpath import public_fast_path
 
 _background: set[asyncio.Task[None]] = set()
 
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),
         ],
         stores={"sessions": store},
-        middleware=[security_headers, sessions.middleware],
+        middleware=[security_headers, public_fast_path, sessions.middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.is_production,

@@ -56,6 +56,12 @@ async def _tenant(key: tuple[str, str | int], load: Callable[[], Awaitable[Tenan
     return tenant
 
 
+def peek_tenant_by_slug(slug: str) -> Tenant | None:
+    """The cached tenant when it is still current; None otherwise (no database access)."""
+    entry = _tenants.peek(("slug", slug))
+    return entry[1] if entry is not None and entry[0] == changes.company(entry[1].id) else None
+
+
 async def tenant_by_slug(slug: str) -> Tenant:
     return await _tenant(("slug", slug), lambda: tenants.tenant_by_slug(slug))
 
@@ -70,6 +76,14 @@ async def _ensure_public(tenant: Tenant, product_id: int) -> None:
     )
     if not shown:
         raise NotFound(f"product {product_id} not found")
+
+
+def peek_calendar(
+    tenant: Tenant, product_id: int, first: date, last: date, *, public_only: bool
+) -> CalendarAnswer | None:
+    """The cached answer when it is still current; None otherwise (no database access)."""
+    key = (tenant.id, product_id, first, last, datetime.now(tenant.tz).date(), public_only)
+    return _calendars.get(key, changes.company(tenant.id))
 
 
 async def calendar(tenant: Tenant, product_id: int, first: date, last: date, *, public_only: bool) -> CalendarAnswer:

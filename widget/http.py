@@ -23,8 +23,8 @@ CORS_HEADERS = {
 }
 
 
-_CORS_RAW = [(name.lower().encode(), value.encode()) for name, value in CORS_HEADERS.items()]
-_CORS_NAMES = {name for name, _ in _CORS_RAW}
+CORS_RAW = [(name.lower().encode(), value.encode()) for name, value in CORS_HEADERS.items()]
+_CORS_NAMES = {name for name, _ in CORS_RAW}
 
 
 def open_cors(app: ASGIApp) -> ASGIApp:
@@ -34,7 +34,7 @@ def open_cors(app: ASGIApp) -> ASGIApp:
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [pair for pair in message.get("headers") or [] if pair[0].lower() not in _CORS_NAMES]
-                message["headers"] = headers + _CORS_RAW
+                message["headers"] = headers + CORS_RAW
             await send(message)
 
         await app(scope, receive, send_with_cors)

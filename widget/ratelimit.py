@@ -26,6 +26,7 @@ from widget.http import CORS_HEADERS
 log = logging.getLogger("rentcal.widget")
 WINDOW_SECONDS = 60
 SYNC_SECONDS = 0.5
+COUNTED = "rentcal_rate_counted"  # scope key: widget.fastpath already counted this request
 MAX_CLIENTS = 100_000  # per window and process: beyond this, a new address is counted from zero
 
 
@@ -61,6 +62,14 @@ class FixedWindowLimiter:
         self.unsent[client] = self.unsent.get(client, 0) + 1
         self._schedule_sync()
         if count + self.others.get(client, 0) <= self.limit:
+            return None
+        return max(1, math.ceil(window_start + self.window - now))
+
+    def retry_after(self, client: str, now: float | None = None) -> int | None:
+        """Like hit, for a request that was counted already."""
+        now = time.time() if now is None else now
+        window_start = self._roll(now)
+        if self.mine.get(client, 0) + self.others.get(client, 0) <= self.limit:
             return None
         return max(1, math.ceil(window_start + self.window - now))
 
@@ -124,7 +133,8 @@ def rate_limit(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
-        retry_after = limiter().hit(client[0] if client else "unknown")
+        address = client[0] if client else "unknown"
+        retry_after = limiter().retry_after(address) if scope.get(COUNTED) else limiter().hit(address)
         if retry_after is not None:
             raise TooManyRequestsException(
                 detail=f"more than {limiter().limit} requests a minute from your address; retry in {retry_after} s",

@@ -217,3 +217,31 @@ async def test_a_revoked_token_stops_working_in_every_process(
                 client, f"{base}/api/v1/products", lambda r: r.status_code == 401, headers=auth
             )
             assert "invalid or revoked API token" in refused.json()["detail"]
+
+
+async def test_cached_answers_carry_the_same_body_and_headers_as_the_route(live_server: str) -> None:
+    """The second request is answered from the cache before routing (widget.fastpath): same answer."""
+    tenant = await make_tenant()
+    product, _ = await make_product(tenant, units=1)
+    url = f"/public/v1/{tenant.slug}/products/{product}/availability?{RANGE}"
+    ignored = {"date", "server"}
+    async with httpx.AsyncClient(base_url=live_server, headers=client_address()) as client:
+        routed, cached = await client.get(url), await client.get(url)
+        assert routed.status_code == cached.status_code == 200 and routed.content == cached.content
+        assert {k: v for k, v in routed.headers.items() if k not in ignored} == {
+            k: v for k, v in cached.headers.items() if k not in ignored
+        }
+        etag = routed.headers["etag"]
+        conditional = {"If-None-Match": etag}
+        not_modified = [await client.get(url.replace("?", "/?"), headers=conditional) for _ in range(2)]
+        assert [r.status_code for r in not_modified] == [304, 304] and not_modified[1].content == b""
+        assert {k: v for k, v in not_modified[1].headers.items() if k not in ignored} == {
+            k: v for k, v in routed.headers.items() if k not in ignored | {"content-type", "content-length"}
+        }
+        # anything unusual goes to the route, which owns the errors
+        repeated = await client.get(url + "&from=2027-09-02")
+        assert repeated.status_code == 200 and repeated.json()["days"][0]["date"] == "2027-09-02"  # the last wins
+        bad = await client.get(f"/public/v1/{tenant.slug}/products/{product}/availability?from=2027-02-30")
+        assert bad.status_code == 422 and "'from' must be a date" in bad.json()["detail"]
+        unknown = await client.get(f"/public/v1/{tenant.slug}x/products/{product}/availability?{RANGE}")
+        assert unknown.status_code == 404
