@@ -105,6 +105,8 @@ async def listen(database_url: str, retry_seconds: float = 1.0, ping_seconds: fl
                     await asyncio.wait_for(connection.execute("SELECT 1"), timeout=ping_seconds)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("change listener lost its database connection; caches are off until it is back")
+        except Exception:  # never die: a dead listener would leave the caches off for good
+            log.exception("change listener failed; caches are off until it is back")
         finally:
             changes.live = False
             changes.epoch += 1
