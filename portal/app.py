@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from litestar import Litestar
@@ -27,17 +28,25 @@ from portal.sessions import HardenedSessionConfig
 from portal.web import ROUTES as WEB_ROUTES
 from portal.web.filters import FILTERS
 from portal.webhooks import provider_notification
-from rentcal.db import close_pool, open_pool
+from rental import changes
+from rentcal.db import close_pool, database_url, open_pool
 from rentcal.paths import templates_dir
 from rentcal.settings import Settings, get_settings
 from widget import ROUTES as WIDGET_ROUTES
+from widget.fastpath import public_fast_path
+
+_background: set[asyncio.Task[None]] = set()
 
 
 async def _startup() -> None:
     await open_pool()
+    # LISTEN for committed changes, so the in-process caches (rental.cached) are never stale.
+    _background.add(asyncio.create_task(changes.listen(database_url())))
 
 
 async def _shutdown() -> None:
+    for task in _background:
+        task.cancel()
     await close_pool()
 
 
@@ -81,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"]),
         ],
         stores={"sessions": store},
-        middleware=[security_headers, sessions.middleware],
+        middleware=[security_headers, public_fast_path, sessions.middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.is_production,

@@ -10,7 +10,8 @@ from litestar.di import Provide
 
 from portal.guards import current_staff
 from rental.accounts import Staff
-from rental.tenants import Tenant, tenant_by_id
+from rental.cached import tenant_by_id
+from rental.tenants import Tenant
 
 
 async def api_staff(request: Request[Any, Any, Any]) -> Staff:

@@ -14,7 +14,8 @@ from litestar.types import Guard
 
 from portal.problems import LoginRequired
 from portal.sessions import check_csrf_binding
-from rental.accounts import ROLES, Staff, staff_by_id, staff_for_token
+from rental.accounts import ROLES, Staff, staff_by_id
+from rental.cached import staff_for_token
 from rental.errors import Forbidden, NotAuthenticated
 
 MANAGER_ROLES = ("admin", "manager")

@@ -10,7 +10,6 @@ policy. Every response gets nosniff and a Referrer-Policy that never sends paths
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 PORTAL_CSP = "; ".join(
@@ -31,6 +30,14 @@ NOT_FRAMEABLE = {"Content-Security-Policy": PORTAL_CSP, "X-Frame-Options": "DENY
 FRAMEABLE_PREFIXES = ("/widget/",)
 
 
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+_FRAMEABLE = _encoded(COMMON)
+_NOT_FRAMEABLE = _encoded({**COMMON, **NOT_FRAMEABLE})
+
+
 def headers_for(path: str) -> dict[str, str]:
     if path.startswith(FRAMEABLE_PREFIXES):
         return COMMON
@@ -38,18 +45,19 @@ def headers_for(path: str) -> dict[str, str]:
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:
+    # Raw header tuples, encoded once: this runs on every response, the public hot path included.
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        extra = headers_for(scope["path"])
+        extra = _FRAMEABLE if scope["path"].startswith(FRAMEABLE_PREFIXES) else _NOT_FRAMEABLE
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in extra.items():
-                    if name not in headers:
-                        headers[name] = value
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in extra if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await app(scope, receive, send_with_headers)

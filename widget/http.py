@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from rental import cached
 
 CACHE_CONTROL = "public, max-age=60"
 # Route opt for the portal's session middleware: public pages need no session, and skipping it
@@ -23,15 +23,18 @@ CORS_HEADERS = {
 }
 
 
+CORS_RAW = [(name.lower().encode(), value.encode()) for name, value in CORS_HEADERS.items()]
+_CORS_NAMES = {name for name, _ in CORS_RAW}
+
+
 def open_cors(app: ASGIApp) -> ASGIApp:
     """Middleware: CORS headers on every response of the public API, errors and 429s included."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in CORS_HEADERS.items():
-                    headers[name] = value
+                headers = [pair for pair in message.get("headers") or [] if pair[0].lower() not in _CORS_NAMES]
+                message["headers"] = headers + CORS_RAW
             await send(message)
 
         await app(scope, receive, send_with_cors)
@@ -39,8 +42,7 @@ def open_cors(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def strong_etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+strong_etag = cached.strong_etag
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -56,7 +58,13 @@ def cached_bytes(
     request: Request[Any, Any, Any], body: bytes, media_type: str, cache_control: str = CACHE_CONTROL
 ) -> Response[bytes]:
     """The body with a strong ETag, or an empty 304 when the client already has it."""
-    etag = strong_etag(body)
+    return tagged_bytes(request, body, strong_etag(body), media_type, cache_control)
+
+
+def tagged_bytes(
+    request: Request[Any, Any, Any], body: bytes, etag: str, media_type: str, cache_control: str = CACHE_CONTROL
+) -> Response[bytes]:
+    """Like cached_bytes, for a body whose ETag was computed with it (and cached with it)."""
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)

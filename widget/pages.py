@@ -14,10 +14,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
+from rental.cached import tenant_by_slug
 from rental.errors import Conflict
 from rental.handover import ReturnOption
 from rental.schemas import Booking, Product
-from rental.tenants import Tenant, tenant_by_slug
+from rental.tenants import Tenant
 from rentcal.settings import get_settings
 from widget import calendar, i18n, ranges, request_guard, tokens
 from widget.booking_requests import (
@@ -32,7 +33,7 @@ from widget.booking_requests import (
 from widget.http import NO_SESSION
 from widget.options import Options, options_from_request
 from widget.public import business_hours, company_today, public_days, public_product
-from widget.ratelimit import client_address, rate_limit
+from widget.ratelimit import rate_limit
 
 
 async def widget_tenant(company_slug: str) -> Tenant:
@@ -72,7 +73,7 @@ def held_text(locale: i18n.Locale, tenant: Tenant, booking: Booking) -> str:
 
 class WidgetPages(Controller):
     path = "/widget/{company_slug:str}/{product_id:int}"
-    guards = [rate_limit]
+    middleware = [rate_limit]
     dependencies = {
         "tenant": Provide(widget_tenant),
         "product": Provide(widget_product),
@@ -209,7 +210,9 @@ class WidgetPages(Controller):
         errors = {field: t(key) for field, key in contact_errors(data).items()}
         if errors:
             return self._form(tenant, product, opts, window, data, 422, errors=errors)
-        refused = await request_guard.admit(tenant.slug, client_address(request), data.email, data.token)
+        refused = await request_guard.admit(
+            tenant.slug, (request.client.host if request.client else "unknown"), data.email, data.token
+        )
         if refused is not None:
             return self._refusal(tenant, product, opts, t(refused))
         headers = i18n.weekday_headers(opts.locale, opts.first_day)

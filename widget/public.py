@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from rental import availability, catalogue
+from rental import availability, cached, catalogue
+from rental.cached import CalendarAnswer
 from rental.daystatus import DayStatus
 from rental.errors import InvalidInput, NotFound
-from rental.schemas import CalendarDay, Product, ProductCalendar
+from rental.schemas import Product
 from rental.tables import Company
 from rental.tables import Product as ProductTable
-from rental.tenants import Tenant, tenant_by_slug
+from rental.tenants import Tenant
 
 DEFAULT_DAYS = 30
 
@@ -30,7 +31,7 @@ def parse_day(value: str | None, name: str) -> date | None:
 
 
 async def public_products(slug: str) -> list[Product]:
-    return await catalogue.list_products(await tenant_by_slug(slug), public_only=True)
+    return await catalogue.list_products(await cached.tenant_by_slug(slug), public_only=True)
 
 
 async def public_product(tenant: Tenant, product_id: int) -> Product:
@@ -52,21 +53,19 @@ async def public_days(tenant: Tenant, product_id: int, first: date, last: date) 
     return await availability.available_dates(tenant, product_id, first, last)
 
 
-async def public_calendar(slug: str, product_id: int, first: str | None, last: str | None) -> ProductCalendar:
-    """Day statuses in the shape of the staff calendar endpoint; `from` defaults to today, `to` to 30 days on."""
-    tenant = await tenant_by_slug(slug)
+async def public_calendar(slug: str, product_id: int, first: str | None, last: str | None) -> CalendarAnswer:
+    """Day statuses in the shape of the staff calendar endpoint; `from` defaults to today, `to` to 30 days on.
+
+    Served from this process's cache while no change of the company has been heard (rental.cached).
+    """
+    tenant = await cached.tenant_by_slug(slug)
     today = company_today(tenant)
     start = parse_day(first, "from") or today
     end = parse_day(last, "to")
     if end is None:
         availability.check_range(start, start, today)  # before any date arithmetic near year 9999
         end = start + timedelta(days=DEFAULT_DAYS - 1)
-    days = await public_days(tenant, product_id, start, end)
-    return ProductCalendar(
-        product_id=product_id,
-        timezone=tenant.timezone,
-        days=[CalendarDay(d.day, d.status, d.available_units, d.total_units, d.reason) for d in days],  # type: ignore[arg-type]
-    )
+    return await cached.calendar(tenant, product_id, start, end, public_only=True)
 
 
 async def business_hours(tenant: Tenant) -> dict[str, Any]:

@@ -10,14 +10,13 @@ from litestar.params import QueryParameter
 
 from rental.schemas import Product, ProductCalendar
 from widget import public
-from widget.http import NO_SESSION, cached_json, open_cors
+from widget.http import NO_SESSION, cached_json, open_cors, tagged_bytes
 from widget.ratelimit import rate_limit
 
 
 class PublicApi(Controller):
     path = "/public/v1/{company_slug:str}/products"
-    guards = [rate_limit]
-    middleware = [open_cors]
+    middleware = [open_cors, rate_limit]  # CORS outside, so a 429 carries it too
     tags = ["public"]
     opt = NO_SESSION
 
@@ -36,4 +35,5 @@ class PublicApi(Controller):
         to: Annotated[str | None, QueryParameter(description="last date (inclusive), default from + 29 days")] = None,
     ) -> Response[bytes]:
         """Day statuses, as the staff calendar endpoint reports them; at most 366 days."""
-        return cached_json(request, await public.public_calendar(company_slug, product_id, from_, to))
+        answer = await public.public_calendar(company_slug, product_id, from_, to)
+        return tagged_bytes(request, answer.body, answer.etag, "application/json")

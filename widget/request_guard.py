@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from typing import Literal
 
 from redis.asyncio import Redis
@@ -17,7 +18,6 @@ from redis.exceptions import RedisError
 
 from rentcal.settings import get_settings
 from widget import tokens
-from widget.ratelimit import FixedWindowLimiter
 
 log = logging.getLogger("rentcal.widget")
 DAY = 24 * 60 * 60
@@ -39,17 +39,27 @@ async def use_token(token: str) -> bool:
     return bool(await _client().set(key, "1", nx=True, ex=tokens.MAX_AGE_SECONDS + 120))
 
 
+async def _within_day(prefix: str, who: str, limit: int) -> bool:
+    """Count one request of `who` in today's window, shared by every process through Redis."""
+    key = f"{prefix}:{who}:{int(time.time()) // DAY}"
+    async with _client().pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, DAY + 60)
+        count, _ = await pipe.execute()
+    return int(count) <= limit
+
+
 async def admit(company: str, client: str, email: str, token: str) -> Refusal | None:
     """None when the request may go ahead; else why not (a message key in widget.i18n)."""
     settings = get_settings()
     try:
         if not await use_token(token):
             return "token_used"
-        per_client = FixedWindowLimiter(_client(), settings.requests_per_client_per_day, DAY, "rentcal:req:client")
-        per_email = FixedWindowLimiter(_client(), settings.requests_per_email_per_day, DAY, "rentcal:req:email")
-        if await per_email.hit(f"{company}:{email.strip().lower()}") is not None:
+        if not await _within_day(
+            "rentcal:req:email", f"{company}:{email.strip().lower()}", settings.requests_per_email_per_day
+        ):
             return "too_many_requests"
-        if await per_client.hit(f"{company}:{client}") is not None:
+        if not await _within_day("rentcal:req:client", f"{company}:{client}", settings.requests_per_client_per_day):
             return "too_many_requests"
     except RedisError:
         log.warning("request limits skipped: Redis is unreachable", exc_info=True)

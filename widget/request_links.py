@@ -20,7 +20,7 @@ from widget.ratelimit import rate_limit
 
 class RequestLinks(Controller):
     path = "/widget/{company_slug:str}/requests"
-    guards = [rate_limit]
+    middleware = [rate_limit]
     cache_control = CacheControlHeader(no_store=True)
     include_in_schema = False
     opt = NO_SESSION

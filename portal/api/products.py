@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from litestar import Controller, get, put
+from litestar import Controller, Response, get, put
+from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
-from rental import availability, catalogue
-from rental.schemas import CalendarDay, Product, ProductCalendar, ProductRules
+from rental import cached, catalogue
+from rental.schemas import Product, ProductCalendar, ProductRules
 from rental.tenants import Tenant
 
 
@@ -30,21 +31,13 @@ class ProductsApi(Controller):
         """Minimum and maximum rental length the widget offers (days, pickup and return day included)."""
         return await catalogue.set_rules(tenant, product_id, data)
 
-    @get("/{product_id:int}/calendar")
+    @get("/{product_id:int}/calendar", responses={200: ResponseSpec(data_container=ProductCalendar)})
     async def calendar(
         self,
         tenant: Tenant,
         product_id: int,
         from_: Annotated[date, QueryParameter(name="from")],
         to: Annotated[date, QueryParameter(name="to")],
-    ) -> ProductCalendar:
-        return await product_calendar(tenant, product_id, from_, to)
-
-
-async def product_calendar(tenant: Tenant, product_id: int, first: date, last: date) -> ProductCalendar:
-    days = await availability.available_dates(tenant, product_id, first, last)
-    return ProductCalendar(
-        product_id=product_id,
-        timezone=tenant.timezone,
-        days=[CalendarDay(d.day, d.status, d.available_units, d.total_units, d.reason) for d in days],  # type: ignore[arg-type]
-    )
+    ) -> Response[bytes]:
+        answer = await cached.calendar(tenant, product_id, from_, to, public_only=False)
+        return Response(answer.body, media_type="application/json")
