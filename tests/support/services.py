@@ -45,7 +45,9 @@ def prepare() -> tuple[str, str]:
     if redis_url:
         parts = urlsplit(redis_url)
         # parallel runs with their own RENTCAL_TEST_DB also get their own Redis database
-        db = 15 if TEST_DB == "rentcal_test" else zlib.crc32(TEST_DB.encode()) % 14 + 1
+        # (RENTCAL_TEST_REDIS_DB picks one explicitly, so two runs can never share one)
+        chosen = os.environ.get("RENTCAL_TEST_REDIS_DB", "").strip()
+        db = int(chosen) if chosen else 15 if TEST_DB == "rentcal_test" else zlib.crc32(TEST_DB.encode()) % 14 + 1
         redis_url = urlunsplit(parts._replace(path=f"/{db}")) if parts.scheme.startswith("redis") else redis_url
     else:
         redis_url = start_redis(data)
