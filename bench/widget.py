@@ -6,32 +6,28 @@ processes. Prints Markdown tables and the ratios.
     python -m bench.widget [--seconds 10] [--connections 32] [--rounds 3] [--probes 20]
 
 Uses DATABASE_URL / REDIS_URL when set, else the embedded servers; the database is created afresh
-(named after this process) and filled with the demo company. The rate limit is raised so that it never
+(a unique name, dropped at exit) and filled with the demo company. The rate limit is raised so that it never
 answers 429 here. Needs wrk (Debian package `wrk`).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import httpx
 from litestar import Litestar, get
 
-from bench.common import ROOT, fresh_database, machine, start_server
+from bench.common import ROOT, free_port, fresh_database, machine, start_server
 
 LA = ZoneInfo("America/Los_Angeles")
 HEADER = "| endpoint | req/s | p50 ms | p99 ms | non-2xx/3xx | ratio to bare | server CPU µs/req | CPU ratio |"
@@ -50,13 +46,6 @@ async def health() -> dict[str, str]:
 def constant_app() -> Litestar:
     """Built in the server process only (uvicorn --factory): the bench's own process stays quiet."""
     return Litestar([constant, health])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def uvicorn_flags() -> list[str]:
@@ -177,8 +166,7 @@ def main() -> None:
         sys.exit(
             "bench.widget needs wrk, a native load generator: apt-get install wrk (Debian/Ubuntu) or brew install wrk"
         )
-    name = f"rentcal_bench_widget_{os.getpid()}"
-    database = fresh_database(name)
+    fresh_database("rentcal_bench_widget")  # a unique name, dropped at exit
     subprocess.run(
         [sys.executable, "-m", "rentcal.cli", "seed", "--demo"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
     )
@@ -234,15 +222,6 @@ def main() -> None:
         for server in servers:
             server.terminate()
             server.wait(timeout=15)
-        asyncio.run(drop_database(database, name))
-
-
-async def drop_database(url: str, name: str) -> None:
-    connection = await asyncpg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 if __name__ == "__main__":

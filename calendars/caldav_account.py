@@ -82,11 +82,22 @@ def with_primary(calendars: list[RemoteCalendar]) -> list[RemoteCalendar]:
     return [RemoteCalendar(c.id, c.name, c.id == first, c.writable, c.timezone, c.color) for c in calendars]
 
 
+def _is_web_address(server_url: str) -> bool:
+    """Whether httpx can make a URL of it (a host name IDNA refuses would fail deep inside a request)."""
+    try:
+        httpx.URL(server_url if "://" in server_url else f"https://{server_url}")
+    except httpx.InvalidURL:
+        return False
+    return True
+
+
 async def discover_account(server_url: str, username: str, password: str, zone: str) -> Connected:
     """Discovery (RFC 6764) and the account's event calendars; ConnectFailed with a readable reason."""
     server_url, username = server_url.strip().rstrip("/"), username.strip()
     if not server_url or not username or not password:
         raise ConnectFailed("Enter the server address, the user name and the password.")
+    if not _is_web_address(server_url):
+        raise ConnectFailed("The server address is not a web address (like https://caldav.icloud.com).")
     credentials = vault.PasswordCredentials(server_url, username, password, zone=zone)
     provider = provider_from(credentials, max_attempts=2, backoff_base=0.2, backoff_max=1.0, max_wait=5.0)
     try:

@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
@@ -23,6 +24,7 @@ from portal.api.schedules import DeliveriesApi, MaintenanceApi
 from portal.api.settings import SettingsApi
 from portal.feeds_public import ROUTES as PUBLIC_CALENDAR_ROUTES
 from portal.headers import security_headers
+from portal.openapi import SECURITY_SCHEMES, document_errors
 from portal.problems import HANDLERS
 from portal.sessions import HardenedSessionConfig
 from portal.web import ROUTES as WEB_ROUTES
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         httponly=True,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             ProductsApi,
             BookingsApi,
@@ -101,8 +103,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(
             directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=register_filters
         ),
-        openapi_config=OpenAPIConfig(title="Rentcal API", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Rentcal API",
+            version="1.0.0",
+            path="/schema",
+            components=Components(security_schemes=SECURITY_SCHEMES),
+        ),
         exception_handlers=HANDLERS,
         on_startup=[_startup],
         on_shutdown=[_shutdown],
     )
+    document_errors(app)
+    return app

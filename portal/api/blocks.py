@@ -6,6 +6,7 @@ from litestar import Controller, delete, get, post
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
+from portal.openapi import problems
 from rental import blocks
 from rental.schemas import Block, BlockCreate
 from rental.tenants import Tenant
@@ -21,7 +22,7 @@ class BlocksApi(Controller):
     async def index(self, tenant: Tenant) -> list[Block]:
         return await blocks.list_blocks(tenant)
 
-    @post("/", status_code=201, guards=[MANAGERS])
+    @post("/", status_code=201, guards=[MANAGERS], opt=problems(409))
     async def create(self, tenant: Tenant, data: BlockCreate) -> Block:
         return await blocks.create_block(tenant, data)
 

@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from calendars.mail_records import MailRecord
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
+from portal.openapi import problems
 from rental import bookings
 from rental.schemas import Booking, BookingCreate, BookingStatus, BookingUpdate
 from rental.tenants import Tenant
@@ -22,7 +23,7 @@ class BookingsApi(Controller):
     guards = [SIGNED_IN]
     tags = ["bookings"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt=problems(409))
     async def create(self, tenant: Tenant, data: BookingCreate) -> Booking:
         return await bookings.create_booking(tenant, data)
 
@@ -40,15 +41,15 @@ class BookingsApi(Controller):
     async def show(self, tenant: Tenant, booking_id: int) -> Booking:
         return await bookings.get_booking(tenant, booking_id)
 
-    @patch("/{booking_id:int}")
+    @patch("/{booking_id:int}", opt=problems(409))
     async def change(self, tenant: Tenant, booking_id: int, data: BookingUpdate) -> Booking:
         return await bookings.update_booking(tenant, booking_id, data)
 
-    @post("/{booking_id:int}/cancel", status_code=200)
+    @post("/{booking_id:int}/cancel", status_code=200, opt=problems(409))
     async def cancel(self, tenant: Tenant, booking_id: int) -> Booking:
         return await bookings.cancel_booking(tenant, booking_id)
 
-    @post("/{booking_id:int}/send_calendar_invite", status_code=202)
+    @post("/{booking_id:int}/send_calendar_invite", status_code=202, opt=problems(409))
     async def send_calendar_invite(self, tenant: Tenant, booking_id: int) -> MailRecord:
         """Mail the customer the invitation for the booking's current SEQUENCE (once; a failed one is retried).
 

@@ -19,6 +19,7 @@ from calendars.schemas import (
 )
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
+from portal.openapi import problems
 from rental.accounts import Staff
 from rental.tenants import Tenant
 
@@ -70,7 +71,7 @@ class IntegrationsApi(Controller):
     async def show(self, tenant: Tenant, api_staff: Staff, integration_id: int) -> Integration:
         return await integrations.get_integration(tenant, api_staff, integration_id)
 
-    @patch("/{integration_id:int}")
+    @patch("/{integration_id:int}", opt=problems(403))
     async def change(
         self, tenant: Tenant, api_staff: Staff, integration_id: int, data: IntegrationSettings
     ) -> Integration:
@@ -80,7 +81,7 @@ class IntegrationsApi(Controller):
         await request_full_sync(integration_id)
         return result
 
-    @delete("/{integration_id:int}", status_code=204)
+    @delete("/{integration_id:int}", status_code=204, opt=problems(403))
     async def remove(self, tenant: Tenant, api_staff: Staff, integration_id: int, remove_events: bool = False) -> None:
         """Disconnect; with `?remove_events=true` the events Rentcal put in the calendars are deleted first."""
         await integrations.disconnect(tenant, api_staff, integration_id, remove_events=remove_events)

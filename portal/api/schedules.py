@@ -6,6 +6,7 @@ from litestar import Controller, delete, get, patch, post
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
+from portal.openapi import problems
 from rental import schedules
 from rental.schemas import Delivery, DeliveryCreate, DeliveryUpdate, Maintenance, MaintenanceCreate, MaintenanceUpdate
 from rental.tenants import Tenant
@@ -17,7 +18,7 @@ class MaintenanceApi(Controller):
     guards = [SIGNED_IN]
     tags = ["maintenance"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt=problems(409))
     async def create(self, tenant: Tenant, data: MaintenanceCreate) -> Maintenance:
         return await schedules.create_maintenance(tenant, data)
 
@@ -25,7 +26,7 @@ class MaintenanceApi(Controller):
     async def show(self, tenant: Tenant, maintenance_id: int) -> Maintenance:
         return await schedules.get_maintenance(tenant, maintenance_id)
 
-    @patch("/{maintenance_id:int}")
+    @patch("/{maintenance_id:int}", opt=problems(409))
     async def change(self, tenant: Tenant, maintenance_id: int, data: MaintenanceUpdate) -> Maintenance:
         return await schedules.update_maintenance(tenant, maintenance_id, data)
 
