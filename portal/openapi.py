@@ -70,7 +70,9 @@ def document_errors(app: Litestar) -> None:
     openapi.components.schemas = {**(openapi.components.schemas or {}), "Problem": PROBLEM_SCHEMA}
     openapi.components.security_schemes = {**(openapi.components.security_schemes or {}), **SECURITY_SCHEMES}
     for route in app.routes:
-        path_item = openapi.paths.get(route.path_format or "/") if isinstance(route, HTTPRoute) else None
+        if not isinstance(route, HTTPRoute) or openapi.paths is None:
+            continue
+        path_item = openapi.paths.get(route.path_format or "/")
         if path_item is None:
             continue
         for handler in route.route_handlers:
