@@ -27,8 +27,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# tests: the shared support code and the security suite (the other test files: docs/operations.md says why)
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy rentcal rental calendars portal widget tasks sandboxes
+	$(BIN)/mypy tests/support tests/security tests/conftest.py tests/factories.py
 
 # Chromium for the browser tests: the system's, else the OS package (root + apt-get), else Playwright's.
 browser: $(VENV)/.installed

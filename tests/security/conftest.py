@@ -31,7 +31,7 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD
         "/login",
         data={"email": email, "password": password, "_csrf_token": client.cookies.get("csrftoken", "")},
     )
-    client.headers["x-csrftoken"] = client.cookies.get("csrftoken", "")
+    client.headers["x-csrftoken"] = client.cookies.get("csrftoken") or ""
     return response
 
 

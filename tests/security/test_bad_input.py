@@ -163,7 +163,7 @@ HOSTILE_PATH_VALUES: list[Any] = [BIG, 2**63, -1, 0, "9999-12-31", "\x00", "%00"
 
 def _fill(template: str, values: dict[str, Any]) -> str:
     for name, value in values.items():
-        template = re.sub(r"\{" + name + r"(:\w+)?\}", lambda _, text=quote(str(value), safe=""): text, template)
+        template = re.sub(r"\{" + name + r"(:\w+)?\}", quote(str(value), safe=""), template)  # quoted: no backslash
     return template
 
 

@@ -91,10 +91,9 @@ def test_each_compression_layer_is_bounded() -> None:
 
 
 async def test_a_dripping_server_is_stopped_by_the_overall_deadline(hostile: HostileServer) -> None:
-    started = time.monotonic()
+    # without the deadline the 30 s drip would end in a complete (if odd) feed, not in this error
     with pytest.raises(FeedError, match="did not send the feed within 2 seconds"):
         await feed_fetch.fetch(hostile.url("/drip.ics"), allow_private=True, deadline=2)
-    assert time.monotonic() - started < 20  # bounded by the deadline, far below the 30 s drip
 
 
 async def test_errors_never_echo_what_the_remote_server_said(hostile: HostileServer) -> None:
@@ -105,7 +104,7 @@ async def test_errors_never_echo_what_the_remote_server_said(hostile: HostileSer
 
 
 async def test_the_ssrf_guard_is_on_by_default_and_checks_every_address(hostile: HostileServer) -> None:
-    assert feed_fetch.fetch.__kwdefaults__["allow_private"] is False
+    assert (feed_fetch.fetch.__kwdefaults__ or {})["allow_private"] is False
     for host in ("127.0.0.1", "localhost", "[::1]"):
         with pytest.raises(FeedError, match="private network"):
             await feed_fetch.fetch(hostile.url("/secret", host))
@@ -140,13 +139,19 @@ async def test_the_portal_starts_imports_in_the_worker_and_shows_the_result(
     tenant = await make_tenant()
     _, email = await make_staff(tenant, "manager")
     async with portal_client(live_server, email) as client:
-        started = time.monotonic()
         page = await client.post(
             "/portal/feeds/imports", data={"url": hostile.url("/drip.ics"), "name": "Drip", "scope": "company"}
         )
-        assert time.monotonic() - started < 10  # the request does not wait for the 30 s drip
         assert page.status_code == 200 and "reading the feed in the background" in page.text
-        feed_id = (await FeedImport.select(FeedImport.id).where(FeedImport.company == tenant.id).first())["id"]
+        feed = (
+            await FeedImport.select(FeedImport.id, FeedImport.last_success_at, FeedImport.last_error)
+            .where(FeedImport.company == tenant.id)
+            .first()
+        )
+        assert feed is not None
+        # the page answered while the 30 s drip is still being read: the import has neither succeeded nor failed
+        assert feed["last_success_at"] is None and feed["last_error"] == ""
+        feed_id = feed["id"]
         row = await client.get(f"/portal/feeds/imports/{feed_id}/row", params={"since": 0})
         assert row.status_code == 200 and f'data-import="{feed_id}"' in row.text
 
