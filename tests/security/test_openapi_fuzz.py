@@ -34,7 +34,7 @@ CHECKS = [
     "response_schema_conformance",
 ]
 MAX_EXAMPLES = 10
-BUDGET_SECONDS = {"anonymous": 25, "manager": 60}
+BUDGET_SECONDS = {"anonymous": 35, "manager": 60}
 STARTS = "2027-09-06T08:00:00-07:00"
 
 
