@@ -77,6 +77,7 @@ from calendars.retry import RetryPolicy, parse_retry_after, retrying
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+NOT_RETRYABLE_5XX = frozenset({501, 505})  # "not implemented" stays so however often it is asked
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 MULTIGET_CHUNK = 100
@@ -100,6 +101,10 @@ class NotCaldavServer(RequestRejected):
     """The address answers, but not as a CalDAV server (no principal, no calendar home)."""
 
 
+class SyncCollectionRefused(RequestRejected):
+    """The collection refuses the sync-collection REPORT (403/501: iCloud on some collections)."""
+
+
 class AddressRefused(RequestRejected):
     """The SSRF guard refused the server's address (a private network, or a name that does not resolve)."""
 
@@ -109,6 +114,7 @@ class _CalendarInfo:
     zone: str
     sync_token: str | None = None
     ctag: str | None = None
+    sync_refused: bool = False  # sync-collection refused here (iCloud on some collections): ctag + etags
 
 
 class CaldavProvider:
@@ -297,8 +303,11 @@ class CaldavProvider:
         window = window or default_window()
         if sync_token is None:
             info = await self._calendar_info(calendar_id, refresh=True)
-            if info.sync_token is not None:
-                return await self._sync_collection(calendar_id, "", window)
+            if info.sync_token is not None and not info.sync_refused:
+                try:
+                    return await self._sync_collection(calendar_id, "", window)
+                except SyncCollectionRefused:
+                    info.sync_refused = True  # named a sync token, yet refuses the report: read without it
             return await self._ctag_listing(calendar_id, None, window)
         if sync_token.startswith(SYNC_PREFIX):
             return await self._sync_collection(calendar_id, sync_token.removeprefix(SYNC_PREFIX), window)
@@ -318,7 +327,7 @@ class CaldavProvider:
             except RequestRejected as exc:
                 if token:
                     raise FullSyncRequired(f"caldav sync token refused: {exc}") from exc
-                raise
+                raise SyncCollectionRefused(str(exc)) from exc
             truncated = False
             for response in answer.responses:
                 url = urljoin(calendar_id, response.href)
@@ -539,7 +548,7 @@ def _error_for(response: httpx.Response, method: str, url: str) -> ProviderError
             f"The CalDAV server {host} refused the user name or password. Check the user name and use an "
             "app-specific password (iCloud requires one)."
         )
-    if status in RETRYABLE_STATUSES or status >= 500:
+    if status in RETRYABLE_STATUSES or (status >= 500 and status not in NOT_RETRYABLE_5XX):
         return RetryableError(text, retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if dav.has_condition(response.content, dav.q(dav.DAV, "valid-sync-token")):
         return FullSyncRequired(f"{text} (the sync token is no longer valid)")

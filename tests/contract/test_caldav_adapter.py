@@ -227,28 +227,8 @@ class TestCaldavProvider(ProviderContract):
 
     @pytest.fixture
     def mutate_remotely(self, api: httpx.AsyncClient) -> RemoteMutation:
-        async def mutate(
-            calendar_id: str,
-            event_id: str,
-            *,
-            summary: str | None = None,
-            starts_at: datetime | None = None,
-            ends_at: datetime | None = None,
-            delete: bool = False,
-        ) -> None:
-            url = event_url(calendar_id, event_id)
-            auth = (USER, DEMO_PASSWORD)
-            if delete:
-                assert (await api.delete(url, auth=auth)).status_code in (200, 204)
-                return
-            calendar = Calendar.from_ical((await api.get(url, auth=auth)).content)
-            vevent: Any = calendar.walk("VEVENT")[0]
-            for name, value in (("SUMMARY", summary), ("DTSTART", starts_at), ("DTEND", ends_at)):
-                if value is not None:
-                    vevent.pop(name)
-                    vevent.add(name, value)
-            response = await api.put(url, content=calendar.to_ical(), auth=auth)
-            assert response.status_code in (201, 204), response.text
+        async def mutate(calendar_id: str, event_id: str, **changes: Any) -> None:
+            await change_remotely(api, calendar_id, event_id, **changes)
 
         return mutate
 
@@ -561,6 +541,32 @@ class TestCaldavProvider(ProviderContract):
 
 def event_url_path(calendar_id: str, key: str) -> str:
     return httpx.URL(event_url(calendar_id, uid_for(key))).path
+
+
+async def change_remotely(
+    api: httpx.AsyncClient,
+    calendar_id: str,
+    event_id: str,
+    *,
+    summary: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    delete: bool = False,
+) -> None:
+    """Change or delete an event as another CalDAV client (a phone) would: GET, edit, PUT."""
+    url = event_url(calendar_id, event_id)
+    auth = (USER, DEMO_PASSWORD)
+    if delete:
+        assert (await api.delete(url, auth=auth)).status_code in (200, 204)
+        return
+    calendar = Calendar.from_ical((await api.get(url, auth=auth)).content)
+    vevent: Any = calendar.walk("VEVENT")[0]
+    for name, value in (("SUMMARY", summary), ("DTSTART", starts_at), ("DTEND", ends_at)):
+        if value is not None:
+            vevent.pop(name)
+            vevent.add(name, value)
+    response = await api.put(url, content=calendar.to_ical(), auth=auth)
+    assert response.status_code in (201, 204), response.text
 
 
 def foreign(uid: str, times: str, *, extra_events: list[str] | None = None) -> bytes:
