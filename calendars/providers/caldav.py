@@ -30,9 +30,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from calendars.ical.vevent import (
+    StorageEvent,
     build_storage_object,
     parse_remote_object,
     uid_for,
+    written_object,
 )
 from calendars.netguard import BlockedAddress
 from calendars.providers import caldav_xml as dav
@@ -245,7 +247,8 @@ class CaldavProvider:
         it is adopted; otherwise ``EventExists``.
         """
         url = event_url(calendar_id, event_id)
-        body = build_storage_object(storage_event(event, uid=event_id))
+        stored, stamp = storage_event(event, uid=event_id), _stamp()
+        body = build_storage_object(stored, now=stamp)
         attempts = 0
 
         async def attempt() -> httpx.Response:
@@ -262,7 +265,7 @@ class CaldavProvider:
                     # the earlier attempt's event is this create: bring it up to what this one asks for
                     return await self.update_event(calendar_id, event_id, event, etag=existing.etag)
             raise
-        return await self._written(calendar_id, event_id, url, body, response)
+        return await self._written(calendar_id, event_id, response, stored, stamp, body)
 
     async def create_event(self, calendar_id: str, event: EventData, *, idempotency_key: str) -> CaldavRemoteEvent:
         """The resource name and UID derive from ``idempotency_key``: a retried create is the same create."""
@@ -279,8 +282,10 @@ class CaldavProvider:
     ) -> CaldavRemoteEvent:
         """PUT with If-Match (the etag given, or ``*`` so an update never creates)."""
         url = event_url(calendar_id, event_id)
-        sequence = int((datetime.now(UTC) - SEQUENCE_EPOCH).total_seconds() // 60)
-        body = build_storage_object(storage_event(event, uid=event_id, sequence=sequence))
+        stamp = _stamp()
+        sequence = int((stamp - SEQUENCE_EPOCH).total_seconds() // 60)
+        stored = storage_event(event, uid=event_id, sequence=sequence)
+        body = build_storage_object(stored, now=stamp)
         headers = {"If-Match": etag or "*", "Content-Type": ICS}
         try:
             response = await self._call("PUT", url, content=body, headers=headers)
@@ -288,7 +293,7 @@ class CaldavProvider:
             if etag is None:
                 raise EventMissing(f"caldav PUT {_path(url)}: no such event") from None
             raise
-        return await self._written(calendar_id, event_id, url, body, response)
+        return await self._written(calendar_id, event_id, response, stored, stamp, body)
 
     async def delete_event(self, calendar_id: str, event_id: str, etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
@@ -422,11 +427,21 @@ class CaldavProvider:
     # ---- helpers ---------------------------------------------------------------------------------------
 
     async def _written(
-        self, calendar_id: str, event_id: str, url: str, body: bytes, response: httpx.Response
+        self,
+        calendar_id: str,
+        event_id: str,
+        response: httpx.Response,
+        stored: StorageEvent,
+        stamp: datetime,
+        body: bytes,
     ) -> CaldavRemoteEvent:
-        """What we just wrote, with the etag listings will report (GET when the PUT gave none)."""
+        """What we just wrote, with the etag listings will report (GET when the PUT gave none, or a weak one)."""
         etag = response.headers.get("ETag")
         if etag and not etag.startswith("W/"):
+            info = await self._calendar_info(calendar_id)
+            known = written_object(stored, zone=info.zone, window=default_window(), now=stamp)
+            if known is not None:
+                return remote_event(event_id, etag, known)
             return await self._remote(calendar_id, event_id, etag, body)
         return await self.get_event(calendar_id, event_id)
 
@@ -522,6 +537,11 @@ class CaldavProvider:
 
 
 # ---- pure helpers --------------------------------------------------------------------------------------
+
+
+def _stamp() -> datetime:
+    """DTSTAMP and LAST-MODIFIED of a write (whole seconds, as iCalendar carries them)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _path(url: str) -> str:
