@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 import tests.contract.test_caldav_adapter as caldav_contract
-from calendars.caldav_account import with_primary
+from calendars.accounts.caldav import with_primary
 from calendars.ical.vevent import uid_for
 from calendars.providers.base import FullSyncRequired, PreconditionFailed, RequestRejected
 from calendars.providers.caldav import CaldavProvider
