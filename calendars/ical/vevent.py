@@ -162,6 +162,52 @@ def build_storage_object(event: StorageEvent, *, now: datetime | None = None) ->
     return bytes(calendar.to_ical())
 
 
+def written_object(
+    event: StorageEvent, *, zone: str, window: tuple[datetime, datetime], now: datetime
+) -> RemoteObject | None:
+    """What :func:`parse_remote_object` reads from ``build_storage_object(event, now=now)``, without the parse.
+
+    A PUT answered with a strong ETag stored the body octet for octet (RFC 4791 section 5.3.4), so
+    the adapter needs no second look at what it just wrote; parsing it again cost more than the PUT.
+    None for what this shortcut does not cover (sub-second times, zero-length events): parse then.
+    """
+    if event.starts_at.microsecond or event.ends_at.microsecond or event.ends_at <= event.starts_at:
+        return None
+    tz = load_zone(zone)
+    if event.all_day is not None:
+        starts_at, ends_at = _instant(event.all_day[0], tz), _instant(event.all_day[1], tz)
+    else:
+        starts_at, ends_at = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
+    inside = starts_at < window[1] and ends_at > window[0]
+    return RemoteObject(
+        uid=event.uid or uid_for(event.key),
+        key=_as_stored(event.key),
+        summary=_as_stored(event.summary),
+        description=_as_stored(event.description),
+        location=_as_stored(event.location),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=event.all_day,
+        status=event.status,
+        transparent=False,
+        declined=False,
+        busy=True,
+        color=normalize_color(event.color).strip().lower() if event.color is not None else None,
+        alarms=tuple(event.alarms),
+        recurrence=(),
+        occurrences=(Occurrence(starts_at, ends_at, True, event.all_day),) if inside else (),
+        sequence=event.sequence,
+        last_modified=now.astimezone(UTC).replace(microsecond=0),
+        content_hash=content_hash(event),
+        origin=_as_stored(event.origin) if event.origin else None,
+    )
+
+
+def _as_stored(text: str) -> str:
+    """Text as a reader gets it back: control characters dropped, line breaks as LF."""
+    return clean_text(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _unambiguous(local: datetime) -> datetime:
     """``local``, or its UTC instant when it is the second pass of a repeated hour.
 

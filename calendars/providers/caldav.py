@@ -30,9 +30,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from calendars.ical.vevent import (
+    StorageEvent,
     build_storage_object,
     parse_remote_object,
     uid_for,
+    written_object,
 )
 from calendars.netguard import BlockedAddress
 from calendars.providers import caldav_xml as dav
@@ -77,6 +79,7 @@ from calendars.providers.retry import RetryPolicy, parse_retry_after, retrying
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+NOT_RETRYABLE_5XX = frozenset({501, 505})  # "not implemented" stays so however often it is asked
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 MULTIGET_CHUNK = 100
@@ -100,6 +103,10 @@ class NotCaldavServer(RequestRejected):
     """The address answers, but not as a CalDAV server (no principal, no calendar home)."""
 
 
+class SyncCollectionRefused(RequestRejected):
+    """The collection refuses the sync-collection REPORT (403/501: iCloud on some collections)."""
+
+
 class AddressRefused(RequestRejected):
     """The SSRF guard refused the server's address (a private network, or a name that does not resolve)."""
 
@@ -109,6 +116,7 @@ class _CalendarInfo:
     zone: str
     sync_token: str | None = None
     ctag: str | None = None
+    sync_refused: bool = False  # sync-collection refused here (iCloud on some collections): ctag + etags
 
 
 class CaldavProvider:
@@ -239,7 +247,8 @@ class CaldavProvider:
         it is adopted; otherwise ``EventExists``.
         """
         url = event_url(calendar_id, event_id)
-        body = build_storage_object(storage_event(event, uid=event_id))
+        stored, stamp = storage_event(event, uid=event_id), _stamp()
+        body = build_storage_object(stored, now=stamp)
         attempts = 0
 
         async def attempt() -> httpx.Response:
@@ -256,7 +265,7 @@ class CaldavProvider:
                     # the earlier attempt's event is this create: bring it up to what this one asks for
                     return await self.update_event(calendar_id, event_id, event, etag=existing.etag)
             raise
-        return await self._written(calendar_id, event_id, url, body, response)
+        return await self._written(calendar_id, event_id, response, stored, stamp, body)
 
     async def create_event(self, calendar_id: str, event: EventData, *, idempotency_key: str) -> CaldavRemoteEvent:
         """The resource name and UID derive from ``idempotency_key``: a retried create is the same create."""
@@ -273,8 +282,10 @@ class CaldavProvider:
     ) -> CaldavRemoteEvent:
         """PUT with If-Match (the etag given, or ``*`` so an update never creates)."""
         url = event_url(calendar_id, event_id)
-        sequence = int((datetime.now(UTC) - SEQUENCE_EPOCH).total_seconds() // 60)
-        body = build_storage_object(storage_event(event, uid=event_id, sequence=sequence))
+        stamp = _stamp()
+        sequence = int((stamp - SEQUENCE_EPOCH).total_seconds() // 60)
+        stored = storage_event(event, uid=event_id, sequence=sequence)
+        body = build_storage_object(stored, now=stamp)
         headers = {"If-Match": etag or "*", "Content-Type": ICS}
         try:
             response = await self._call("PUT", url, content=body, headers=headers)
@@ -282,7 +293,7 @@ class CaldavProvider:
             if etag is None:
                 raise EventMissing(f"caldav PUT {_path(url)}: no such event") from None
             raise
-        return await self._written(calendar_id, event_id, url, body, response)
+        return await self._written(calendar_id, event_id, response, stored, stamp, body)
 
     async def delete_event(self, calendar_id: str, event_id: str, etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
@@ -297,8 +308,11 @@ class CaldavProvider:
         window = window or default_window()
         if sync_token is None:
             info = await self._calendar_info(calendar_id, refresh=True)
-            if info.sync_token is not None:
-                return await self._sync_collection(calendar_id, "", window)
+            if info.sync_token is not None and not info.sync_refused:
+                try:
+                    return await self._sync_collection(calendar_id, "", window)
+                except SyncCollectionRefused:
+                    info.sync_refused = True  # named a sync token, yet refuses the report: read without it
             return await self._ctag_listing(calendar_id, None, window)
         if sync_token.startswith(SYNC_PREFIX):
             return await self._sync_collection(calendar_id, sync_token.removeprefix(SYNC_PREFIX), window)
@@ -318,7 +332,7 @@ class CaldavProvider:
             except RequestRejected as exc:
                 if token:
                     raise FullSyncRequired(f"caldav sync token refused: {exc}") from exc
-                raise
+                raise SyncCollectionRefused(str(exc)) from exc
             truncated = False
             for response in answer.responses:
                 url = urljoin(calendar_id, response.href)
@@ -413,11 +427,21 @@ class CaldavProvider:
     # ---- helpers ---------------------------------------------------------------------------------------
 
     async def _written(
-        self, calendar_id: str, event_id: str, url: str, body: bytes, response: httpx.Response
+        self,
+        calendar_id: str,
+        event_id: str,
+        response: httpx.Response,
+        stored: StorageEvent,
+        stamp: datetime,
+        body: bytes,
     ) -> CaldavRemoteEvent:
-        """What we just wrote, with the etag listings will report (GET when the PUT gave none)."""
+        """What we just wrote, with the etag listings will report (GET when the PUT gave none, or a weak one)."""
         etag = response.headers.get("ETag")
         if etag and not etag.startswith("W/"):
+            info = await self._calendar_info(calendar_id)
+            known = written_object(stored, zone=info.zone, window=default_window(), now=stamp)
+            if known is not None:
+                return remote_event(event_id, etag, known)
             return await self._remote(calendar_id, event_id, etag, body)
         return await self.get_event(calendar_id, event_id)
 
@@ -515,6 +539,11 @@ class CaldavProvider:
 # ---- pure helpers --------------------------------------------------------------------------------------
 
 
+def _stamp() -> datetime:
+    """DTSTAMP and LAST-MODIFIED of a write (whole seconds, as iCalendar carries them)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def _path(url: str) -> str:
     return urlsplit(url).path or "/"
 
@@ -539,7 +568,7 @@ def _error_for(response: httpx.Response, method: str, url: str) -> ProviderError
             f"The CalDAV server {host} refused the user name or password. Check the user name and use an "
             "app-specific password (iCloud requires one)."
         )
-    if status in RETRYABLE_STATUSES or status >= 500:
+    if status in RETRYABLE_STATUSES or (status >= 500 and status not in NOT_RETRYABLE_5XX):
         return RetryableError(text, retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if dav.has_condition(response.content, dav.q(dav.DAV, "valid-sync-token")):
         return FullSyncRequired(f"{text} (the sync token is no longer valid)")

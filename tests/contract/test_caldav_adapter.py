@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import pytest
 from defusedxml import ElementTree as SafeET
 from icalendar import Calendar
 
-from calendars.ical.vevent import uid_for
+from calendars.ical.vevent import StorageEvent, build_storage_object, uid_for
 from calendars.providers import caldav_xml as dav
 from calendars.providers.base import (
     CalendarProvider,
@@ -245,28 +245,8 @@ class TestCaldavProvider(ProviderContract):
 
     @pytest.fixture
     def mutate_remotely(self, api: httpx.AsyncClient) -> RemoteMutation:
-        async def mutate(
-            calendar_id: str,
-            event_id: str,
-            *,
-            summary: str | None = None,
-            starts_at: datetime | None = None,
-            ends_at: datetime | None = None,
-            delete: bool = False,
-        ) -> None:
-            url = event_url(calendar_id, event_id)
-            auth = (USER, DEMO_PASSWORD)
-            if delete:
-                assert (await api.delete(url, auth=auth)).status_code in (200, 204)
-                return
-            calendar = Calendar.from_ical((await api.get(url, auth=auth)).content)
-            vevent: Any = calendar.walk("VEVENT")[0]
-            for name, value in (("SUMMARY", summary), ("DTSTART", starts_at), ("DTEND", ends_at)):
-                if value is not None:
-                    vevent.pop(name)
-                    vevent.add(name, value)
-            response = await api.put(url, content=calendar.to_ical(), auth=auth)
-            assert response.status_code in (201, 204), response.text
+        async def mutate(calendar_id: str, event_id: str, **changes: Any) -> None:
+            await change_remotely(api, calendar_id, event_id, **changes)
 
         return mutate
 
@@ -458,6 +438,44 @@ class TestCaldavProvider(ProviderContract):
         assert {e.id: e.starts_at for e in listing} == wanted
         assert all(e.ends_at == wanted[e.id] + timedelta(hours=4) for e in listing)
 
+    async def test_all_day_blocks_across_both_dst_changes_stay_dates_in_30_zones(
+        self, make_provider: Callable[..., CaldavProvider], raw: httpx.AsyncClient, calendar_id: str
+    ) -> None:
+        """A closure written as DATE values over each DST change of its zone (another client, or one of
+        ours) is read back as the same days, busy from local midnight to local midnight; the server keeps DATEs."""
+        from tests.unit.ical.test_vevent import ZONES
+
+        wanted: dict[str, tuple[date, date]] = {}
+        for zone in ZONES:
+            tz = ZoneInfo(zone)
+            provider = make_provider(zone=zone)  # the calendar names no zone of its own: the company's is used
+            for first in dst_change_days(tz, 2030) or [date(2030, 3, 30)]:
+                days = (first - timedelta(days=1), first + timedelta(days=2))
+                name = f"closed-{zone.replace('/', '-').lower()}-{first:%m%d}"
+                block = StorageEvent(
+                    key=f"block:{name}",
+                    summary="Closed",
+                    starts_at=datetime.combine(days[0], time(0), tz),
+                    ends_at=datetime.combine(days[1], time(0), tz),
+                    timezone=zone,
+                    all_day=days,
+                    uid=name,
+                )
+                await put_raw(raw, calendar_id, f"{name}.ics", build_storage_object(block))
+                stored = (await raw.get(f"{calendar_id}{name}.ics")).content
+                assert f"DTSTART;VALUE=DATE:{days[0]:%Y%m%d}".encode() in stored
+                assert f"DTEND;VALUE=DATE:{days[1]:%Y%m%d}".encode() in stored
+                got = await provider.get_event(calendar_id, name)
+                assert isinstance(got, CaldavRemoteEvent)
+                assert got.all_day == days and (got.all_day_start, got.all_day_end) == days, zone
+                assert got.starts_at == datetime.combine(days[0], time(0), tz).astimezone(UTC), zone
+                assert got.ends_at == datetime.combine(days[1], time(0), tz).astimezone(UTC), zone
+                assert got.busy
+                wanted[name] = days
+        listing = (await make_provider().list_changes(calendar_id, None)).events
+        assert {e.id: e.all_day for e in listing if isinstance(e, CaldavRemoteEvent)} == wanted
+        assert len(wanted) == 25 * 2 + 5  # both changes in each of the 25 zones with DST, one block in the 5 without
+
     # ---- reading: cursors ------------------------------------------------------------------------------
 
     async def test_invalid_or_unknown_cursor_requires_a_full_read(
@@ -565,8 +583,45 @@ class TestCaldavProvider(ProviderContract):
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
+def dst_change_days(tz: ZoneInfo, year: int) -> list[date]:
+    """The local days of ``year`` on which the zone's UTC offset changes."""
+    day, changes = date(year, 1, 1), []
+    while day.year == year:
+        noon = datetime.combine(day, time(12), tz)
+        if noon.utcoffset() != datetime.combine(day - timedelta(days=1), time(12), tz).utcoffset():
+            changes.append(day)
+        day += timedelta(days=1)
+    return changes
+
+
 def event_url_path(calendar_id: str, key: str) -> str:
     return httpx.URL(event_url(calendar_id, uid_for(key))).path
+
+
+async def change_remotely(
+    api: httpx.AsyncClient,
+    calendar_id: str,
+    event_id: str,
+    *,
+    summary: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    delete: bool = False,
+) -> None:
+    """Change or delete an event as another CalDAV client (a phone) would: GET, edit, PUT."""
+    url = event_url(calendar_id, event_id)
+    auth = (USER, DEMO_PASSWORD)
+    if delete:
+        assert (await api.delete(url, auth=auth)).status_code in (200, 204)
+        return
+    calendar = Calendar.from_ical((await api.get(url, auth=auth)).content)
+    vevent: Any = calendar.walk("VEVENT")[0]
+    for name, value in (("SUMMARY", summary), ("DTSTART", starts_at), ("DTEND", ends_at)):
+        if value is not None:
+            vevent.pop(name)
+            vevent.add(name, value)
+    response = await api.put(url, content=calendar.to_ical(), auth=auth)
+    assert response.status_code in (201, 204), response.text
 
 
 def foreign(uid: str, times: str, *, extra_events: list[str] | None = None) -> bytes:

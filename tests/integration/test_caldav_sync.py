@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from calendars import vault
@@ -20,79 +19,32 @@ from calendars.accounts import integrations
 from calendars.accounts.caldav import caldav_client
 from calendars.sync import audit, inbound, polling
 from calendars.tables import CalendarIntegration, CalendarTarget, ExternalBusy, SyncConflict
-from rental import bookings
 from rental.accounts import create_api_token
 from rental.errors import InvalidInput
-from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking
-from rental.tenants import Tenant
 from rentcal.caldav_demo import DEMO_PASSWORD
 from rentcal.settings import get_settings
 from tasks.schedule import PERIODIC
 from tasks.sync import schedule_polled_reads
 from tests.factories import make_product, make_staff, make_tenant
-from tests.support.caldav_server import ACCOUNTS, Account, caldav_server  # noqa: F401
+from tests.support.caldav_flow import api, book, connect, full_sync_done, keys_of, written_to
+from tests.support.caldav_server import Account, caldav_server, next_account_name  # noqa: F401
 from tests.support.google_flow import eventually
 from tests.support.worker import WorkerHandle
 
 LA = ZoneInfo("America/Los_Angeles")
-_accounts = iter(sorted(ACCOUNTS))
 
 
 @pytest.fixture
 async def account(caldav_server: str) -> AsyncIterator[Account]:  # noqa: F811
-    one = Account(caldav_server, next(_accounts))
+    one = Account(caldav_server, next_account_name())
     yield one
     await one.aclose()
-
-
-async def api(live_server: str, token: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async with httpx.AsyncClient(timeout=120) as client:
-        return await client.request(
-            method, f"{live_server}{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
-        )
-
-
-async def book(tenant: Tenant, product: int, staff: int, start: datetime, name: str) -> int:
-    booking = await bookings.create_booking(
-        tenant,
-        BookingCreate(
-            product_id=product,
-            starts_at=start,
-            ends_at=start + timedelta(hours=20),
-            customer=CustomerIn(name=name, email=f"{name.lower().replace(' ', '.')}@example.test"),
-            assigned_staff_id=staff,
-        ),
-    )
-    return booking.id
-
-
-async def connect(live_server: str, token: str, account: Account, password: str = DEMO_PASSWORD) -> httpx.Response:
-    body = {"server_url": account.base_url, "username": account.user, "password": password}
-    return await api(live_server, token, "POST", "/api/v1/calendar_integrations/caldav", json=body)
-
-
-def written_to(integration: dict[str, Any]) -> dict[str, Any]:
-    (target,) = [c for c in integration["calendars"] if c["write_kinds"]]
-    return target
-
-
-async def full_sync_done(integration_id: int) -> bool:
-    row = (
-        await CalendarIntegration.select(CalendarIntegration.last_synced_at)
-        .where(CalendarIntegration.id == integration_id)
-        .first()
-    )
-    return row is not None and row["last_synced_at"] is not None
 
 
 async def last_read(target_id: int) -> bool:
     row = await CalendarTarget.select(CalendarTarget.last_read_at).where(CalendarTarget.id == target_id).first()
     return row is not None and row["last_read_at"] is not None
-
-
-def keys_of(stored: list[Any]) -> Counter[str]:
-    return Counter(str(s.vevent.get("X-RENTCAL-KEY")) for s in stored if s.vevent.get("X-RENTCAL-KEY"))
 
 
 async def test_connect_pushes_once_and_moves_on_the_server_come_back_or_conflict(

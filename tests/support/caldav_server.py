@@ -22,6 +22,12 @@ from rentcal.caldav_demo import DEMO_PASSWORD, run_caldav_server
 
 # fresh accounts per test (calendars "Rentcal" and "Personal" each), so tests never share a calendar
 ACCOUNTS = {f"user{n}@caldav.test": DEMO_PASSWORD for n in range(12)}
+_unused = iter(sorted(ACCOUNTS)[:-1])  # the last one is the browser test's
+
+
+def next_account_name() -> str:
+    """An account no other test of the session has used (every module draws from this one supply)."""
+    return next(_unused)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
@@ -19,6 +19,7 @@ from calendars.ical.vevent import (
     content_hash,
     parse_remote_object,
     uid_for,
+    written_object,
 )
 
 WINDOW = (datetime(2029, 1, 1, tzinfo=UTC), datetime(2032, 1, 1, tzinfo=UTC))
@@ -185,6 +186,40 @@ def test_any_text_round_trips(text: str) -> None:
     cleaned = kept.replace("\r\n", "\n").replace("\r", "\n")
     assert got.summary == cleaned
     assert got.location == cleaned
+
+
+@settings(deadline=None)  # no timing in tests: the machine may be busy
+@given(
+    text=st.text(max_size=40),
+    zone=st.sampled_from(ZONES),
+    start=st.datetimes(datetime(2028, 1, 1), datetime(2033, 1, 1)),
+    minutes=st.integers(1, 60 * 24 * 9),
+    all_day=st.booleans(),
+    color=st.sampled_from([None, "gold", "Tomato", "#1E88E5"]),
+    alarms=st.lists(st.builds(StorageAlarm, st.integers(0, 60 * 24 * 7), st.sampled_from(["email", "popup"]))),
+)
+def test_what_we_wrote_is_known_without_reading_it_back(
+    text: str, zone: str, start: datetime, minutes: int, all_day: bool, color: str | None, alarms: list[StorageAlarm]
+) -> None:
+    tz = ZoneInfo(zone)
+    starts_at = start.replace(microsecond=0, tzinfo=tz)
+    ends_at = starts_at + timedelta(minutes=minutes)
+    days = (starts_at.date(), starts_at.date() + timedelta(days=1 + minutes // (60 * 24))) if all_day else None
+    wanted = event(
+        key=f"booking:{text}", summary=text or "x", description=text, location=text, origin=text, color=color,
+        starts_at=starts_at, ends_at=ends_at, timezone=zone, all_day=days, alarms=tuple(alarms), sequence=minutes,
+    )  # fmt: skip
+    calendar_zone = "America/Chicago"
+    assert written_object(wanted, zone=calendar_zone, window=WINDOW, now=NOW) == parse_remote_object(
+        build_storage_object(wanted, now=NOW), zone=calendar_zone, window=WINDOW
+    )
+
+
+def test_sub_second_and_empty_events_are_left_to_the_parser() -> None:
+    start = datetime(2030, 7, 1, 7, 0, 0, 500, tzinfo=UTC)
+    assert written_object(event(starts_at=start), zone="UTC", window=WINDOW, now=NOW) is None
+    instant = datetime(2030, 7, 1, 7, 0, tzinfo=UTC)
+    assert written_object(event(starts_at=instant, ends_at=instant), zone="UTC", window=WINDOW, now=NOW) is None
 
 
 @pytest.mark.parametrize("zone", ZONES)
