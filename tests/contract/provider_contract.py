@@ -15,6 +15,9 @@ Optional fixtures (the defaults skip the tests that need them):
 * ``event_id_for(key) -> str``: our deterministic event id for a key (default: 32 hex characters).
 * ``expire_sync_tokens(calendar_id)``: make the server forget every sync token of the calendar.
 * ``webhook_url``: an address the server may deliver push notifications to.
+* ``throttled_once(seconds)``: an async context giving a provider whose next write the server answers with
+  429/503 and ``Retry-After: seconds``, longer than that provider may wait itself.
+* ``revoked_provider``: a provider whose grant the person revoked (OAuth) or whose password was withdrawn.
 
 Tests that need a capability the adapter declares it lacks are skipped through `Capabilities`, never
 by adapter name.
@@ -26,6 +29,7 @@ import dataclasses
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -38,10 +42,13 @@ from calendars.providers.base import (
     EventExists,
     EventMissing,
     FullSyncRequired,
+    NeedsReconnect,
     PreconditionFailed,
     Reminder,
     RemoteEvent,
+    RetryableError,
 )
+from calendars.sync.plan import shows_content
 
 ZONE = "Europe/Berlin"
 DST_ZONES = (
@@ -97,6 +104,7 @@ class RemoteMutation(Protocol):
 
 
 ExpireSyncTokens = Callable[[str], Awaitable[None]]
+Throttled = Callable[[int], AbstractAsyncContextManager[CalendarProvider]]
 
 
 def sample_event(
@@ -146,6 +154,14 @@ class ProviderContract:
     @pytest.fixture
     def webhook_url(self) -> str:
         pytest.skip("no webhook receiver for this server")
+
+    @pytest.fixture
+    def throttled_once(self) -> Throttled:
+        pytest.skip("this server cannot be made to throttle")
+
+    @pytest.fixture
+    def revoked_provider(self) -> CalendarProvider:
+        pytest.skip("this server's grants cannot be revoked here")
 
     @pytest.fixture
     def key(self) -> str:
@@ -362,6 +378,48 @@ class ProviderContract:
         after = await provider.list_changes(calendar_id, delta.next_sync_token)
         assert after.events == []
 
+    async def test_an_empty_calendar_lists_nothing_and_gives_a_cursor(
+        self, provider: CalendarProvider, calendar_id: str
+    ) -> None:
+        """An empty listing is an answer (full, no events, a cursor), never an error and never a guess."""
+        require(provider, "incremental_changes")
+        page = await provider.list_changes(calendar_id, None)
+        assert (page.full, page.events) == (True, [])
+        assert page.next_sync_token
+        assert (await provider.list_changes(calendar_id, page.next_sync_token)).events == []
+
+    async def test_a_listing_holds_what_it_says_it_covers(
+        self, provider: CalendarProvider, calendar_id: str, key: str
+    ) -> None:
+        """Absence proves something only inside the listing's covered span: our event is listed and inside it."""
+        require(provider, "writes")
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
+        page = await provider.list_changes(calendar_id, None)
+        assert created.id in {e.id for e in page.events}
+        if page.covers is not None:
+            covered_from, covered_to = page.covers
+            assert covered_from <= BASE_START and BASE_START + timedelta(hours=2) <= covered_to
+            assert all(
+                covered_from < e.ends_at and e.starts_at < covered_to
+                for e in page.events
+                if e.starts_at is not None and e.ends_at is not None
+            )
+
+    async def test_a_resave_without_changes_is_not_a_content_change(
+        self, provider: CalendarProvider, calendar_id: str, key: str, mutate_remotely: RemoteMutation
+    ) -> None:
+        """A person opening and saving the event, or the server re-serialising it, may give a new etag; what
+        the adapter reads back still shows exactly our content, so the engine writes nothing back."""
+        require(provider, "writes")
+        wanted = sample_event(key)
+        created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
+        await mutate_remotely(calendar_id, created.id)
+        assert shows_content(await provider.get_event(calendar_id, created.id), wanted)
+        assert shows_content((await listed(provider, calendar_id))[created.id], wanted)
+        moved = BASE_START + timedelta(days=1)
+        await mutate_remotely(calendar_id, created.id, starts_at=moved, ends_at=moved + timedelta(hours=2))
+        assert not shows_content(await provider.get_event(calendar_id, created.id), wanted)
+
     async def test_own_writes_show_up_as_changes(
         self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]
     ) -> None:
@@ -418,6 +476,24 @@ class ProviderContract:
                 created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
                 fetched = await provider.get_event(calendar_id, created.id)
                 assert (fetched.starts_at, fetched.ends_at) == (wanted.starts_at, wanted.ends_at), zone
+
+    # ---- when the server says no ------------------------------------------------------------------------
+
+    async def test_a_long_retry_after_reaches_the_caller(
+        self, provider: CalendarProvider, calendar_id: str, key: str, throttled_once: Throttled
+    ) -> None:
+        """A Retry-After longer than the adapter may wait goes to the caller, who re-queues with that delay;
+        nothing was written."""
+        require(provider, "writes")
+        async with throttled_once(120) as busy:
+            with pytest.raises(RetryableError) as raised:
+                await busy.create_event(calendar_id, sample_event(key), idempotency_key=key)
+        assert raised.value.retry_after == 120.0
+        assert [e for e in (await listed(provider, calendar_id)).values() if e.key == key] == []
+
+    async def test_a_revoked_grant_needs_reconnect(self, revoked_provider: CalendarProvider) -> None:
+        with pytest.raises(NeedsReconnect):
+            await revoked_provider.list_calendars()
 
     # ---- push notifications and free/busy ------------------------------------------------------------
 

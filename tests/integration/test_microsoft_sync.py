@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 
-from calendars import channels
 from calendars.providers import microsoft_wire as wire
-from calendars.sync import audit
+from calendars.sync import audit, channels
 from calendars.tables import CalendarTarget
 from rental.accounts import create_api_token
 from rental.tables import Booking
