@@ -192,6 +192,11 @@ class CalendarProvider(Protocol):
 
     async def watch(self, calendar_id: str, channel_id: str, address: str, token: str) -> Channel: ...
 
+    async def renew_channel(self, channel_id: str) -> datetime:
+        """Extend a channel in place and return its new expiry (only with `capabilities.renew_in_place`;
+        others raise RequestRejected). EventMissing when the channel is gone: open a new one."""
+        ...
+
     async def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
 
     async def free_busy(

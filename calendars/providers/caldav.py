@@ -421,6 +421,9 @@ class CaldavProvider:
     async def watch(self, calendar_id: str, channel_id: str, address: str, token: str) -> Channel:
         raise RequestRejected("CalDAV has no push notifications: calendars are read periodically")
 
+    async def renew_channel(self, channel_id: str) -> datetime:
+        raise RequestRejected("CalDAV has no push notifications: calendars are read periodically")
+
     async def stop_channel(self, channel_id: str, resource_id: str) -> None:
         return None
 

@@ -187,6 +187,9 @@ class GoogleCalendarProvider:
             token=data.get("token", token),
         )
 
+    async def renew_channel(self, channel_id: str) -> datetime:
+        raise RequestRejected("Google channels cannot be extended: open a new one and stop the old")
+
     async def stop_channel(self, channel_id: str, resource_id: str) -> None:
         """Stop a channel; one that is already gone (404) counts as stopped."""
         try:

@@ -74,7 +74,7 @@ class MicrosoftCalendarProvider:
         push_notifications=True,
         free_busy=True,
         client_ids=True,
-        renew_in_place=False,
+        renew_in_place=True,
     )
 
     def __init__(

@@ -1,4 +1,6 @@
-"""Push notification channels (Google events.watch): create, renew before expiry, verify, stop."""
+"""Push notification channels (Google events.watch, Graph subscriptions): create, renew before expiry,
+verify, stop. A provider that can extend a channel in place (Graph: PATCH expirationDateTime) keeps its
+channel id and secret; the others get a new channel and the old one is stopped."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import logging
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from calendars.accounts.connections import provider_for
-from calendars.providers.base import ProviderError
+from calendars.providers.base import CalendarProvider, EventMissing, ProviderError
 from calendars.sync import store
 from calendars.tables import CalendarTarget
 from rentcal.settings import get_settings
@@ -52,6 +55,8 @@ async def ensure_channel(target_id: int, *, force: bool = False) -> bool:
     expires = row["channel_expires_at"]
     if not force and expires is not None and expires - RENEW_BEFORE > datetime.now(UTC):
         return False
+    if provider.capabilities.renew_in_place and row["channel_id"] and await _renewed(provider, target, row):
+        return True
     token = secrets.token_urlsafe(24)
     channel = await provider.watch(target.external_id, uuid.uuid4().hex, webhook_url(integration["provider"]), token)
     await CalendarTarget.update(
@@ -68,6 +73,18 @@ async def ensure_channel(target_id: int, *, force: bool = False) -> bool:
         except ProviderError:
             log.info("old channel of target %s could not be stopped; it will expire", target_id)
     await store.log(target, "watch", detail=f"channel open until {channel.expires_at.isoformat()}")
+    return True
+
+
+async def _renewed(provider: CalendarProvider, target: store.Target, row: dict[str, Any]) -> bool:
+    """Extend the target's channel in place; False when the provider no longer knows it (open a new one)."""
+    try:
+        expires_at = await provider.renew_channel(row["channel_id"])
+    except EventMissing:
+        log.info("channel of target %s is gone; opening a new one", target.id)
+        return False
+    await CalendarTarget.update({CalendarTarget.channel_expires_at: expires_at}).where(CalendarTarget.id == target.id)
+    await store.log(target, "watch", detail=f"channel renewed until {expires_at.isoformat()}")
     return True
 
 

@@ -138,6 +138,30 @@ async def raw_events(http: httpx.AsyncClient, calendar_id: str, zone: str | None
     return {item["id"]: item for item in items if not item.get("deleted")}
 
 
+# 30 zones that change their clocks twice in 2031, in both hemispheres, by an hour or half an hour (Lord Howe)
+DST_ZONES_2031 = (
+    "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York", "America/Halifax",
+    "America/St_Johns", "America/Anchorage", "America/Winnipeg", "America/Havana", "America/Santiago",
+    "America/Miquelon", "Atlantic/Azores", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Berlin",
+    "Europe/Warsaw", "Europe/Athens", "Europe/Helsinki", "Europe/Kyiv", "Europe/Chisinau", "Asia/Beirut",
+    "Asia/Jerusalem", "Africa/Cairo", "Australia/Sydney", "Australia/Adelaide", "Australia/Hobart",
+    "Australia/Lord_Howe", "Pacific/Auckland", "Pacific/Chatham",
+)  # fmt: skip
+
+
+def clock_changes(zone: str, year: int) -> list[datetime]:
+    """The instants (to the hour) at which `zone` changes its UTC offset during `year`."""
+    local = ZoneInfo(zone)
+    hour = datetime(year, 1, 1, tzinfo=UTC)
+    changes = []
+    while hour.year == year:
+        later = hour + timedelta(hours=1)
+        if hour.astimezone(local).utcoffset() != later.astimezone(local).utcoffset():
+            changes.append(later)
+        hour = later
+    return changes
+
+
 def graph_like_id(key: str) -> str:
     return "AAMkADSbx" + base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest() + b"\0" * 8).decode()
 
@@ -587,3 +611,40 @@ class TestMicrosoftProvider(ProviderContract):
         await provider.stop_channel(channel.id, channel.resource_id)
         live = (await http.get("/_sandbox/subscriptions")).json()
         assert channel.id not in json.dumps(live)
+
+    async def test_bookings_across_both_dst_changes_round_trip_through_windows_zone_names(
+        self,
+        provider: MicrosoftCalendarProvider,
+        calendar_id: str,
+        tokens: OAuthTokenSource,
+        microsoft_sandbox: str,  # noqa: F811
+    ) -> None:
+        """A booking spanning each of the zone's two clock changes is written under the zone's Windows name,
+        stored by Outlook under it, read back in that Windows zone (Prefer: outlook.timezone) and in UTC, and is
+        the same instants every way."""
+        assert len(DST_ZONES_2031) == 30
+        headers = {"Authorization": f"Bearer {await tokens.access_token()}"}
+        async with httpx.AsyncClient(base_url=f"{microsoft_sandbox}/v1.0", headers=headers, timeout=15) as graph:
+            for zone in DST_ZONES_2031:
+                windows = wire.windows_zone(zone)
+                changes = clock_changes(zone, 2031)
+                assert windows and len(changes) == 2, (zone, windows, changes)
+                for change in changes:
+                    starts_at = (change - timedelta(hours=12)).astimezone(ZoneInfo(zone))
+                    ends_at = (change + timedelta(hours=12)).astimezone(ZoneInfo(zone))
+                    assert starts_at.utcoffset() != ends_at.utcoffset(), zone  # the booking spans the change
+                    key = f"booking:{uuid.uuid4().hex}"
+                    event = EventData("DST", starts_at, ends_at, zone, key=key)
+                    created = await provider.create_event(calendar_id, event, idempotency_key=key)
+                    fetched = await provider.get_event(calendar_id, created.id)
+                    assert (fetched.starts_at, fetched.ends_at) == (starts_at, ends_at), zone
+                    response = await graph.get(
+                        f"/me/calendars/{calendar_id}/events/{created.id}",
+                        headers={"Prefer": f'outlook.timezone="{windows}"'},
+                    )
+                    item = response.json()
+                    assert response.is_success, item
+                    assert item["originalStartTimeZone"] == item["originalEndTimeZone"] == windows, zone
+                    assert item["start"]["timeZone"] == item["end"]["timeZone"] == windows, zone
+                    read_back = (wire.parse_wire_time(item["start"]), wire.parse_wire_time(item["end"]))
+                    assert read_back == (starts_at, ends_at), (zone, item["start"], item["end"])

@@ -20,11 +20,11 @@ from calendars.providers.base import RetryableError
 from calendars.sync import audit, refusals
 from calendars.sync.busy import staff_busy
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, ExternalBusy
-from rental import blocks, bookings, schedules
-from rental.schemas import BlockCreate, BookingCreate, CustomerIn, DeliveryCreate
+from rental import blocks, schedules
+from rental.schemas import BlockCreate, DeliveryCreate
 from rental.tables import Booking
-from rental.tenants import Tenant
 from tests.factories import make_product, make_staff, make_tenant
+from tests.support.connect_scenario import book, connect_schedule, full_sync_done
 from tests.support.google_flow import connect_google, eventually, sandbox_events
 from tests.support.worker import WorkerHandle
 
@@ -47,29 +47,6 @@ async def api(live_server: str, token: str, method: str, path: str, **kwargs: An
         )
 
 
-async def book(tenant: Tenant, product: int, staff: int, start: datetime, name: str) -> int:
-    booking = await bookings.create_booking(
-        tenant,
-        BookingCreate(
-            product_id=product,
-            starts_at=start,
-            ends_at=start + timedelta(hours=20),
-            customer=CustomerIn(name=name, email=f"{name.lower().replace(' ', '.')}@example.test"),
-            assigned_staff_id=staff,
-        ),
-    )
-    return booking.id
-
-
-async def full_sync_done(integration_id: int) -> bool:
-    row = (
-        await CalendarIntegration.select(CalendarIntegration.last_synced_at)
-        .where(CalendarIntegration.id == integration_id)
-        .first()
-    )
-    return row is not None and row["last_synced_at"] is not None
-
-
 async def exactly_once(sandbox: str, calendar: str, expected: set[str]) -> bool:
     counts = live_keys(await sandbox_events(sandbox, calendar))
     return set(counts) == expected and all(n == 1 for n in counts.values())
@@ -81,42 +58,14 @@ async def test_connect_while_notifications_are_live_puts_every_item_in_once(
 ) -> None:
     from rental.accounts import create_api_token
 
-    tenant = await make_tenant()
-    manager_id, manager_email = await make_staff(tenant, "manager")
-    driver_id, driver_email = await make_staff(tenant, "driver")
-    product, _ = await make_product(tenant, units=2)
-    first = datetime.now(LA).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=2)
-    booking_ids = [
-        await book(tenant, product, manager_id, first + timedelta(days=i // 2), f"Cust {i}") for i in range(104)
-    ]
-    delivery_ids = []
-    for i, booking_id in enumerate(booking_ids[:36]):
-        start = first + timedelta(days=i // 2, hours=-2)
-        delivery = await schedules.create_delivery(
-            tenant,
-            DeliveryCreate(
-                booking_id=booking_id,
-                kind="delivery",
-                starts_at=start,
-                ends_at=start + timedelta(hours=1),
-                address=f"{i} Main St",
-                driver_id=driver_id,
-                route_order=i,
-            ),
-        )
-        delivery_ids.append(delivery.id)
-    manager_account, driver_account = f"m{run}.{tenant.slug}@gmail.test", f"d{run}.{tenant.slug}@gmail.test"
-
-    async def more_bookings_during_the_connect() -> list[int]:
-        await asyncio.sleep(0.5)
-        start = first + timedelta(days=80)
-        return [await book(tenant, product, manager_id, start + timedelta(days=i), f"Late {i}") for i in range(8)]
-
+    plan = await connect_schedule()
+    manager_account, driver_account = f"m{run}.{plan.tenant.slug}@gmail.test", f"d{run}.{plan.tenant.slug}@gmail.test"
     manager, driver, late = await asyncio.gather(
-        connect_google(live_server, await create_api_token(manager_email), manager_account),
-        connect_google(live_server, await create_api_token(driver_email), driver_account),
-        more_bookings_during_the_connect(),
+        connect_google(live_server, await create_api_token(plan.manager_email), manager_account),
+        connect_google(live_server, await create_api_token(plan.driver_email), driver_account),
+        plan.bookings_during_the_connect(),
     )
+    booking_ids, delivery_ids = plan.booking_ids, plan.delivery_ids
     expected_manager = {f"booking:{i}" for i in booking_ids + late}
     expected_driver = {f"delivery:{i}" for i in delivery_ids}
     await eventually(lambda: full_sync_done(manager["id"]), timeout=120, what="the manager's full sync")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
+from calendars.providers import microsoft_wire as wire
 from rental.accounts import staff_for_token
 from tests.support.google_flow import portal_login
 from tests.support.portal import PASSWORD
@@ -49,3 +51,39 @@ async def connect_microsoft(live_server: str, api_token: str, account: str) -> d
         assert "error" not in done.headers["location"], done.headers["location"]
         listed = (await browser.get(f"{live_server}/api/v1/calendar_integrations", headers=headers)).json()
     return next(i for i in listed if i["account_email"] == account and i["provider"] == "microsoft")
+
+
+async def outlook_events(sandbox: str, calendar_id: str) -> list[dict[str, Any]]:
+    """The calendar's events as the sandbox's admin view lists them (deleted ones left out)."""
+    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as client:
+        response = await client.get(f"/_sandbox/calendars/{calendar_id}/events")
+        response.raise_for_status()
+    return [e for e in response.json()["items"] if not e.get("deleted")]
+
+
+def our_key(event: dict[str, Any]) -> str | None:
+    """Our item key from the event's single-value extended property, None on events we did not write."""
+    for prop in event.get("singleValueExtendedProperties") or []:
+        if str(prop.get("id", "")).lower() == wire.KEY_PROPERTY.lower():
+            return str(prop["value"])
+    return None
+
+
+async def outlook_keys(sandbox: str, calendar_id: str) -> Counter[str]:
+    """How many live events carry each of our keys in the calendar."""
+    return Counter(k for k in map(our_key, await outlook_events(sandbox, calendar_id)) if k)
+
+
+async def mailbox(sandbox: str, account: str) -> str:
+    """Create the sandbox mailbox `account` (if new); the id of its default calendar."""
+    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as client:
+        created = (await client.post("/_sandbox/accounts", json={"email": account})).json()
+    return str(created["calendarIds"][0])
+
+
+async def subscriptions(sandbox: str) -> list[dict[str, Any]]:
+    """Every live subscription the sandbox holds."""
+    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as client:
+        response = await client.get("/_sandbox/subscriptions")
+        response.raise_for_status()
+    return list(response.json()["items"])
