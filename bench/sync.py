@@ -41,11 +41,10 @@ def start_sandbox() -> object:
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/health", timeout=1)
-            # the raw-capacity loop uses one account: lift the sandbox's per-user quota (600/min, like
-            # Google's default) so both sides measure throughput, not the quota
-            httpx.post(
-                f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/faults", json={"user_requests_per_minute": 10**9}, timeout=5
-            )
+            # the raw-capacity loop uses one account: lift the sandbox's quotas (600/min per user, 10,000/min per
+            # project, Google's defaults) so both sides measure throughput, not the quota
+            unlimited = {"user_requests_per_minute": 10**9, "project_requests_per_minute": 10**9}
+            httpx.post(f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/faults", json=unlimited, timeout=5)
             return process
         except httpx.HTTPError:
             time.sleep(0.1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from calendars.palette import PALETTE
+from calendars.providers import google_batch
 from calendars.providers.base import (
     AuthExpired,
+    BatchWriter,
     BusyInterval,
     Capabilities,
     ChangePage,
@@ -37,6 +39,8 @@ from calendars.providers.base import (
     RemoteEvent,
     RequestRejected,
     RetryableError,
+    Write,
+    WriteResult,
 )
 from calendars.providers.registry import Notification
 from calendars.retry import RetryPolicy, parse_retry_after, retrying
@@ -174,6 +178,30 @@ class GoogleCalendarProvider:
             next_sync_token = page.get("nextSyncToken") or next_sync_token
         return ChangePage(events=events, next_sync_token=next_sync_token, full=sync_token is None)
 
+    # ---- batched writes ----------------------------------------------------------------------------
+
+    @property
+    def batch_group(self) -> str:
+        return f"google {self.api_base}"
+
+    async def write_batch(self, writes: Sequence[tuple[BatchWriter, Write]]) -> list[WriteResult]:
+        """Each write in one call of Google's batch endpoint (up to 50 calls per request), each with the token
+        of its own account. A call's failure is that call's result, not raised: the caller retries it alone
+        (so backoff, token refresh and adopting our own event after a 409 happen as for a single call)."""
+        results: list[WriteResult] = []
+        for offset in range(0, len(writes), google_batch.MAX_CALLS):
+            chunk = writes[offset : offset + google_batch.MAX_CALLS]
+            calls = [await _batch_call(provider, write) for provider, write in chunk]
+            try:
+                answers = await google_batch.exchange(self.client, self.api_base, calls)
+            except (httpx.HTTPError, ValueError) as exc:
+                error = RetryableError(f"google batch of {len(calls)} calls: {type(exc).__name__}")
+                results += [error] * len(chunk)
+                continue
+            for (_, write), call, answer in zip(chunk, calls, answers, strict=True):
+                results.append(_batch_result(write, call, answer))
+        return results
+
     # ---- push notifications ---------------------------------------------------------------------
 
     async def watch(self, calendar_id: str, channel_id: str, address: str, token: str) -> Channel:
@@ -301,6 +329,38 @@ class GoogleCalendarProvider:
             raise RetryableError(f"google {method} {path}: {type(exc).__name__}") from exc
         log.debug("google %s %s -> %s", method, path, response.status_code)
         return response
+
+
+async def _batch_call(provider: BatchWriter, write: Write) -> google_batch.Call:
+    if not isinstance(provider, GoogleCalendarProvider):
+        raise TypeError("a Google batch holds Google calls only")
+    _, prefix = google_batch.batch_url(provider.api_base)
+    token = await provider.tokens.access_token()
+    headers = {"If-Match": write.etag} if write.etag else {}
+    if not write.event_id:
+        assert write.event is not None
+        body = {"id": google_event_id(write.idempotency_key), **event_body(write.event)}
+        return google_batch.Call("POST", prefix + _events_path(write.calendar_id), token, body)
+    path = prefix + _event_path(write.calendar_id, write.event_id)
+    if write.event is None:
+        return google_batch.Call("DELETE", path, token, headers=headers)
+    return google_batch.Call("PATCH", path, token, event_body(write.event, patch=True), headers)
+
+
+def _batch_result(write: Write, call: google_batch.Call, answer: httpx.Response | None) -> WriteResult:
+    if answer is None:
+        return RetryableError(f"google batch: no answer for {call.method} {call.path}")
+    if not answer.is_success:
+        errors = {409: EventExists} if call.method == "POST" else _EVENT_ERRORS
+        if answer.status_code == 401:
+            return AuthExpired(f"google {call.method} {call.path}: 401 in a batch")
+        return _error_for(answer, call.method, call.path, errors)
+    if write.event is None:
+        return None
+    try:
+        return remote_event(answer.json())
+    except (ValueError, KeyError) as exc:
+        return RetryableError(f"google {call.method} {call.path}: unreadable answer ({type(exc).__name__})")
 
 
 _EVENT_ERRORS: dict[int, type[ProviderError]] = {
