@@ -12,9 +12,8 @@ event after a lost reply stay exactly as they are.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +32,7 @@ from calendars.providers.base import (
 from calendars.store import LogEntry, Target, Written
 from calendars.sync import refusals
 from calendars.sync.locks import ItemLocks
-from calendars.sync.push import FAN_OUT, execute_push, guarded, idempotency_key, push
+from calendars.sync.push import bounded, execute_push, guarded, idempotency_key, push
 
 Pair = tuple[int, str]
 
@@ -72,7 +71,7 @@ async def push_many(pending: Sequence[Pending]) -> None:
             planned.append(Planned(p, providers[p.target.integration_id], mapping, plan_push(p.desired, mapping)))
         errors += await _run(planned)
     busy = [p for p in live if (p.target.id, p.key) not in locks.held]
-    errors += await _gather(
+    errors += await bounded(
         [guarded(p.target, push(providers[p.target.integration_id], p.target, p.key, p.desired)) for p in busy]
     )
     if errors:
@@ -110,7 +109,7 @@ async def _run(planned: list[Planned]) -> list[BaseException]:
     await store.mark_deleted(deleted)
     await store.log_many(logs)
     await refusals.note_done_many(done)
-    return await _gather([guarded(p.pending.target, _alone(p)) for p in alone])
+    return await bounded([guarded(p.pending.target, _alone(p)) for p in alone])
 
 
 def _write(plan: Planned) -> Write:
@@ -153,14 +152,3 @@ async def _alone(plan: Planned) -> None:
         await refusals.note_refused(target, key, str(exc), exc.retry_after)
         raise
     await refusals.note_done(target.id, key)
-
-
-async def _gather(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> list[BaseException]:
-    semaphore = asyncio.Semaphore(limit)
-
-    async def one(job: Awaitable[None]) -> None:
-        async with semaphore:
-            await job
-
-    results = await asyncio.gather(*(one(job) for job in work), return_exceptions=True)
-    return [r for r in results if isinstance(r, BaseException)]

@@ -80,8 +80,8 @@ async def sync_item(key: str) -> None:
         await push_many([Pending(t, one, desired_in(item, t)) for t in targets.values() if t.status == "active"])
 
 
-async def bounded(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> None:
-    """Run pushes to different calendars concurrently, a few at a time; the first error is raised."""
+async def bounded(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> list[BaseException]:
+    """Run pushes to different calendars concurrently, a few at a time; returns the errors."""
     semaphore = asyncio.Semaphore(limit)
 
     async def one(job: Awaitable[None]) -> None:
@@ -89,9 +89,7 @@ async def bounded(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> None
             await job
 
     results = await asyncio.gather(*(one(job) for job in work), return_exceptions=True)
-    errors = [r for r in results if isinstance(r, BaseException)]
-    if errors:
-        raise errors[0]
+    return [r for r in results if isinstance(r, BaseException)]
 
 
 async def with_provider(target: Target, work: Work) -> None:
