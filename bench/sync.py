@@ -226,6 +226,9 @@ def main() -> None:
             "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
             "RENTCAL_BASE_URL": f"http://127.0.0.1:{WEB_PORT}",
             "RENTCAL_OUTBOX_POLL_SECONDS": "1",
+            # the sandbox's quotas are lifted (see start_sandbox): tell our pacing so
+            "RENTCAL_GOOGLE_QUOTA_PER_USER": str(10**9),
+            "RENTCAL_GOOGLE_QUOTA_PER_PROJECT": str(10**9),
         }
     )
     sandbox = start_sandbox()

@@ -21,6 +21,7 @@ from calendars.providers.google import parse_notification as google_parse_notifi
 from calendars.providers.microsoft import MicrosoftCalendarProvider
 from calendars.providers.microsoft_wire import parse_notification as microsoft_parse_notification
 from calendars.providers.registry import ProviderSpec, register, spec_for
+from calendars.quota import QuotaPacer
 from calendars.tables import CalendarIntegration
 from rentcal.settings import get_settings
 
@@ -166,7 +167,16 @@ def _google(integration: dict[str, Any]) -> CalendarProvider:
     tokens = _token_sources.get(integration["id"])
     if tokens is None:
         tokens = _token_sources[integration["id"]] = token_source(integration["id"])
-    return GoogleCalendarProvider(get_settings().google_api_url, tokens, http_client())
+    settings = get_settings()
+    return GoogleCalendarProvider(
+        settings.google_api_url, tokens, http_client(), pacer=_google_pacer(), account=str(integration["id"])
+    )
+
+
+def _google_pacer() -> QuotaPacer:
+    settings = get_settings()
+    project = settings.google_client_id or "rentcal-local"
+    return QuotaPacer(_redis, f"google:{project}", settings.google_quota_per_user, settings.google_quota_per_project)
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))

@@ -47,6 +47,9 @@ class Settings:
     google_api_url: str = "https://www.googleapis.com/calendar/v3"
     google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     google_webhook_url: str = ""
+    # Google's per-minute quotas of the Cloud project (calls per user, calls in all): calls are paced under them
+    google_quota_per_user: int = 600
+    google_quota_per_project: int = 10_000
     microsoft_client_id: str = ""
     microsoft_client_secret: str = ""
     microsoft_tenant: str = "common"
@@ -105,6 +108,8 @@ class Settings:
             google_api_url=_env("RENTCAL_GOOGLE_API_URL", defaults.google_api_url).rstrip("/"),
             google_userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", defaults.google_userinfo_url),
             google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
+            google_quota_per_user=int(_env("RENTCAL_GOOGLE_QUOTA_PER_USER", "600")),
+            google_quota_per_project=int(_env("RENTCAL_GOOGLE_QUOTA_PER_PROJECT", "10000")),
             microsoft_client_id=_env("RENTCAL_MICROSOFT_CLIENT_ID"),
             microsoft_client_secret=_env("RENTCAL_MICROSOFT_CLIENT_SECRET"),
             microsoft_tenant=_env("RENTCAL_MICROSOFT_TENANT", defaults.microsoft_tenant),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
@@ -70,6 +71,12 @@ class TokenSource(Protocol):
         ...
 
 
+class Pacer(Protocol):
+    """Where calls wait for their place under the provider's per-minute quotas (e.g. `calendars.quota`)."""
+
+    async def wait(self, calls_per_account: Mapping[str, int]) -> None: ...
+
+
 def google_event_id(key: str) -> str:
     """Our deterministic Google event id for `key`: base32hex (a-v, 0-9) of its SHA-256, 52 characters."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
@@ -93,8 +100,12 @@ class GoogleCalendarProvider:
         backoff_max: float = 30.0,
         max_wait: float = 60.0,
         page_size: int = 250,
+        pacer: Pacer | None = None,
+        account: str = "",
     ) -> None:
         self.api_base = api_base.rstrip("/")
+        self.pacer = pacer
+        self.account = account  # whose quota the calls count against (the connection)
         self.tokens = tokens
         self.client = client
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, max_wait)
@@ -192,6 +203,8 @@ class GoogleCalendarProvider:
         for offset in range(0, len(writes), google_batch.MAX_CALLS):
             chunk = writes[offset : offset + google_batch.MAX_CALLS]
             calls = [await _batch_call(provider, write) for provider, write in chunk]
+            if self.pacer is not None:
+                await self.pacer.wait(Counter(getattr(provider, "account", "") for provider, _ in chunk))
             try:
                 answers = await google_batch.exchange(self.client, self.api_base, calls)
             except (httpx.HTTPError, ValueError) as exc:
@@ -299,6 +312,8 @@ class GoogleCalendarProvider:
         errors: Mapping[int, type[ProviderError]] | None = None,
     ) -> httpx.Response:
         """One attempt (plus one retry with a refreshed token after a 401)."""
+        if self.pacer is not None:
+            await self.pacer.wait({self.account: 1})
         token = await self.tokens.access_token()
         response = await self._http(method, path, token, params, json, headers)
         if response.status_code == 401:
