@@ -116,7 +116,12 @@ async def populate(integrations: int, items: int) -> list[tuple[int, str]]:
             integration = (
                 await CalendarIntegration.insert(
                     CalendarIntegration(
-                        company=company, user=staff, provider="google", account_email=email, credentials=sealed
+                        company=company,
+                        user=staff,
+                        provider="google",
+                        account_email=email,
+                        credentials=sealed,
+                        direction="one_way_to_external",  # no web process here to receive push notifications
                     )
                 ).returning(CalendarIntegration.id)
             )[0]["id"]
@@ -202,6 +207,8 @@ def main() -> None:
             "RENTCAL_BASE_URL": f"http://127.0.0.1:{free_port()}",
             "RENTCAL_OUTBOX_POLL_SECONDS": "1",
             "RENTCAL_ALLOW_HTTP_WEBHOOKS": "1",
+            # a burst this size takes minutes on two shared cores: no "lost message" re-sends meanwhile
+            "RENTCAL_FULL_SYNC_RETRY_SECONDS": "3600",
         }
     )
     sandbox = start_sandbox()
