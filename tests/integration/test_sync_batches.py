@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from calendars.tables import CalendarEvent, CalendarIntegration, CalendarSyncLog
 from rental import bookings
 from rental.schemas import BookingCreate, BookingUpdate, CustomerIn
 from rental.tenants import Tenant
+from rentcal.settings import get_settings
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.google_flow import sandbox_events
 
@@ -98,10 +100,18 @@ async def copies(sandbox: str, calendar: str, key: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def fan_out(app_env: dict[str, str], google_sandbox: str) -> tuple[Tenant, int, list[tuple[int, str]]]:
+async def fan_out(
+    google_sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Tenant, int, list[tuple[int, str]]]]:
+    """Only the Google sandbox is needed: its URLs in the settings, for this test."""
+    monkeypatch.setenv("RENTCAL_GOOGLE_API_URL", f"{google_sandbox}/calendar/v3")
+    monkeypatch.setenv("RENTCAL_GOOGLE_TOKEN_URL", f"{google_sandbox}/token")
+    get_settings.cache_clear()
     tenant = await make_tenant()
     product, _ = await make_product(tenant)
-    return tenant, product, await connect_managers(tenant, google_sandbox, CALENDARS)
+    yield tenant, product, await connect_managers(tenant, google_sandbox, CALENDARS)
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 async def test_one_booking_reaches_every_calendar_in_one_batch_request(
