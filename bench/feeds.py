@@ -107,8 +107,8 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
 
 
 async def in_process(repeats: int) -> tuple[str, list[tuple[str, str]]]:
-    from calendars import feeds
-    from calendars.feed_content import _event, feed_events, fingerprint
+    from calendars.feeds import subscriptions
+    from calendars.feeds.content import _event, feed_events, fingerprint
     from calendars.ical import render_feed
     from calendars.ical.feeds import clear_event_cache
     from calendars.ical_tables import FeedSubscription
@@ -123,13 +123,13 @@ async def in_process(repeats: int) -> tuple[str, list[tuple[str, str]]]:
     assert row is not None
     staff = await staff_by_id(row["id"])
     assert staff is not None
-    link = await feeds.create_subscription(tenant, staff, "company")
+    link = await subscriptions.create_subscription(tenant, staff, "company")
     [sub] = await FeedSubscription.raw(
         "SELECT f.*, s.role, c.timezone FROM feed_subscription f JOIN staff_user s ON s.id = f.owner "
         "JOIN company c ON c.id = f.company WHERE f.id = {}",
         link.subscription.id,
     )
-    scope = feeds.scope_for(sub, datetime.now(UTC))
+    scope = subscriptions.scope_for(sub, datetime.now(UTC))
     assert scope is not None
     cold_queries, queries, digests = [], [], []
     for _ in range(repeats):
@@ -154,7 +154,7 @@ async def in_process(repeats: int) -> tuple[str, list[tuple[str, str]]]:
     answers = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        answer = await feeds.answer(link.https.rsplit("/", 1)[1].removesuffix(".ics"), None, None)
+        answer = await subscriptions.answer(link.https.rsplit("/", 1)[1].removesuffix(".ics"), None, None)
         answers.append((time.perf_counter() - t0) * 1000)
     assert answer is not None
     await close_pool()
@@ -167,7 +167,7 @@ async def in_process(repeats: int) -> tuple[str, list[tuple[str, str]]]:
         ("rows + FeedEvents, unchanged rows (p50)", f"{med(queries):.1f} ms"),
         ("render_feed, cold VEVENT cache (p50)", f"{med(cold_ms):.1f} ms"),
         ("render_feed, warm VEVENT cache (p50)", f"{med(warm_ms):.1f} ms"),
-        ("feeds.answer with a cached body (p50)", f"{med(answers):.1f} ms"),
+        ("subscriptions.answer with a cached body (p50)", f"{med(answers):.1f} ms"),
     ]
 
 

@@ -12,8 +12,9 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
-from calendars import feeds, invitations
+from calendars.feeds import subscriptions
 from calendars.ical import calendar_links
+from calendars.mail import invitations
 
 NO_SESSION = {"skip_session": True}
 ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text types itself
@@ -44,7 +45,7 @@ def _since(value: str | None) -> datetime | None:
 @get("/feeds/{filename:str}", include_in_schema=False, opt=NO_SESSION)
 async def subscription_feed(request: Request[Any, Any, Any], filename: str) -> Response[bytes]:
     """ETag / Last-Modified with 304; 404 for an unknown or revoked token (the token is never logged)."""
-    result = await feeds.answer(
+    result = await subscriptions.answer(
         filename.removesuffix(".ics"),
         request.headers.get("if-none-match"),
         _since(request.headers.get("if-modified-since")),

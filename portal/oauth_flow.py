@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from calendars.oauth import AuthorizationRequest
+from calendars.accounts.oauth import AuthorizationRequest
 from rentcal.settings import get_settings
 
 TTL_SECONDS = 600

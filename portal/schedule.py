@@ -11,8 +11,8 @@ from typing import Literal
 
 import msgspec
 
-from calendars.busy_overlay import busy_overlay
-from calendars.integrations import open_conflicts
+from calendars.accounts.integrations import open_conflicts
+from calendars.sync.busy_overlay import busy_overlay
 from rental import catalogue, timeline
 from rental.accounts import Staff
 from rental.clashes import Clash, find_clashes

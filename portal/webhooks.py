@@ -11,9 +11,9 @@ from typing import Any
 from litestar import Request, post
 from litestar.response import Response
 
-from calendars import channels
-from calendars.connections import provider_for  # noqa: F401  (registers the built-in providers)
+from calendars.accounts.connections import provider_for  # noqa: F401  (registers the built-in providers)
 from calendars.providers.registry import PROVIDERS
+from calendars.sync import channels
 
 
 @post("/webhooks/{provider:str}", status_code=200, include_in_schema=False)

@@ -26,6 +26,76 @@ def _bool(name: str, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class GoogleSettings:
+    """Google Calendar: the OAuth client, and the service addresses (the sandbox's when it stands in)."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105
+    revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    api_url: str = "https://www.googleapis.com/calendar/v3"
+    userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    webhook_url: str = ""
+    # The Cloud project's per-minute quotas (calls per user, calls in all): our calls are paced under them
+    quota_per_user: int = 600
+    quota_per_project: int = 10_000
+
+    @classmethod
+    def from_env(cls) -> GoogleSettings:
+        d = cls()
+        return cls(
+            client_id=_env("RENTCAL_GOOGLE_CLIENT_ID"),
+            client_secret=_env("RENTCAL_GOOGLE_CLIENT_SECRET"),
+            authorize_url=_env("RENTCAL_GOOGLE_AUTHORIZE_URL", d.authorize_url),
+            token_url=_env("RENTCAL_GOOGLE_TOKEN_URL", d.token_url),
+            revoke_url=_env("RENTCAL_GOOGLE_REVOKE_URL", d.revoke_url),
+            api_url=_env("RENTCAL_GOOGLE_API_URL", d.api_url).rstrip("/"),
+            userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", d.userinfo_url),
+            webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
+            quota_per_user=int(_env("RENTCAL_GOOGLE_QUOTA_PER_USER", str(d.quota_per_user))),
+            quota_per_project=int(_env("RENTCAL_GOOGLE_QUOTA_PER_PROJECT", str(d.quota_per_project))),
+        )
+
+
+@dataclass(frozen=True)
+class MicrosoftSettings:
+    """Outlook / Microsoft 365: the Entra app registration, and the identity platform and Graph addresses."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    tenant: str = "common"
+    authority_url: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+
+    @classmethod
+    def from_env(cls) -> MicrosoftSettings:
+        d = cls()
+        return cls(
+            client_id=_env("RENTCAL_MICROSOFT_CLIENT_ID"),
+            client_secret=_env("RENTCAL_MICROSOFT_CLIENT_SECRET"),
+            tenant=_env("RENTCAL_MICROSOFT_TENANT", d.tenant),
+            authority_url=_env("RENTCAL_MICROSOFT_AUTHORITY_URL", d.authority_url).rstrip("/"),
+            graph_url=_env("RENTCAL_MICROSOFT_GRAPH_URL", d.graph_url).rstrip("/"),
+        )
+
+
+@dataclass(frozen=True)
+class CalDAVSettings:
+    """Apple iCloud and other CalDAV servers."""
+
+    poll_minutes: float = 5.0  # CalDAV has no push: its calendars are read this often
+    demo_url: str = ""  # the local demo CalDAV server (`rentcal up`), offered as a preset
+
+    @classmethod
+    def from_env(cls) -> CalDAVSettings:
+        return cls(
+            poll_minutes=float(_env("RENTCAL_CALDAV_POLL_MINUTES", "5")),
+            demo_url=_env("RENTCAL_CALDAV_DEMO_URL"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = ""
     redis_url: str = ""
@@ -39,22 +109,6 @@ class Settings:
     public_rate_limit: int = 120
     outbox_poll_seconds: float = 2.0
     outbox_requeue_seconds: float = 300.0
-    google_client_id: str = ""
-    google_client_secret: str = ""
-    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105
-    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
-    google_api_url: str = "https://www.googleapis.com/calendar/v3"
-    google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
-    google_webhook_url: str = ""
-    # Google's per-minute quotas of the Cloud project (calls per user, calls in all): calls are paced under them
-    google_quota_per_user: int = 600
-    google_quota_per_project: int = 10_000
-    microsoft_client_id: str = ""
-    microsoft_client_secret: str = ""
-    microsoft_tenant: str = "common"
-    microsoft_authority_url: str = "https://login.microsoftonline.com"
-    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
     allow_http_webhooks: bool = False  # providers push only to https; the local sandboxes may opt in
     inbound_sync_minutes: float = 15.0
     full_sync_retry_seconds: float = 300.0  # a requested full sync not finished by then is asked for again
@@ -70,8 +124,9 @@ class Settings:
     requests_per_email_per_day: int = 3
     requests_per_client_per_day: int = 10
     request_email_confirmation: bool = False
-    caldav_poll_minutes: float = 5.0  # CalDAV has no push: its calendars are read this often
-    caldav_demo_url: str = ""  # the local demo CalDAV server (`rentcal up`), offered as a preset
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
+    caldav: CalDAVSettings = field(default_factory=CalDAVSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -100,23 +155,9 @@ class Settings:
             request_email_confirmation=_bool("RENTCAL_REQUEST_EMAIL_CONFIRMATION", False),
             outbox_poll_seconds=float(_env("RENTCAL_OUTBOX_POLL_SECONDS", "2")),
             outbox_requeue_seconds=float(_env("RENTCAL_OUTBOX_REQUEUE_SECONDS", "300")),
-            google_client_id=_env("RENTCAL_GOOGLE_CLIENT_ID"),
-            google_client_secret=_env("RENTCAL_GOOGLE_CLIENT_SECRET"),
-            google_authorize_url=_env("RENTCAL_GOOGLE_AUTHORIZE_URL", defaults.google_authorize_url),
-            google_token_url=_env("RENTCAL_GOOGLE_TOKEN_URL", defaults.google_token_url),
-            google_revoke_url=_env("RENTCAL_GOOGLE_REVOKE_URL", defaults.google_revoke_url),
-            google_api_url=_env("RENTCAL_GOOGLE_API_URL", defaults.google_api_url).rstrip("/"),
-            google_userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", defaults.google_userinfo_url),
-            google_webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
-            google_quota_per_user=int(_env("RENTCAL_GOOGLE_QUOTA_PER_USER", "600")),
-            google_quota_per_project=int(_env("RENTCAL_GOOGLE_QUOTA_PER_PROJECT", "10000")),
-            microsoft_client_id=_env("RENTCAL_MICROSOFT_CLIENT_ID"),
-            microsoft_client_secret=_env("RENTCAL_MICROSOFT_CLIENT_SECRET"),
-            microsoft_tenant=_env("RENTCAL_MICROSOFT_TENANT", defaults.microsoft_tenant),
-            microsoft_authority_url=_env("RENTCAL_MICROSOFT_AUTHORITY_URL", defaults.microsoft_authority_url).rstrip(
-                "/"
-            ),
-            microsoft_graph_url=_env("RENTCAL_MICROSOFT_GRAPH_URL", defaults.microsoft_graph_url).rstrip("/"),
+            google=GoogleSettings.from_env(),
+            microsoft=MicrosoftSettings.from_env(),
+            caldav=CalDAVSettings.from_env(),
             allow_http_webhooks=_bool("RENTCAL_ALLOW_HTTP_WEBHOOKS", False),
             inbound_sync_minutes=float(_env("RENTCAL_INBOUND_SYNC_MINUTES", "15")),
             full_sync_retry_seconds=float(_env("RENTCAL_FULL_SYNC_RETRY_SECONDS", "300")),
@@ -128,8 +169,6 @@ class Settings:
             login_attempts_per_account=int(_env("RENTCAL_LOGIN_ATTEMPTS_PER_ACCOUNT", "5")),
             login_attempts_per_address=int(_env("RENTCAL_LOGIN_ATTEMPTS_PER_ADDRESS", "30")),
             feed_import_deadline_seconds=float(_env("RENTCAL_FEED_IMPORT_DEADLINE_SECONDS", "60")),
-            caldav_poll_minutes=float(_env("RENTCAL_CALDAV_POLL_MINUTES", "5")),
-            caldav_demo_url=_env("RENTCAL_CALDAV_DEMO_URL"),
         )
 
     def validate(self) -> None:

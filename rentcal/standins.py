@@ -109,7 +109,7 @@ def smtp_sink(wanted_port: int, data_dir: Path) -> StandIn:
     maildir = str(data_dir / "mail")
     return StandIn(
         name="smtp-sink",
-        command=[sys.executable, "-m", "calendars.demo_mail", "--port", str(port), "--maildir", maildir],
+        command=[sys.executable, "-m", "calendars.mail.demo_sink", "--port", str(port), "--maildir", maildir],
         notice=f"Mail: local SMTP sink on port {port}, see Mailbox (demo) in the portal"
         + _port_notice("the sink", wanted_port, port),
         env={"RENTCAL_SMTP_URL": f"smtp://127.0.0.1:{port}", "RENTCAL_DEMO_MAILDIR": maildir},

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dramatiq
 
-from calendars import feed_import, invitations, mail_records, mailer, reminders, request_mail
-from calendars.mail_records import MailRecord
+from calendars.feeds import imports
+from calendars.mail import invitations, records, reminders, sending
+from calendars.mail import request_notices as request_mail
+from calendars.mail.records import MailRecord
 from rental import holds
 from rental.outbox import OutboxEvent
 from rental.tenants import Tenant
@@ -17,14 +19,14 @@ __all__ = ["broker", "deliver_mail", "refresh_feed_import"]
 QUEUE = "mail"
 
 
-@dramatiq.actor(max_retries=mailer.MAX_ATTEMPTS + 2, min_backoff=2_000, max_backoff=900_000, queue_name=QUEUE)
+@dramatiq.actor(max_retries=sending.MAX_ATTEMPTS + 2, min_backoff=2_000, max_backoff=900_000, queue_name=QUEUE)
 async def deliver_mail(mail_id: int) -> None:
-    await mailer.deliver(mail_id)
+    await sending.deliver(mail_id)
 
 
 @dramatiq.actor(max_retries=2, min_backoff=60_000, queue_name=QUEUE)
 async def refresh_feed_import(feed_id: int) -> None:
-    await feed_import.refresh(feed_id)
+    await imports.refresh(feed_id)
 
 
 @on("booking.")
@@ -55,11 +57,11 @@ async def request_invite(tenant: Tenant, booking_id: int) -> MailRecord:
 
 async def schedule_reminders() -> None:
     """Periodic (every minute): record due reminders and send them; send again what was lost."""
-    for mail_id in await reminders.claim_due() + await mail_records.lost():
+    for mail_id in await reminders.claim_due() + await records.lost():
         deliver_mail.send(mail_id)
 
 
 async def schedule_feed_imports() -> None:
     """Periodic: refresh imported feeds not read for RENTCAL_FEED_IMPORT_MINUTES."""
-    for feed_id in await feed_import.due_imports():
+    for feed_id in await imports.due_imports():
         refresh_feed_import.send(feed_id)

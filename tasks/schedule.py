@@ -15,7 +15,7 @@ from tasks.sync import (
 
 PERIODIC: list[Periodic] = [
     (get_settings().inbound_sync_minutes * 60, schedule_inbound_sync),
-    (get_settings().caldav_poll_minutes * 60, schedule_polled_reads),  # providers without push (CalDAV)
+    (get_settings().caldav.poll_minutes * 60, schedule_polled_reads),  # providers without push (CalDAV)
     (3600.0, schedule_channel_renewal),
     (300.0, schedule_refused_writes),
     (min(60.0, get_settings().full_sync_retry_seconds / 2), resend_overdue_full_syncs),

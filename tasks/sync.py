@@ -8,9 +8,8 @@ from typing import ParamSpec
 
 import dramatiq
 
-from calendars import channels, polling
 from calendars.providers.base import RetryableError
-from calendars.sync import audit, full, inbound, locks, push, refusals
+from calendars.sync import audit, channels, full, inbound, locks, polling, push, refusals
 from rental.outbox import OutboxEvent
 from rentcal.settings import get_settings
 from tasks.broker import broker

@@ -8,8 +8,8 @@ from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 from litestar.response import Template
 
-from calendars.mail_texts import when
-from calendars.request_mail import booking_id_for_confirm_token
+from calendars.mail.request_notices import booking_id_for_confirm_token
+from calendars.mail.texts import when
 from rental import holds
 from rental.bookings import get_booking
 from rental.errors import Conflict, NotFound

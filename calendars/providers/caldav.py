@@ -15,7 +15,7 @@ app-specific password) and turns it into the shared types of ``base.py``:
 
 Types and pure mappings live in ``caldav_model``, XML bodies and answers in ``caldav_xml``.
 Nothing here touches the database or logs a password. Pass a client with the SSRF request hook
-(see ``calendars.feed_fetch``) when the server address comes from a person.
+(see ``calendars.feeds.fetch``) when the server address comes from a person.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ from calendars.providers.caldav_model import (
     storage_event,
     zone_of,
 )
-from calendars.retry import RetryPolicy, parse_retry_after, retrying
+from calendars.providers.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from calendars.providers.base import (
     WriteResult,
 )
 from calendars.providers.registry import Notification
-from calendars.retry import RetryPolicy, parse_retry_after, retrying
+from calendars.providers.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger(__name__)
 

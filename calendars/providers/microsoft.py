@@ -40,7 +40,7 @@ from calendars.providers.base import (
     RequestRejected,
     RetryableError,
 )
-from calendars.retry import RetryPolicy, parse_retry_after, retrying
+from calendars.providers.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger(__name__)
 

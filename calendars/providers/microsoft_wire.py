@@ -16,7 +16,7 @@ Decisions where Graph differs from our neutral types (docs/providers.md has the 
   their status colours.)
 * Reminders: Graph keeps one reminder per event. The popup reminder (1 hour before) becomes
   ``reminderMinutesBeforeStart``; the 1-day reminder is the e-mail Rentcal itself sends to customers and staff
-  (calendars.reminders), so nothing of it is lost.
+  (calendars.mail.reminders), so nothing of it is lost.
 * Status: our "tentative" is ``showAs: tentative``; "confirmed" is ``showAs: busy``. Busy time read back:
   ``free`` and ``workingElsewhere`` are not busy, nor are cancelled events or ones the owner declined.
 """

@@ -12,16 +12,15 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from calendars import store
-from calendars.connections import provider_for
-from calendars.items import load_item
-from calendars.plan import Mapping
+from calendars.accounts.connections import provider_for
 from calendars.providers.base import CalendarProvider, EventData, EventMissing, ProviderError, RemoteEvent
 from calendars.schemas import AuditReport, CalendarAudit
-from calendars.store import Target
-from calendars.sync import locks
+from calendars.sync import locks, store
 from calendars.sync.full import expected_keys
+from calendars.sync.items import load_item
+from calendars.sync.plan import Mapping
 from calendars.sync.push import desired_in, push
+from calendars.sync.store import Target
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget
 
 

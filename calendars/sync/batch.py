@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from calendars import store
-from calendars.connections import provider_for
+from calendars.accounts.connections import provider_for
 from calendars.plan import Create, Delete, Ignore, Mapping, Noop, Update, event_hash, plan_push
 from calendars.providers.base import (
     CalendarProvider,
@@ -29,10 +28,10 @@ from calendars.providers.base import (
     Write,
     WriteResult,
 )
-from calendars.store import LogEntry, Target, Written
-from calendars.sync import refusals
+from calendars.sync import refusals, store
 from calendars.sync.locks import ItemLocks
 from calendars.sync.push import bounded, execute_push, guarded, idempotency_key, push
+from calendars.sync.store import LogEntry, Target, Written
 
 Pair = tuple[int, str]
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from calendars import channels, store
-from calendars.items import item_keys_for_staff, load_item
 from calendars.providers.base import CalendarProvider, EventMissing, ProviderError
-from calendars.store import Target
-from calendars.sync import locks
+from calendars.sync import channels, locks, store
 from calendars.sync.batch import Pending, push_many
 from calendars.sync.inbound import read_changes
+from calendars.sync.items import item_keys_for_staff, load_item
 from calendars.sync.push import MANAGER_ROLES, desired_in, with_provider
+from calendars.sync.store import Target
 from calendars.tables import CalendarIntegration
 
 FULL_SYNC_LOOKBACK = timedelta(days=30)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from calendars import store
-from calendars.items import load_item
-from calendars.plan import (
+from calendars.providers.base import CalendarProvider, EventMissing, FullSyncRequired, RemoteEvent
+from calendars.sync import locks, store
+from calendars.sync.items import load_item
+from calendars.sync.plan import (
     AcceptMove,
     Busy,
     ClearBusy,
@@ -22,11 +23,10 @@ from calendars.plan import (
     Restore,
     plan_full,
     plan_inbound,
+    shows_content,
 )
-from calendars.providers.base import CalendarProvider, EventMissing, FullSyncRequired, RemoteEvent
-from calendars.store import Target
-from calendars.sync import locks
 from calendars.sync.push import desired_in, execute_push, record_write, with_provider
+from calendars.sync.store import Target
 from rental import bookings
 from rental.errors import DomainError
 from rental.schemas import BookingUpdate
@@ -161,6 +161,10 @@ async def apply_inbound(
             return
     if isinstance(action, AcceptMove | PushBack):
         if desired is None:
+            return
+        if shows_content(remote, desired):
+            await store.note_remote(target.id, key, remote)  # only the etag moved: nothing to put back
+            await store.log(target, "etag_only", item_key=key, external_id=remote.id)
             return
         updated = await provider.update_event(target.external_id, remote.id, desired, etag=remote.etag)
         await record_write(target, key, updated.id, updated.etag, mapping.generation, desired)

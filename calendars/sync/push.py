@@ -11,10 +11,20 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from calendars import store
-from calendars.connections import mark_needs_reconnect, provider_for
-from calendars.items import Item, load_item, related_keys
-from calendars.plan import (
+from calendars.accounts.connections import mark_needs_reconnect, provider_for
+from calendars.providers.base import (
+    CalendarProvider,
+    EventData,
+    EventExists,
+    EventMissing,
+    NeedsReconnect,
+    PreconditionFailed,
+    RequestRejected,
+)
+from calendars.sync import refusals, store
+from calendars.sync.items import Item, load_item, related_keys
+from calendars.sync.locks import item_lock
+from calendars.sync.plan import (
     Create,
     Delete,
     FlagDeleted,
@@ -28,18 +38,7 @@ from calendars.plan import (
     event_hash,
     plan_push,
 )
-from calendars.providers.base import (
-    CalendarProvider,
-    EventData,
-    EventExists,
-    EventMissing,
-    NeedsReconnect,
-    PreconditionFailed,
-    RequestRejected,
-)
-from calendars.store import Target
-from calendars.sync import refusals
-from calendars.sync.locks import item_lock
+from calendars.sync.store import Target
 
 log = logging.getLogger("rentcal.sync")
 FAN_OUT = 8  # concurrent provider writes per item

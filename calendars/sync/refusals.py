@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from calendars.store import Target
+from calendars.sync.store import Target
 from calendars.tables import CalendarEvent
 
 FIRST_RETRY = timedelta(minutes=15)

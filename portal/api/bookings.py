@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, get, patch, post
 from litestar.params import QueryParameter
 
-from calendars.mail_records import MailRecord
+from calendars.mail.records import MailRecord
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
 from rental import bookings

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
 
-from calendars import integrations
+from calendars.accounts import integrations
 from calendars.schemas import Accepted as AcceptedBody
 from calendars.schemas import (
     AuditReport,

@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
-from calendars.busy import staff_busy
+from calendars.sync.busy import staff_busy
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import SIGNED_IN
 from portal.web.forms import local_datetime, optional_int

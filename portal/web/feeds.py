@@ -11,8 +11,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from calendars import feed_import, feeds
-from calendars.feeds import NewLink
+from calendars.feeds import imports as feed_import
+from calendars.feeds import subscriptions as feeds
+from calendars.feeds.subscriptions import NewLink
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import SIGNED_IN
 from portal.web.forms import optional_int

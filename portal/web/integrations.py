@@ -10,9 +10,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from calendars import integrations
+from calendars.accounts import integrations
+from calendars.accounts.oauth import AuthorizationFailed
 from calendars.colors import STATUSES, booking_colors, set_booking_colors
-from calendars.oauth import AuthorizationFailed
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
 from portal import oauth_flow
@@ -68,8 +68,8 @@ class IntegrationPages(Controller):
             colors=await booking_colors(tenant),
             statuses=STATUSES,
             kinds=KINDS,
-            caldav_poll_minutes=get_settings().caldav_poll_minutes,
-            caldav_demo_url=get_settings().caldav_demo_url,
+            caldav_poll_minutes=get_settings().caldav.poll_minutes,
+            caldav_demo_url=get_settings().caldav.demo_url,
             **{"message": None, "error": None, "caldav_form": None, **extra},
         )
 

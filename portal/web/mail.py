@@ -13,8 +13,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Template
 
-from calendars import demo_mail, invitations, mail_records, reminders
 from calendars.ical import calendar_links
+from calendars.mail import demo_sink, invitations, records, reminders
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
@@ -56,7 +56,7 @@ class BookingDetailPages(Controller):
             "portal/booking.html",
             "partials/booking_mails.html",
             b=booking,
-            mails=await mail_records.mails_of_booking(booking_id),
+            mails=await records.mails_of_booking(booking_id),
             urls=invitations.invite_urls(booking_id),
             links=links,
             can_invite=booking.status in invitations.INVITE_STATUSES,
@@ -147,7 +147,7 @@ async def _addresses(tenant: Tenant) -> set[str]:
     return {r["email"].lower() for r in [*customers, *staff]}
 
 
-def _to(mail: demo_mail.MailSummary) -> str:
+def _to(mail: demo_sink.MailSummary) -> str:
     return parseaddr(mail.to)[1].lower()
 
 
@@ -161,13 +161,13 @@ class MailboxPages(Controller):
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
         maildir = get_settings().demo_maildir
         ours = await _addresses(tenant)
-        mails = [m for m in demo_mail.list_mails(maildir, limit=2000) if _to(m) in ours][:100] if maildir else []
+        mails = [m for m in demo_sink.list_mails(maildir, limit=2000) if _to(m) in ours][:100] if maildir else []
         return render(request, staff, tenant, "portal/mailbox.html", maildir=maildir, mails=mails)
 
     @get("/{key:str}")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, key: str) -> Template:
         maildir = get_settings().demo_maildir
-        mail = demo_mail.read_mail(maildir, key) if maildir else None
+        mail = demo_sink.read_mail(maildir, key) if maildir else None
         if mail is None or _to(mail.summary) not in await _addresses(tenant):
             raise NotFoundException("no such mail in the demo mailbox")
         return render(request, staff, tenant, "portal/mail.html", mail=mail)

@@ -28,7 +28,7 @@ GOOGLE_HEX = {
     "10": "#0b8043",
     "11": "#d50000",
 }
-# The feeds' colours for the other kinds (calendars.feed_content: darkorange, mediumpurple).
+# The feeds' colours for the other kinds (calendars.feeds.content: darkorange, mediumpurple).
 KIND_HEX = {"maintenance": "#ff8c00", "delivery": "#9370db", "closed": "#57606a", "away": "#8c959f"}
 KIND_LABELS = {"booking": "Bookings", "maintenance": "Maintenance", "delivery": "Deliveries", "block": "Block-outs"}
 CLASH_TEXT = {

@@ -13,7 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
-from calendars.integrations import open_conflicts
+from calendars.accounts.integrations import open_conflicts
 from calendars.tables import CalendarIntegration
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import SIGNED_IN

@@ -42,6 +42,7 @@ from calendars.providers.base import (
     Reminder,
     RemoteEvent,
 )
+from calendars.sync.plan import shows_content
 
 ZONE = "Europe/Berlin"
 DST_ZONES = (
@@ -361,6 +362,48 @@ class ProviderContract:
 
         after = await provider.list_changes(calendar_id, delta.next_sync_token)
         assert after.events == []
+
+    async def test_an_empty_calendar_lists_nothing_and_gives_a_cursor(
+        self, provider: CalendarProvider, calendar_id: str
+    ) -> None:
+        """An empty listing is an answer (full, no events, a cursor), never an error and never a guess."""
+        require(provider, "incremental_changes")
+        page = await provider.list_changes(calendar_id, None)
+        assert (page.full, page.events) == (True, [])
+        assert page.next_sync_token
+        assert (await provider.list_changes(calendar_id, page.next_sync_token)).events == []
+
+    async def test_a_listing_holds_what_it_says_it_covers(
+        self, provider: CalendarProvider, calendar_id: str, key: str
+    ) -> None:
+        """Absence proves something only inside the listing's covered span: our event is listed and inside it."""
+        require(provider, "writes")
+        created = await provider.create_event(calendar_id, sample_event(key), idempotency_key=key)
+        page = await provider.list_changes(calendar_id, None)
+        assert created.id in {e.id for e in page.events}
+        if page.covers is not None:
+            covered_from, covered_to = page.covers
+            assert covered_from <= BASE_START and BASE_START + timedelta(hours=2) <= covered_to
+            assert all(
+                covered_from < e.ends_at and e.starts_at < covered_to
+                for e in page.events
+                if e.starts_at is not None and e.ends_at is not None
+            )
+
+    async def test_a_resave_without_changes_is_not_a_content_change(
+        self, provider: CalendarProvider, calendar_id: str, key: str, mutate_remotely: RemoteMutation
+    ) -> None:
+        """A person opening and saving the event, or the server re-serialising it, may give a new etag; what
+        the adapter reads back still shows exactly our content, so the engine writes nothing back."""
+        require(provider, "writes")
+        wanted = sample_event(key)
+        created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
+        await mutate_remotely(calendar_id, created.id)
+        assert shows_content(await provider.get_event(calendar_id, created.id), wanted)
+        assert shows_content((await listed(provider, calendar_id))[created.id], wanted)
+        moved = BASE_START + timedelta(days=1)
+        await mutate_remotely(calendar_id, created.id, starts_at=moved, ends_at=moved + timedelta(hours=2))
+        assert not shows_content(await provider.get_event(calendar_id, created.id), wanted)
 
     async def test_own_writes_show_up_as_changes(
         self, provider: CalendarProvider, calendar_id: str, key: str, event_id_for: Callable[[str], str]

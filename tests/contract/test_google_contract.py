@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calendars.oauth import GoogleOAuthConfig, OAuthTokenSource
+from calendars.accounts.oauth import GoogleOAuthConfig, OAuthTokenSource
 from calendars.providers.base import (
     AuthExpired,
     CalendarProvider,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from calendars.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
+from calendars.accounts.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
 from calendars.providers import microsoft_wire as wire
 from calendars.providers.base import (
     CalendarProvider,

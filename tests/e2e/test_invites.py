@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from calendars.invitations import booking_uid
+from calendars.mail.invitations import booking_uid
 from rental.tables import Booking
 from tests.factories import make_product, make_staff, make_tenant
 from tests.ical_integration.helpers import unique_email

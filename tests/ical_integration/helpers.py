@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from calendars import mail_records
-from calendars.mail_records import MailRecord
+from calendars.mail import records
+from calendars.mail.records import MailRecord
 from rental import bookings
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tables import Booking as BookingTable
@@ -96,7 +96,7 @@ def invite_parts(message: EmailMessage) -> tuple[str, Calendar]:
 async def wait_for_status(mail_id: int, *statuses: str, timeout: float = 30.0) -> MailRecord:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        record = await mail_records.get_mail(mail_id)
+        record = await records.get_mail(mail_id)
         if record is not None and record.status in statuses:
             return record
         assert asyncio.get_running_loop().time() < deadline, record

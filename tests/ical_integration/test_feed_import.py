@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from calendars import feed_fetch, feed_import
+from calendars.feeds import fetch, imports
 from calendars.ical import FeedError
 from calendars.ical_tables import FeedImport
 from rental import availability
@@ -128,8 +128,8 @@ async def test_company_holidays_close_the_company(server: FeedServer) -> None:
     product, _ = await make_product(tenant, units=1)
     manager = await member(tenant, "manager")
     url = server.serve("/holidays.ics", HOLIDAYS, headers={"Content-Type": "text/calendar"})
-    added = await feed_import.add_import(tenant, manager, "US holidays", url, personal=False)
-    view = await feed_import.refresh_for(tenant, manager, added.id)
+    added = await imports.add_import(tenant, manager, "US holidays", url, personal=False)
+    view = await imports.refresh_for(tenant, manager, added.id)
     assert view.last_error == "" and view.last_success_at is not None and view.event_count == 3
     christmas = datetime(2026, 12, 25, tzinfo=LA)
     found = await blocks(added.id)
@@ -149,26 +149,26 @@ async def test_a_personal_feed_blocks_its_owner_without_titles(server: FeedServe
     tech, colleague, manager = [await member(tenant, r) for r in ("technician", "technician", "manager")]
     url = server.serve("/tina.ics", personal(("a@me", "20261210T090000", "20261210T100000")))
     with pytest.raises(Forbidden):
-        await feed_import.add_import(tenant, tech, "Company?", url, personal=False)
-    added = await feed_import.add_import(tenant, tech, "My calendar", url, personal=True)
-    assert (await feed_import.refresh_for(tenant, tech, added.id)).event_count == 1
+        await imports.add_import(tenant, tech, "Company?", url, personal=False)
+    added = await imports.add_import(tenant, tech, "My calendar", url, personal=True)
+    assert (await imports.refresh_for(tenant, tech, added.id)).event_count == 1
     assert await blocks(added.id) == [
         (datetime(2026, 12, 10, 8, tzinfo=UTC), datetime(2026, 12, 10, 9, tzinfo=UTC), "Busy (My calendar)", tech.id)
     ]
-    assert [f.id for f in await feed_import.list_imports(tenant, colleague)] == []
-    assert [f.id for f in await feed_import.list_imports(tenant, manager)] == [added.id]
+    assert [f.id for f in await imports.list_imports(tenant, colleague)] == []
+    assert [f.id for f in await imports.list_imports(tenant, manager)] == [added.id]
     with pytest.raises(NotFound):
-        await feed_import.delete_import(tenant, colleague, added.id)
-    await feed_import.delete_import(tenant, tech, added.id)
-    assert await blocks(added.id) == [] and await feed_import.list_imports(tenant, manager) == []
+        await imports.delete_import(tenant, colleague, added.id)
+    await imports.delete_import(tenant, tech, added.id)
+    assert await blocks(added.id) == [] and await imports.list_imports(tenant, manager) == []
 
 
 async def test_bad_feeds_keep_the_last_good_blocks(server: FeedServer) -> None:
     tenant = await make_tenant()
     manager = await member(tenant, "manager")
     url = server.serve("/flaky.ics", HOLIDAYS)
-    added = await feed_import.add_import(tenant, manager, "Holidays", url, personal=False)
-    assert await feed_import.refresh(added.id)
+    added = await imports.add_import(tenant, manager, "Holidays", url, personal=False)
+    assert await imports.refresh(added.id)
     good = await blocks(added.id)
     [before] = await FeedImport.select().where(FeedImport.id == added.id)
 
@@ -183,15 +183,15 @@ async def test_bad_feeds_keep_the_last_good_blocks(server: FeedServer) -> None:
     }
     for name, route in failures.items():
         server.routes["/flaky.ics"] = route
-        assert await feed_import.refresh(added.id) is False, name
+        assert await imports.refresh(added.id) is False, name
         [row] = await FeedImport.select().where(FeedImport.id == added.id)
         assert row["last_error"] and url not in row["last_error"] and "flaky" not in row["last_error"], name
         assert row["last_success_at"] == before["last_success_at"], name
         assert await blocks(added.id) == good, name
 
     server.routes.pop("/flaky.ics")
-    unreachable = await feed_import.add_import(tenant, manager, "Down", "http://127.0.0.1:9/x.ics", personal=False)
-    assert await feed_import.refresh(unreachable.id) is False
+    unreachable = await imports.add_import(tenant, manager, "Down", "http://127.0.0.1:9/x.ics", personal=False)
+    assert await imports.refresh(unreachable.id) is False
     [row] = await FeedImport.select().where(FeedImport.id == unreachable.id)
     assert "could not be reached" in row["last_error"]
 
@@ -205,30 +205,30 @@ async def test_refresh_replaces_blocks_atomically_and_uses_conditional_get(serve
         headers={"ETag": '"v1"'},
     )
     url = server.serve("/moved.ics", b"", status=302, headers={"Location": "/v.ics"})
-    added = await feed_import.add_import(tenant, tech, "Mine", url, personal=True)
-    await asyncio.gather(feed_import.refresh(added.id), feed_import.refresh(added.id))
+    added = await imports.add_import(tenant, tech, "Mine", url, personal=True)
+    await asyncio.gather(imports.refresh(added.id), imports.refresh(added.id))
     assert len(await blocks(added.id)) == 2
 
-    assert await feed_import.refresh(added.id)  # the server answers 304 to If-None-Match: "v1"
+    assert await imports.refresh(added.id)  # the server answers 304 to If-None-Match: "v1"
     assert server.seen[-1]["if-none-match"] == '"v1"' and len(await blocks(added.id)) == 2
 
     server.serve("/v.ics", personal(("c@me", "20261212T090000", "20261212T110000")), headers={"ETag": '"v2"'})
-    assert await feed_import.refresh(added.id)
+    assert await imports.refresh(added.id)
     assert [(s, e) for s, e, *_ in await blocks(added.id)] == [
         (datetime(2026, 12, 12, 8, tzinfo=UTC), datetime(2026, 12, 12, 10, tzinfo=UTC))
     ]
     later = datetime.now(UTC) + timedelta(hours=2)
-    assert added.id in await feed_import.due_imports(later)
-    assert added.id not in await feed_import.due_imports()
+    assert added.id in await imports.due_imports(later)
+    assert added.id not in await imports.due_imports()
 
 
 async def test_addresses_are_checked(server: FeedServer) -> None:
-    assert feed_fetch.normalize_url(" webcal://cal.example/x.ics ") == "https://cal.example/x.ics"
-    assert feed_fetch.normalize_url("webcals://cal.example/x.ics") == "https://cal.example/x.ics"
+    assert fetch.normalize_url(" webcal://cal.example/x.ics ") == "https://cal.example/x.ics"
+    assert fetch.normalize_url("webcals://cal.example/x.ics") == "https://cal.example/x.ics"
     for bad in ("ftp://cal.example/x.ics", "cal.example/x.ics", "https:///x.ics"):
         with pytest.raises(InvalidInput):
-            feed_fetch.normalize_url(bad)
+            fetch.normalize_url(bad)
     url = server.serve("/private.ics", HOLIDAYS)
     with pytest.raises(FeedError, match="private network"):
-        await feed_fetch.fetch(url, allow_private=False)
-    assert (await feed_fetch.fetch(url, allow_private=True)).body == HOLIDAYS
+        await fetch.fetch(url, allow_private=False)
+    assert (await fetch.fetch(url, allow_private=True)).body == HOLIDAYS

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from calendars import feeds
+from calendars.feeds import subscriptions
 from calendars.ical_tables import FeedSubscription
 from rental import bookings
 from rental.accounts import Staff, staff_by_id
@@ -55,7 +55,7 @@ async def test_company_feed_matches_the_bookings_across_dst(live_server: str) ->
     spring = await quiet_booking(tenant, product, units[0], *SPRING, name="Alex Builder", email="alex@x.test")
     autumn = await quiet_booking(tenant, product, units[1], *AUTUMN, status="pending", name="Sam")
     gone = await quiet_booking(tenant, product, units[2], *SPRING, status="cancelled")
-    link = await feeds.create_subscription(tenant, manager, "company")
+    link = await subscriptions.create_subscription(tenant, manager, "company")
     assert link.webcal == link.https.replace("http://", "webcal://")
 
     async with httpx.AsyncClient() as client:
@@ -91,7 +91,7 @@ async def test_conditional_requests_answer_304(live_server: str) -> None:
     product, units = await make_product(tenant, units=1)
     manager = await staff(tenant, "manager")
     booking = await quiet_booking(tenant, product, units[0], *SPRING)
-    link = await feeds.create_subscription(tenant, manager, "product", product)
+    link = await subscriptions.create_subscription(tenant, manager, "product", product)
     async with httpx.AsyncClient() as client:
         first = await client.get(link.https)
         etag, modified = first.headers["etag"], first.headers["last-modified"]
@@ -115,17 +115,17 @@ async def test_conditional_requests_answer_304(live_server: str) -> None:
 async def test_revoked_replaced_or_deactivated_feeds_answer_404(live_server: str) -> None:
     tenant = await make_tenant()
     manager = await staff(tenant, "manager")
-    link = await feeds.create_subscription(tenant, manager, "company")
+    link = await subscriptions.create_subscription(tenant, manager, "company")
     async with httpx.AsyncClient() as client:
         assert (await client.get(link.https)).status_code == 200
-        await feeds.revoke(tenant, manager, link.subscription.id)
+        await subscriptions.revoke(tenant, manager, link.subscription.id)
         gone = await client.get(link.https)
         assert gone.status_code == 404 and gone.headers["content-type"] == "application/problem+json"
 
-        renewed = await feeds.regenerate(tenant, manager, link.subscription.id)
+        renewed = await subscriptions.regenerate(tenant, manager, link.subscription.id)
         assert (await client.get(renewed.https)).status_code == 200
         assert (await client.get(link.https)).status_code == 404
-        newer = await feeds.regenerate(tenant, manager, link.subscription.id)
+        newer = await subscriptions.regenerate(tenant, manager, link.subscription.id)
         assert (await client.get(renewed.https)).status_code == 404
         assert (await client.get(newer.https)).status_code == 200
 
@@ -180,13 +180,13 @@ async def test_each_feed_shows_only_what_its_owner_may_see(live_server: str) -> 
 
     for kind in ("company", "product", "maintenance"):
         with pytest.raises(Forbidden):
-            await feeds.create_subscription(tenant, driver, kind, product)
+            await subscriptions.create_subscription(tenant, driver, kind, product)
     with pytest.raises(Forbidden):
-        await feeds.create_subscription(tenant, tech, "company")
-    assert feeds.allowed_kinds("driver") == ["assignments", "deliveries"]
+        await subscriptions.create_subscription(tenant, tech, "company")
+    assert subscriptions.allowed_kinds("driver") == ["assignments", "deliveries"]
 
     async def uids(owner: Staff, kind: str, product_id: int | None = None) -> set[str]:
-        link = await feeds.create_subscription(tenant, owner, kind, product_id)
+        link = await subscriptions.create_subscription(tenant, owner, kind, product_id)
         async with httpx.AsyncClient() as client:
             response = await client.get(link.https)
         assert response.status_code == 200
@@ -199,11 +199,17 @@ async def test_each_feed_shows_only_what_its_owner_may_see(live_server: str) -> 
     assert await uids(tech, "maintenance") == {uid("maintenance", service_id)}
     assert await uids(tech, "product", product) == {uid("booking", mine.id), uid("maintenance", service_id)}
     assert await uids(manager, "company") == {uid("booking", mine.id), uid("booking", theirs.id)}
-    assert {s.owner_id for s in await feeds.list_subscriptions(tenant, driver)} == {driver.id}
-    assert {s.owner_id for s in await feeds.list_subscriptions(tenant, manager)} == {driver.id, manager.id, tech.id}
+    assert {s.owner_id for s in await subscriptions.list_subscriptions(tenant, driver)} == {driver.id}
+    assert {s.owner_id for s in await subscriptions.list_subscriptions(tenant, manager)} == {
+        driver.id,
+        manager.id,
+        tech.id,
+    }
     with pytest.raises(Forbidden):  # a manager may revoke anyone's feed, but not take over its link
-        [theirs_link] = [s for s in await feeds.list_subscriptions(tenant, manager) if s.owner_id == driver.id][:1]
-        await feeds.regenerate(tenant, manager, theirs_link.id)
+        [theirs_link] = [s for s in await subscriptions.list_subscriptions(tenant, manager) if s.owner_id == driver.id][
+            :1
+        ]
+        await subscriptions.regenerate(tenant, manager, theirs_link.id)
 
 
 def test_tokens_never_reach_the_access_log() -> None:

@@ -10,9 +10,10 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from calendars import invitations, mail_records, mailer
 from calendars.ical_tables import BookingMail
-from calendars.invitations import booking_uid, method_for
+from calendars.mail import invitations, sending
+from calendars.mail import records as mail_records
+from calendars.mail.invitations import booking_uid, method_for
 from rental import bookings
 from rental.outbox import OutboxEvent
 from rental.schemas import BookingUpdate
@@ -149,7 +150,7 @@ async def test_the_handler_running_twice_sends_once() -> None:
     first, second = await asyncio.gather(*(invitations.handle_booking_event(event) for _ in range(2)))
     assert sorted([first, second], key=len) == [[], first or second] and len(first + second) == 1
     [mail_id] = first + second
-    outcomes = await asyncio.gather(mailer.deliver(mail_id), mailer.deliver(mail_id))
+    outcomes = await asyncio.gather(sending.deliver(mail_id), sending.deliver(mail_id))
     assert sorted(outcomes, key=str) == [None, "sent"]
     assert await invitations.handle_booking_event(event) == []
     assert len(await wait_for_mails(email, 1, settle=1.0)) == 1
@@ -187,20 +188,20 @@ async def test_permanent_errors_are_not_retried_and_temporary_ones_are(smtp_url)
     assert must_send and record.status == "queued"
 
     smtp_url(f"{session_sink().url}?starttls=1")  # the sink offers no STARTTLS: permanent
-    assert await mailer.deliver(record.id) == "failed"
+    assert await sending.deliver(record.id) == "failed"
     failed = await mail_records.get_mail(record.id)
     assert failed is not None and "STARTTLS" in failed.error and failed.attempts == 1
 
     again, must_send = await invitations.request_invite(tenant, booking.id)  # a failed one may be retried
     assert must_send and again.id == record.id and again.status == "queued"
     smtp_url("smtp://127.0.0.1:9")  # nothing listens: temporary
-    with pytest.raises(mailer.TemporaryMailError):
-        await mailer.deliver(record.id)
+    with pytest.raises(sending.TemporaryMailError):
+        await sending.deliver(record.id)
     queued = await mail_records.get_mail(record.id)
     assert queued is not None and queued.status == "queued" and "will retry" in queued.error
 
     smtp_url(session_sink().url)
-    assert await mailer.deliver(record.id) == "sent"
+    assert await sending.deliver(record.id) == "sent"
     assert len(await wait_for_mails(email, 1)) == 1
     assert await invitations.request_invite(tenant, booking.id) == (await mail_records.get_mail(record.id), False)
 
@@ -215,7 +216,7 @@ async def test_a_superseded_invitation_sends_the_newer_sequence() -> None:
     await BookingTable.update({BookingTable.sequence: 1, BookingTable.starts_at: later}).where(
         BookingTable.id == booking.id
     )
-    assert await mailer.deliver(record.id) == "skipped"
+    assert await sending.deliver(record.id) == "skipped"
     [mail] = await wait_for_mails(email, 1)
     event = the_event(invite_parts(mail)[1])
     assert int(event["SEQUENCE"]) == 1 and event["DTSTART"].dt == later
@@ -288,7 +289,7 @@ async def test_a_mail_lost_before_it_was_enqueued_is_found_again() -> None:
         BookingMail.id == record.id
     )
     assert record.id in await mail_records.lost()
-    assert await mailer.deliver(record.id) in ("sent", None)  # None: a running worker's sweep was quicker
+    assert await sending.deliver(record.id) in ("sent", None)  # None: a running worker's sweep was quicker
     await wait_for_status(record.id, "sent")
     assert record.id not in await mail_records.lost()
     assert len(await wait_for_mails(email, 1, settle=0.5)) == 1

@@ -11,7 +11,7 @@ import httpx
 from icalendar import Calendar
 
 from calendars.ical import build_invite, to_caldav_object
-from calendars.invitations import booking_uid, invite_event
+from calendars.mail.invitations import booking_uid, invite_event
 from rental import bookings
 from rental.schemas import BookingUpdate
 from rentcal.settings import get_settings

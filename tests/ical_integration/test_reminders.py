@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from calendars import mail_records, mailer, reminders
-from calendars.mail_records import Skip
-from calendars.reminders import Candidate, ReminderConfig, due_reminders, format_offset, parse_offsets
+from calendars.mail import records, reminders, sending
+from calendars.mail.records import Skip
+from calendars.mail.reminders import Candidate, ReminderConfig, due_reminders, format_offset, parse_offsets
 from rental.errors import InvalidInput
 from rental.tables import Booking as BookingTable
 from tests.factories import make_product, make_staff, make_tenant
@@ -98,7 +98,7 @@ async def test_due_reminders_go_out_once_with_two_concurrent_runs() -> None:
     first, second = await asyncio.gather(reminders.claim_due(), reminders.claim_due())
     assert not set(first) & set(second)
     mine = {b.id for b in (soon, stale, out)}
-    rows = [m for b in mine for m in await mail_records.mails_of_booking(b)]
+    rows = [m for b in mine for m in await records.mails_of_booking(b)]
     assert sorted((m.booking_id, m.reminder, m.offset_minutes, m.recipient) for m in rows) == sorted(
         [
             (soon.id, "pickup", 1440, due_customer),
@@ -108,14 +108,14 @@ async def test_due_reminders_go_out_once_with_two_concurrent_runs() -> None:
     )
     # deliver what this test claimed, each twice at once (a running worker delivers what it claimed)
     ours = [m.id for m in rows if m.id in set(first) | set(second)]
-    await asyncio.gather(*(mailer.deliver(i) for i in ours + ours))
+    await asyncio.gather(*(sending.deliver(i) for i in ours + ours))
     assert len(await wait_for_mails(due_customer, 1, settle=1.0)) == 1
     assert len(await wait_for_mails(return_customer, 1)) == 1
     [staff_mail] = [m for m in await wait_for_mails(staff_email, 1) if f"#{soon.id}" in m.get_body().get_content()]  # type: ignore[union-attr]
     assert staff_mail["Subject"].startswith("Reminder: pickup of Excavator XL in 1 day")
     assert mails_to(stale_customer) == []
     assert not {i for i in await reminders.claim_due() if i in {m.id for m in rows}}
-    assert {m.status for b in mine for m in await mail_records.mails_of_booking(b)} == {"sent"}
+    assert {m.status for b in mine for m in await records.mails_of_booking(b)} == {"sent"}
 
 
 async def test_a_moved_or_late_reminder_is_skipped_and_the_new_time_gets_one() -> None:
@@ -127,7 +127,7 @@ async def test_a_moved_or_late_reminder_is_skipped_and_the_new_time_gets_one() -
     await reminders.save_config(tenant.id, ReminderConfig(offsets_minutes=(60,), notify_staff=False))
     [mail_id] = await reminders.claim_due(now=start - timedelta(minutes=55))
     assert await reminders.claim_due(now=start - timedelta(minutes=50)) == []
-    mail = await mail_records.get_mail(mail_id)
+    mail = await records.get_mail(mail_id)
     assert mail is not None and mail.target_at == start
     message = await reminders.compose_reminder(mail, now=start - timedelta(minutes=50))
     assert not isinstance(message, Skip) and "Pickup of Excavator XL" in message.get_body().get_content()  # type: ignore[union-attr]
@@ -139,7 +139,7 @@ async def test_a_moved_or_late_reminder_is_skipped_and_the_new_time_gets_one() -
     outdated = await reminders.compose_reminder(mail, now=start - timedelta(minutes=50))
     assert isinstance(outdated, Skip) and "moved" in outdated.reason
     [new_id] = await reminders.claim_due(now=moved - timedelta(minutes=59))
-    new = await mail_records.get_mail(new_id)
+    new = await records.get_mail(new_id)
     assert new is not None and new.target_at == moved and new.id != mail_id
 
 
@@ -150,7 +150,7 @@ async def test_reminders_switched_off_send_nothing() -> None:
     booking = await quiet_booking(tenant, product, units[0], start, start + timedelta(days=1))
     await reminders.save_config(tenant.id, ReminderConfig(enabled=False))
     await reminders.claim_due(now=start - timedelta(minutes=58))
-    assert await mail_records.mails_of_booking(booking.id) == []
+    assert await records.mails_of_booking(booking.id) == []
     assert (await reminders.get_config(tenant.id)).enabled is False
     await reminders.save_config(tenant.id, ReminderConfig())
     assert len(await reminders.claim_due(now=start - timedelta(minutes=58))) == 1

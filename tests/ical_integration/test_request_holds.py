@@ -9,9 +9,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import httpx
 
-from calendars import mailer, request_mail
 from calendars.ical_tables import BookingMail
-from calendars.request_mail import confirm_token
+from calendars.mail import request_notices
+from calendars.mail import sending as mailer
+from calendars.mail.request_notices import confirm_token
 from rental import availability, bookings, holds, outbox
 from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking, Outbox, Unit
@@ -54,7 +55,7 @@ async def _notices(company_id: int, booking_id: int) -> list[str]:
     for row in rows:
         event = await outbox.load(row["id"])
         assert event is not None
-        await request_mail.handle_request_event(event)
+        await request_notices.handle_request_event(event)
     notices = await BookingMail.select(BookingMail.id, BookingMail.reminder, BookingMail.status).where(
         (BookingMail.booking == booking_id) & (BookingMail.kind == "notice")
     )

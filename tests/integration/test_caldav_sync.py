@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from calendars import integrations, polling, vault
-from calendars.caldav_account import caldav_client
-from calendars.sync import audit, inbound
+from calendars import vault
+from calendars.accounts import integrations
+from calendars.accounts.caldav import caldav_client
+from calendars.sync import audit, inbound, polling
 from calendars.tables import CalendarIntegration, CalendarTarget, ExternalBusy, SyncConflict
 from rental import bookings
 from rental.accounts import create_api_token
@@ -120,7 +121,7 @@ async def test_connect_pushes_once_and_moves_on_the_server_come_back_or_conflict
     await eventually(lambda: full_sync_done(integration["id"]), timeout=120, what="the first full sync")
     # no push: its calendars are among those read every RENTCAL_CALDAV_POLL_MINUTES, and read when that job runs
     assert target["id"] in await polling.polled_targets()
-    assert (get_settings().caldav_poll_minutes * 60, schedule_polled_reads) in PERIODIC
+    assert (get_settings().caldav.poll_minutes * 60, schedule_polled_reads) in PERIODIC
     await CalendarTarget.update({CalendarTarget.last_read_at: None}).where(CalendarTarget.id == target["id"])
     await schedule_polled_reads()
     await eventually(lambda: last_read(target["id"]), timeout=60, what="the periodic read of the CalDAV calendar")

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import httpx
 import pytest
 
-from calendars.oauth import (
+from calendars.accounts.oauth import (
     AuthorizationFailed,
     AuthorizationRequest,
     GoogleOAuthConfig,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from calendars.busy import staff_busy
+from calendars.sync.busy import staff_busy
 from calendars.tables import CalendarTarget
 from rental.accounts import create_api_token
 from tests.factories import make_product, make_staff, make_tenant

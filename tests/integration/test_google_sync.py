@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
+from calendars.tables import CalendarEvent, CalendarIntegration, CalendarSyncLog, CalendarTarget, SyncConflict
 from rental import bookings
 from rental.schemas import Booking as BookingOut
 from rental.schemas import BookingCreate, CustomerIn
@@ -147,6 +147,42 @@ async def test_booking_reaches_google_and_moves_back(
     await eventually(recoloured, what="the colour of picked_up")
 
 
+async def test_a_guest_added_in_google_is_not_a_change_to_put_back(
+    live_server: str, worker_process: WorkerHandle, google_sandbox: str
+) -> None:
+    """Adding a guest gives the event a new etag but leaves our content as it was: nothing is written back."""
+    ctx = await setup_connected(live_server)
+    booking = await book_for(ctx, datetime(2027, 10, 4, 9, tzinfo=LA), timedelta(days=1), "Gabe")
+
+    async def in_google() -> dict[str, Any] | None:
+        found = [e for e in await ours(google_sandbox, ctx["account"]) if e["status"] != "cancelled"]
+        return found[0] if found else None
+
+    event = await eventually(in_google, what="the booking in Google")
+    async with httpx.AsyncClient() as client:
+        touched = await client.patch(
+            f"{google_sandbox}/_sandbox/calendars/{ctx['account']}/events/{event['id']}",
+            json={"attendees": [{"email": "site-boss@example.test"}]},
+        )
+        assert touched.status_code == 200, touched.text
+    assert touched.json()["etag"] != event["etag"]
+
+    async def noticed() -> bool:
+        rows = await CalendarSyncLog.select(CalendarSyncLog.operation).where(
+            CalendarSyncLog.item_key == f"booking:{booking.id}"
+        )
+        return "etag_only" in {r["operation"] for r in rows}
+
+    await eventually(noticed, what="the new etag to be read")
+    after = await in_google()
+    assert after is not None and after["etag"] == touched.json()["etag"]  # no write of ours followed
+    assert [a["email"] for a in after["attendees"]] == ["site-boss@example.test"]  # the guest stays
+    mapping = (
+        await CalendarEvent.select(CalendarEvent.etag).where(CalendarEvent.item_key == f"booking:{booking.id}").first()
+    )
+    assert mapping is not None and mapping["etag"] == after["etag"]
+
+
 async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
     live_server: str, worker_process: WorkerHandle, google_sandbox: str
 ) -> None:
@@ -195,7 +231,7 @@ async def test_refused_move_is_a_conflict_and_the_event_is_put_back(
     assert row is not None and row["starts_at"] == start
 
     # staff see the conflict in the portal API of conflicts (portal page lists the same rows)
-    from calendars.integrations import open_conflicts
+    from calendars.accounts.integrations import open_conflicts
 
     assert any(c.item_key == f"booking:{mine.id}" for c in await open_conflicts(tenant))
 

@@ -15,9 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from calendars import integrations, vault
-from calendars.connections import google_oauth_config, stored_credentials, token_source
-from calendars.oauth import OAuthConfig, OAuthTokenSource, start_authorization
+from calendars import vault
+from calendars.accounts import integrations
+from calendars.accounts.connections import google_oauth_config, stored_credentials, token_source
+from calendars.accounts.oauth import OAuthConfig, OAuthTokenSource, start_authorization
 from calendars.providers.base import Credentials, NeedsReconnect
 from calendars.tables import CalendarIntegration
 from rental.accounts import create_api_token, staff_by_id

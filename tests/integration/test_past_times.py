@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from calendars import invitations
+from calendars.mail import invitations
 from rental.outbox import OutboxEvent
 from rental.tables import Booking, Company
 from tests.factories import make_api_token, make_product, make_tenant

@@ -16,9 +16,9 @@ import dramatiq
 import httpx
 import pytest
 
-from calendars.busy import staff_busy
 from calendars.providers.base import RetryableError
 from calendars.sync import audit, refusals
+from calendars.sync.busy import staff_busy
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, ExternalBusy
 from rental import blocks, bookings, schedules
 from rental.schemas import BlockCreate, BookingCreate, CustomerIn, DeliveryCreate

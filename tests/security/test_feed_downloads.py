@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from calendars import feed_fetch, feed_import, netguard
+from calendars import netguard
+from calendars.feeds import fetch
+from calendars.feeds import imports as feed_import
 from calendars.ical import FeedError
 from calendars.ical_tables import FeedImport
 from tests.factories import make_staff, make_tenant
@@ -78,37 +80,37 @@ def hostile() -> Any:
 async def test_a_gzip_twice_bomb_is_refused_without_inflating_it(hostile: HostileServer) -> None:
     assert hostile.bomb_size < 300_000
     with pytest.raises(FeedError, match="larger than the limit of 1,000,000 bytes once decompressed"):
-        await feed_fetch.fetch(hostile.url("/bomb.ics"), allow_private=True, max_bytes=1_000_000)
+        await fetch.fetch(hostile.url("/bomb.ics"), allow_private=True, max_bytes=1_000_000)
 
 
 def test_each_compression_layer_is_bounded() -> None:
     data = b"BEGIN:VCALENDAR\r\n" * 1000
-    assert feed_fetch.decode_body(gzip.compress(gzip.compress(data)), "gzip, gzip", len(data)) == data
+    assert fetch.decode_body(gzip.compress(gzip.compress(data)), "gzip, gzip", len(data)) == data
     with pytest.raises(FeedError, match="once decompressed"):
-        feed_fetch.decode_body(gzip.compress(gzip.compress(data)), "gzip, gzip", len(data) - 1)
+        fetch.decode_body(gzip.compress(gzip.compress(data)), "gzip, gzip", len(data) - 1)
     with pytest.raises(FeedError, match="unsupported compression"):
-        feed_fetch.decode_body(data, "br", len(data))
+        fetch.decode_body(data, "br", len(data))
 
 
 async def test_a_dripping_server_is_stopped_by_the_overall_deadline(hostile: HostileServer) -> None:
     started = time.monotonic()
     with pytest.raises(FeedError, match="did not send the feed within 2 seconds"):
-        await feed_fetch.fetch(hostile.url("/drip.ics"), allow_private=True, deadline=2)
+        await fetch.fetch(hostile.url("/drip.ics"), allow_private=True, deadline=2)
     assert time.monotonic() - started < 20  # bounded by the deadline, far below the 30 s drip
 
 
 async def test_errors_never_echo_what_the_remote_server_said(hostile: HostileServer) -> None:
     with pytest.raises(FeedError) as caught:
-        await feed_fetch.fetch(hostile.url("/secret"), allow_private=True)
+        await fetch.fetch(hostile.url("/secret"), allow_private=True)
     assert str(caught.value) == "The feed's server answered HTTP 500 Internal Server Error."
     assert "hunter2" not in str(caught.value) and "secret" not in str(caught.value)
 
 
 async def test_the_ssrf_guard_is_on_by_default_and_checks_every_address(hostile: HostileServer) -> None:
-    assert feed_fetch.fetch.__kwdefaults__["allow_private"] is False
+    assert fetch.fetch.__kwdefaults__["allow_private"] is False
     for host in ("127.0.0.1", "localhost", "[::1]"):
         with pytest.raises(FeedError, match="private network"):
-            await feed_fetch.fetch(hostile.url("/secret", host))
+            await fetch.fetch(hostile.url("/secret", host))
     for literal in ("10.0.0.1", "169.254.169.254", "::ffff:127.0.0.1", "192.168.1.1", "fd00::1"):
         with pytest.raises(netguard.BlockedAddress):
             await netguard.public_address(literal, 80)

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calendars.plan import (
+from calendars.providers.base import EventData, RemoteEvent
+from calendars.sync.plan import (
     AcceptMove,
     Busy,
     ClearBusy,
@@ -22,8 +23,8 @@ from calendars.plan import (
     plan_full,
     plan_inbound,
     plan_push,
+    shows_content,
 )
-from calendars.providers.base import EventData, RemoteEvent
 
 T0 = datetime(2027, 3, 14, 9, tzinfo=UTC)
 
@@ -143,3 +144,37 @@ def test_an_empty_or_unreadable_remote_never_deletes_what_we_want(desired, curre
                 assert not isinstance(action, Delete)
             if remote_ids is None:
                 assert action == plan_push(desired.get(key), current.get(key))  # unreadable: no remote verdicts
+
+
+@given(events, st.text(min_size=1, max_size=8))
+def test_only_a_new_etag_is_not_a_content_change(event: EventData, etag: str) -> None:
+    remote = RemoteEvent(
+        id="e1",
+        etag=etag,
+        status=event.status,
+        summary=event.summary,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        key=event.key,
+    )
+    assert shows_content(remote, event)
+    assert not shows_content(RemoteEvent(id="e1", etag=etag, status="cancelled", key=event.key), event)
+    assert not shows_content(
+        RemoteEvent(
+            id="e1",
+            etag=etag,
+            status=event.status,
+            summary=event.summary + "!",
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            key=event.key,
+        ),
+        event,
+    )
+    moved = event.starts_at + timedelta(minutes=15)
+    assert not shows_content(
+        RemoteEvent(
+            id="e1", etag=etag, status=event.status, summary=event.summary, starts_at=moved, ends_at=event.ends_at
+        ),
+        event,
+    )

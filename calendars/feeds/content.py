@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from calendars import palette
 from calendars.ical import FeedEvent
-from calendars.mail_texts import when
+from calendars.mail.texts import when
 from calendars.palette import DEFAULT_STATUS_COLORS, PALETTE
 from rental.tables import Booking
 

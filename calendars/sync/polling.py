@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import calendars.connections  # noqa: F401 - registers the providers
+import calendars.accounts.connections  # noqa: F401 - registers the providers
 from calendars.providers.registry import PROVIDERS
 from calendars.tables import CalendarTarget
 

@@ -16,11 +16,11 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from urllib.parse import urlsplit
 
-from calendars import mail_records
 from calendars.ical import build_imip_message, build_invite, calendar_links, to_caldav_object
 from calendars.ical.models import EventStatus, InviteEvent, InviteMethod
-from calendars.mail_records import MailRecord, Skip, Wait
-from calendars.mail_texts import render_pair, sender, sender_address, when
+from calendars.mail import records
+from calendars.mail.records import MailRecord, Skip, Wait
+from calendars.mail.texts import render_pair, sender, sender_address, when
 from rental.bookings import get_booking
 from rental.errors import Conflict, NotFound
 from rental.outbox import OutboxEvent
@@ -133,13 +133,13 @@ async def handle_booking_event(event: OutboxEvent) -> list[int]:
     except NotFound:
         return []
     if method == "CANCEL":
-        if booking.status != "cancelled" or not await mail_records.request_statuses(booking.id) - {"failed", "skipped"}:
+        if booking.status != "cancelled" or not await records.request_statuses(booking.id) - {"failed", "skipped"}:
             return []
     elif booking.status not in INVITE_STATUSES:
         return []
     elif booking.ends_at <= datetime.now(UTC):
         return []  # no invitation to a rental that is already over (recorded afterwards, confirm_past)
-    mail_id = await mail_records.record_invite(tenant.id, booking.id, method, booking.sequence, booking.customer.email)
+    mail_id = await records.record_invite(tenant.id, booking.id, method, booking.sequence, booking.customer.email)
     return [mail_id] if mail_id else []
 
 
@@ -154,17 +154,15 @@ async def request_invite(tenant: Tenant, booking_id: int) -> tuple[MailRecord, b
             f"booking {booking_id} is {booking.status}: invitations are sent for confirmed or picked-up bookings"
             + (" (confirm it first)" if booking.status == "pending" else "")
         )
-    mail_id = await mail_records.record_invite(
-        tenant.id, booking.id, "REQUEST", booking.sequence, booking.customer.email
-    )
+    mail_id = await records.record_invite(tenant.id, booking.id, "REQUEST", booking.sequence, booking.customer.email)
     if mail_id is not None:
-        record = await mail_records.get_mail(mail_id)
+        record = await records.get_mail(mail_id)
         assert record is not None
         return record, True
-    existing = await mail_records.find_invite(booking.id, "REQUEST", booking.sequence)
+    existing = await records.find_invite(booking.id, "REQUEST", booking.sequence)
     assert existing is not None
     if existing.status == "failed":
-        requeued = await mail_records.requeue(existing.id)
+        requeued = await records.requeue(existing.id)
         if requeued is not None:
             return requeued, True
     return existing, False
@@ -181,17 +179,17 @@ async def compose_invite(mail: MailRecord) -> EmailMessage | Skip | Wait:
         if booking.status not in INVITE_STATUSES:
             return Skip(f"the booking is {booking.status} now")
         if booking.sequence != mail.sequence:
-            newer = await mail_records.record_invite(
+            newer = await records.record_invite(
                 tenant.id, booking.id, "REQUEST", booking.sequence, booking.customer.email
             )
             return Skip(f"superseded by SEQUENCE {booking.sequence}", follow_up=newer)
     else:
-        requests = await mail_records.request_statuses(booking.id)
+        requests = await records.request_statuses(booking.id)
         if "sent" not in requests:
             if requests & {"queued", "sending"}:
                 return Wait("an invitation for this booking is still being sent")
             return Skip("no invitation was sent, so there is nothing to cancel")
-    return _message(booking, tenant, mail, await mail_records.request_sent_before(booking.id, mail.sequence))
+    return _message(booking, tenant, mail, await records.request_sent_before(booking.id, mail.sequence))
 
 
 def _message(booking: Booking, tenant: Tenant, mail: MailRecord, update: bool) -> EmailMessage:

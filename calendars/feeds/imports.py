@@ -15,7 +15,8 @@ from typing import Any
 
 import msgspec
 
-from calendars import feed_fetch, vault
+from calendars import vault
+from calendars.feeds import fetch
 from calendars.ical import FeedError, ImportedEvent, parse_feed
 from calendars.ical_tables import FeedImport
 from rental.accounts import Staff
@@ -66,15 +67,15 @@ def _view(row: dict[str, Any]) -> ImportView:
 async def add_import(tenant: Tenant, staff: Staff, name: str, url: str, personal: bool) -> ImportView:
     if not personal and not staff.is_manager:
         raise Forbidden("only managers can import a calendar for the whole company; import it as your own")
-    normalized = feed_fetch.normalize_url(url)
-    label = name.strip()[:200] or feed_fetch.display_url(normalized)
+    normalized = fetch.normalize_url(url)
+    label = name.strip()[:200] or fetch.display_url(normalized)
     rows = await FeedImport.insert(
         FeedImport(
             company=tenant.id,
             staff=staff.id if personal else None,
             name=label,
             url_sealed=vault.encrypt({"url": normalized}),
-            url_display=feed_fetch.display_url(normalized),
+            url_display=fetch.display_url(normalized),
         )
     ).returning(*FeedImport.all_columns(exclude=[FeedImport.url_sealed]))
     return _view(rows[0])
@@ -143,7 +144,7 @@ async def refresh(feed_id: int, now: datetime | None = None) -> bool:
     try:
         async with asyncio.timeout(deadline):
             url = str(vault.decrypt(feed["url_sealed"]).get("url", ""))
-            fetched = await feed_fetch.fetch(
+            fetched = await fetch.fetch(
                 url,
                 etag=feed["remote_etag"] if recent else "",
                 last_modified=feed["remote_last_modified"] if recent else "",
@@ -175,7 +176,7 @@ async def _record_error(feed_id: int, now: datetime, error: str) -> None:
 
 
 async def _replace_blocks(
-    feed: dict[str, Any], events: list[ImportedEvent] | None, fetched: feed_fetch.Fetched, now: datetime
+    feed: dict[str, Any], events: list[ImportedEvent] | None, fetched: fetch.Fetched, now: datetime
 ) -> None:
     async with FeedImport._meta.db.transaction():
         if not await FeedImport.raw("SELECT id FROM feed_import WHERE id = {} FOR UPDATE", feed["id"]):

@@ -13,15 +13,15 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
 from calendars import vault
-from calendars.caldav_account import build_caldav
-from calendars.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
+from calendars.accounts.caldav import build_caldav
+from calendars.accounts.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
+from calendars.accounts.quota import QuotaPacer
 from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
 from calendars.providers.google import parse_notification as google_parse_notification
 from calendars.providers.microsoft import MicrosoftCalendarProvider
 from calendars.providers.microsoft_wire import parse_notification as microsoft_parse_notification
 from calendars.providers.registry import ProviderSpec, register, spec_for
-from calendars.quota import QuotaPacer
 from calendars.tables import CalendarIntegration
 from rentcal.settings import get_settings
 
@@ -57,12 +57,12 @@ def _redis() -> Redis:
 def google_oauth_config() -> OAuthConfig:
     settings = get_settings()
     return OAuthConfig(
-        client_id=settings.google_client_id or "rentcal-local",
-        client_secret=settings.google_client_secret or "rentcal-local-secret",
-        authorize_url=settings.google_authorize_url,
-        token_url=settings.google_token_url,
-        revoke_url=settings.google_revoke_url,
-        userinfo_url=settings.google_userinfo_url,
+        client_id=settings.google.client_id or "rentcal-local",
+        client_secret=settings.google.client_secret or "rentcal-local-secret",
+        authorize_url=settings.google.authorize_url,
+        token_url=settings.google.token_url,
+        revoke_url=settings.google.revoke_url,
+        userinfo_url=settings.google.userinfo_url,
         redirect_uri=f"{settings.base_url}/oauth/google/callback",
     )
 
@@ -71,10 +71,10 @@ def outlook_oauth_config() -> OAuthConfig:
     """Microsoft identity platform v2 (the local sandbox's client when RENTCAL_MICROSOFT_CLIENT_ID is unset)."""
     settings = get_settings()
     return microsoft_oauth_config(
-        settings.microsoft_authority_url,
-        settings.microsoft_tenant,
-        settings.microsoft_client_id or "rentcal-local",
-        settings.microsoft_client_secret or "rentcal-local-secret",
+        settings.microsoft.authority_url,
+        settings.microsoft.tenant,
+        settings.microsoft.client_id or "rentcal-local",
+        settings.microsoft.client_secret or "rentcal-local-secret",
         f"{settings.base_url}/oauth/microsoft/callback",
     )
 
@@ -167,16 +167,16 @@ def _google(integration: dict[str, Any]) -> CalendarProvider:
     tokens = _token_sources.get(integration["id"])
     if tokens is None:
         tokens = _token_sources[integration["id"]] = token_source(integration["id"])
-    settings = get_settings()
     return GoogleCalendarProvider(
-        settings.google_api_url, tokens, http_client(), pacer=_google_pacer(), account=str(integration["id"])
+        get_settings().google.api_url, tokens, http_client(), pacer=_google_pacer(), account=str(integration["id"])
     )
 
 
 def _google_pacer() -> QuotaPacer:
-    settings = get_settings()
-    project = settings.google_client_id or "rentcal-local"
-    return QuotaPacer(_redis, f"google:{project}", settings.google_quota_per_user, settings.google_quota_per_project)
+    google = get_settings().google
+    return QuotaPacer(
+        _redis, f"google:{google.client_id or 'rentcal-local'}", google.quota_per_user, google.quota_per_project
+    )
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))
@@ -195,7 +195,7 @@ def _microsoft(integration: dict[str, Any]) -> CalendarProvider:
         return (await tenant_by_id(company_id)).timezone
 
     return MicrosoftCalendarProvider(
-        get_settings().microsoft_graph_url, tokens, http_client(), calendar_zone=company_zone
+        get_settings().microsoft.graph_url, tokens, http_client(), calendar_zone=company_zone
     )
 
 

@@ -9,9 +9,9 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from calendars import store
-from calendars.connections import provider_for
+from calendars.accounts.connections import provider_for
 from calendars.providers.base import ProviderError
+from calendars.sync import store
 from calendars.tables import CalendarTarget
 from rentcal.settings import get_settings
 
@@ -22,8 +22,8 @@ RENEW_BEFORE = timedelta(hours=24)
 def webhook_url(provider: str = "google") -> str:
     """Where `provider` delivers notifications: ``{base}/webhooks/{provider}`` (Google's may be overridden)."""
     settings = get_settings()
-    if provider == "google" and settings.google_webhook_url:
-        return settings.google_webhook_url
+    if provider == "google" and settings.google.webhook_url:
+        return settings.google.webhook_url
     return f"{settings.base_url}/webhooks/{provider}"
 
 

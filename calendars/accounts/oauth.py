@@ -34,7 +34,7 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from calendars.providers.base import Credentials, NeedsReconnect, ProviderError, RequestRejected, RetryableError
-from calendars.retry import parse_retry_after
+from calendars.providers.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 

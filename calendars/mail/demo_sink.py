@@ -1,6 +1,6 @@
 """Demo mode: a local SMTP sink keeping mails in a Maildir, and reading them back for the portal.
 
-`rentcal up` runs `python -m calendars.demo_mail --port 8825 --maildir DIR` when RENTCAL_SMTP_URL
+`rentcal up` runs `python -m calendars.mail.demo_sink --port 8825 --maildir DIR` when RENTCAL_SMTP_URL
 is unset, and points RENTCAL_SMTP_URL and RENTCAL_DEMO_MAILDIR at it.
 """
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from calendars.plan import Mapping
 from calendars.providers.base import EventData, RemoteEvent
+from calendars.sync.plan import Mapping
 from calendars.tables import (
     CalendarEvent,
     CalendarIntegration,

@@ -14,8 +14,8 @@ from email.message import EmailMessage
 from typing import Literal
 
 from calendars.ical_tables import BookingMail
-from calendars.mail_records import MailRecord, Skip
-from calendars.mail_texts import render_pair, sender, when
+from calendars.mail.records import MailRecord, Skip
+from calendars.mail.texts import render_pair, sender, when
 from rental.bookings import get_booking
 from rental.errors import NotFound
 from rental.outbox import OutboxEvent

@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 import msgspec
 
-from calendars import mail_records
 from calendars.ical_tables import ReminderSettings
-from calendars.invitations import invite_urls
-from calendars.mail_records import MailRecord, NewReminder, Skip
-from calendars.mail_texts import render_pair, sender, when
+from calendars.mail import records
+from calendars.mail.invitations import invite_urls
+from calendars.mail.records import MailRecord, NewReminder, Skip
+from calendars.mail.texts import render_pair, sender, when
 from rental.bookings import get_booking
 from rental.errors import InvalidInput, NotFound
 from rental.tables import Booking as BookingTable
@@ -167,7 +167,7 @@ async def claim_due(now: datetime | None = None) -> list[int]:
     configs = await all_configs()
     longest = max([m for c in configs.values() for m in c.offsets_minutes] + list(DEFAULT_OFFSETS))
     found = await candidates(now, timedelta(minutes=longest))
-    return await mail_records.record_reminders(due_reminders(now, found, configs))
+    return await records.record_reminders(due_reminders(now, found, configs))
 
 
 async def compose_reminder(mail: MailRecord, now: datetime | None = None) -> EmailMessage | Skip:

@@ -7,10 +7,16 @@ from typing import Any
 
 import msgspec
 
-from calendars import channels, vault
-from calendars.caldav_account import ConnectFailed, discover_account
-from calendars.connections import forget_tokens, oauth_config_for, provider_for
-from calendars.oauth import AuthorizationFailed, AuthorizationRequest, exchange_code, revoke, start_authorization
+from calendars import vault
+from calendars.accounts.caldav import ConnectFailed, discover_account
+from calendars.accounts.connections import forget_tokens, oauth_config_for, provider_for
+from calendars.accounts.oauth import (
+    AuthorizationFailed,
+    AuthorizationRequest,
+    exchange_code,
+    revoke,
+    start_authorization,
+)
 from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
 from calendars.providers.registry import PROVIDERS
 from calendars.schemas import (
@@ -22,7 +28,7 @@ from calendars.schemas import (
     IntegrationSettings,
     MappedEvent,
 )
-from calendars.sync import refusals
+from calendars.sync import channels, refusals
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
 from rental.accounts import Staff
 from rental.errors import Forbidden, InvalidInput, NotFound
@@ -112,7 +118,7 @@ def _password_grant(provider: str) -> bool:
 
 def _read_every(provider: str) -> float:
     """Providers without push (CalDAV) are read every RENTCAL_CALDAV_POLL_MINUTES."""
-    return get_settings().caldav_poll_minutes if _polled(provider) else get_settings().inbound_sync_minutes
+    return get_settings().caldav.poll_minutes if _polled(provider) else get_settings().inbound_sync_minutes
 
 
 async def list_integrations(tenant: Tenant, staff: Staff) -> list[Integration]:

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from calendars import mail_records
 from calendars.ical import SmtpError, send_message
-from calendars.invitations import compose_invite
-from calendars.mail_records import MailRecord, MailStatus, Skip, Wait
-from calendars.mail_texts import sender_address
-from calendars.reminders import compose_reminder
-from calendars.request_mail import compose_notice
+from calendars.mail import records
+from calendars.mail.invitations import compose_invite
+from calendars.mail.records import MailRecord, MailStatus, Skip, Wait
+from calendars.mail.reminders import compose_reminder
+from calendars.mail.request_notices import compose_notice
+from calendars.mail.texts import sender_address
 from rentcal.settings import get_settings
 
 log = logging.getLogger("rentcal.mail")
@@ -33,20 +33,20 @@ class TemporaryMailError(Exception):
 
 async def deliver(mail_id: int) -> MailStatus | None:
     """Send one queued mail. Returns its new status, or None if it was not this call's to send."""
-    mail = await mail_records.claim(mail_id)
+    mail = await records.claim(mail_id)
     if mail is None:
         return None
     try:
         composers = {"invite": compose_invite, "reminder": compose_reminder, "notice": compose_notice}
         composed = await composers[mail.kind](mail)
     except ValueError as exc:  # data the iCalendar layer refuses (e.g. an unusable e-mail address)
-        await mail_records.finish(mail.id, "failed", f"cannot build the message: {exc}")
+        await records.finish(mail.id, "failed", f"cannot build the message: {exc}")
         return "failed"
     except Exception as exc:
-        await mail_records.finish(mail.id, "queued", f"{type(exc).__name__}: {exc}")
+        await records.finish(mail.id, "queued", f"{type(exc).__name__}: {exc}")
         raise
     if isinstance(composed, Skip):
-        await mail_records.finish(mail.id, "skipped", composed.reason)
+        await records.finish(mail.id, "skipped", composed.reason)
         if composed.follow_up is not None:
             await deliver(composed.follow_up)
         return "skipped"
@@ -58,7 +58,7 @@ async def deliver(mail_id: int) -> MailStatus | None:
 async def _send(mail: MailRecord, message: EmailMessage) -> MailStatus:
     smtp_url = get_settings().smtp_url
     if not smtp_url:
-        await mail_records.finish(mail.id, "failed", "RENTCAL_SMTP_URL is not set: no mail server to send through")
+        await records.finish(mail.id, "failed", "RENTCAL_SMTP_URL is not set: no mail server to send through")
         return "failed"
     if "Date" not in message:
         message["Date"] = format_datetime(datetime.now(UTC))
@@ -68,17 +68,17 @@ async def _send(mail: MailRecord, message: EmailMessage) -> MailStatus:
         await asyncio.to_thread(send_message, smtp_url, message)
     except SmtpError as exc:
         if exc.permanent:
-            await mail_records.finish(mail.id, "failed", str(exc))
+            await records.finish(mail.id, "failed", str(exc))
             return "failed"
         return await _retry_later(mail, str(exc))
-    await mail_records.finish(mail.id, "sent")
+    await records.finish(mail.id, "sent")
     log.info("sent %s mail %s (booking %s)", mail.kind, mail.id, mail.booking_id)
     return "sent"
 
 
 async def _retry_later(mail: MailRecord, reason: str) -> MailStatus:
     if mail.attempts >= MAX_ATTEMPTS:
-        await mail_records.finish(mail.id, "failed", f"gave up after {mail.attempts} attempts: {reason}")
+        await records.finish(mail.id, "failed", f"gave up after {mail.attempts} attempts: {reason}")
         return "failed"
-    await mail_records.finish(mail.id, "queued", f"attempt {mail.attempts} failed, will retry: {reason}")
+    await records.finish(mail.id, "queued", f"attempt {mail.attempts} failed, will retry: {reason}")
     raise TemporaryMailError(reason)

@@ -156,6 +156,18 @@ def plan_inbound(
     return PushBack()
 
 
+def shows_content(remote: RemoteEvent, wanted: EventData) -> bool:
+    """The remote event already shows what we would write: a new etag alone (a person re-saved the event,
+    the server re-serialised it, someone added a guest) is not a change of our content."""
+    return not remote.deleted and (remote.summary, remote.starts_at, remote.ends_at, remote.status, remote.key) == (
+        wanted.summary,
+        wanted.starts_at,
+        wanted.ends_at,
+        wanted.status,
+        wanted.key,
+    )
+
+
 def plan_full(
     desired: MappingType[str, EventData | None],
     mappings: MappingType[str, Mapping],

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from calendars.feed_content import Scope, feed_events, fingerprint
+from calendars.feeds.content import Scope, feed_events, fingerprint
 from calendars.ical import render_feed
 from calendars.ical_tables import FeedSubscription
 from rental.accounts import Staff
