@@ -49,6 +49,10 @@ coverage: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.availability
 	$(BIN)/python -m bench.widget
+	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.connect
+	$(BIN)/python -m bench.feeds
+	$(BIN)/python -m bench.ical
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
