@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from calendars.accounts.connections import provider_for
-from calendars.plan import Create, Delete, Ignore, Mapping, Noop, Update, event_hash, plan_push
 from calendars.providers.base import (
     CalendarProvider,
     EventData,
@@ -30,6 +29,7 @@ from calendars.providers.base import (
 )
 from calendars.sync import refusals, store
 from calendars.sync.locks import ItemLocks
+from calendars.sync.plan import Create, Delete, Ignore, Mapping, Noop, Update, event_hash, plan_push
 from calendars.sync.push import bounded, execute_push, guarded, idempotency_key, push
 from calendars.sync.store import LogEntry, Target, Written
 
