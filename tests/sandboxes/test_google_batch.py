@@ -33,7 +33,9 @@ def send(client: httpx.Client, parts: list[str], token: str | None = None) -> ht
     headers = {"Content-Type": f"multipart/mixed; boundary={BOUNDARY}"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return client.post("/batch/calendar/v3", content="".join(parts) + f"--{BOUNDARY}--\r\n", headers=headers)
+    body = "".join(parts) + f"--{BOUNDARY}--\r\n"
+    # a batch of 1,001 calls on a busy machine can take a while to refuse
+    return client.post("/batch/calendar/v3", content=body, headers=headers, timeout=120)
 
 
 def answers(response: httpx.Response) -> list[tuple[str, int, dict[str, str], bytes]]:
