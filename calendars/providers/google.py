@@ -202,17 +202,23 @@ class GoogleCalendarProvider:
         results: list[WriteResult] = []
         for offset in range(0, len(writes), google_batch.MAX_CALLS):
             chunk = writes[offset : offset + google_batch.MAX_CALLS]
-            calls = [await _batch_call(provider, write) for provider, write in chunk]
+            outcome: dict[int, WriteResult] = {}
+            calls: dict[int, google_batch.Call] = {}
+            for index, (provider, write) in enumerate(chunk):
+                try:
+                    calls[index] = await _batch_call(provider, write)
+                except ProviderError as exc:  # e.g. this account's grant is gone: the others still go
+                    outcome[index] = exc
             if self.pacer is not None:
-                await self.pacer.wait(Counter(getattr(provider, "account", "") for provider, _ in chunk))
+                await self.pacer.wait(Counter(getattr(chunk[i][0], "account", "") for i in calls))
             try:
-                answers = await google_batch.exchange(self.client, self.api_base, calls)
+                answers = await google_batch.exchange(self.client, self.api_base, list(calls.values())) if calls else []
             except (httpx.HTTPError, ValueError) as exc:
-                error = RetryableError(f"google batch of {len(calls)} calls: {type(exc).__name__}")
-                results += [error] * len(chunk)
-                continue
-            for (_, write), call, answer in zip(chunk, calls, answers, strict=True):
-                results.append(_batch_result(write, call, answer))
+                answers = [None] * len(calls)
+                outcome.update({i: RetryableError(f"google batch: {type(exc).__name__}") for i in calls})
+            for (index, call), answer in zip(calls.items(), answers, strict=True):
+                outcome.setdefault(index, _batch_result(chunk[index][1], call, answer))
+            results += [outcome[index] for index in range(len(chunk))]
         return results
 
     # ---- push notifications ---------------------------------------------------------------------
