@@ -52,6 +52,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.availability
 	$(BIN)/python -m bench.widget
 	$(BIN)/python -m bench.caldav
+	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.sync --provider microsoft
+	$(BIN)/python -m bench.connect
+	$(BIN)/python -m bench.feeds
+	$(BIN)/python -m bench.ical
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -182,7 +183,7 @@ def main() -> None:
     asyncio.run(populate())
     print(f"populated {EVENTS:,} bookings on {UNITS} units in {time.perf_counter() - t0:.1f}s")
     filename, figures = asyncio.run(in_process(args.repeats))
-    print(f"\nMachine: {machine()}; date {date.today()}\n")
+    print(f"\nMachine: {machine()}; date {date.today()}; load average {Path('/proc/loadavg').read_text().split()[0]}\n")
     print("| measure (in process) | value |\n| --- | --- |")
     for label, value in figures:
         print(f"| {label} | {value} |")
@@ -195,7 +196,9 @@ def main() -> None:
     )
     try:
         url = f"http://127.0.0.1:{port}/feeds/{filename}"
-        etag = asyncio.run(_etag(url))
+        t0 = time.perf_counter()
+        etag, body = asyncio.run(_etag(url))  # the first answer of a fresh process: nothing cached
+        ours_cold = time.perf_counter() - t0
         asyncio.run(load(url, 2, 4))  # warm-up
         rows = []
         for concurrency in (1, args.concurrency):
@@ -211,15 +214,91 @@ def main() -> None:
     print(f"\nGET /feeds/{{token}}.ics through the real app (one uvicorn worker), {args.seconds:.0f}s each:\n")
     print("| answer | req/s | p50 ms | p99 ms | statuses |\n| --- | --- | --- | --- | --- |")
     print("\n".join(rows))
+    radicale_cold, radicale_warm = radicale_export(body, args.repeats)
+    ours_warm = statistics.median(asyncio.run(_full_answers(url, args.repeats)))
+    print("\nThe same 10,000 events as one full HTTP answer, ours against Radicale (one calendar, one item each):\n")
+    print("| answer | ours | Radicale | Radicale / ours |\n| --- | --- | --- | --- |")
+    print(f"| first answer of a fresh process | {ours_cold * 1000:,.0f} ms | {radicale_cold * 1000:,.0f} ms |"
+          f" {radicale_cold / ours_cold:.1f} |")  # fmt: skip
+    print(f"| warm (p50 of {args.repeats}) | {ours_warm * 1000:,.0f} ms | {radicale_warm * 1000:,.0f} ms |"
+          f" {radicale_warm / ours_warm:.1f} |")  # fmt: skip
 
 
-async def _etag(url: str) -> str:
+async def _full_answers(url: str, repeats: int) -> list[float]:
     import httpx
 
-    async with httpx.AsyncClient(timeout=60) as client:
+    timings = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            assert (await client.get(url)).status_code == 200
+            timings.append(time.perf_counter() - t0)
+    return timings
+
+
+def radicale_export(feed: bytes, repeats: int) -> tuple[float, float]:
+    """Radicale (a real server, its multifilesystem storage) serving GET on a calendar holding the feed's
+    events, one item per event as a CalDAV client would have stored them: (first answer, warm p50) in s."""
+    import json
+    import subprocess
+    import tempfile
+
+    import httpx
+    from icalendar import Calendar
+
+    parsed = Calendar.from_ical(feed)
+    zones = [c for c in parsed.subcomponents if c.name == "VTIMEZONE"]
+    storage = Path(tempfile.mkdtemp(prefix="rentcal-bench-radicale-"))
+    folder = storage / "collections" / "collection-root" / "bench" / "feed"
+    folder.mkdir(parents=True)
+    (folder / ".Radicale.props").write_text(json.dumps({"tag": "VCALENDAR", "D:displayname": "Bench"}))
+    for n, event in enumerate(c for c in parsed.subcomponents if c.name == "VEVENT"):
+        item = Calendar()
+        item.add("PRODID", "-//bench//EN")
+        item.add("VERSION", "2.0")
+        for zone in zones:
+            item.add_component(zone)
+        item.add_component(event)
+        (folder / f"event{n}.ics").write_bytes(item.to_ical())
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}", "--storage-filesystem-folder",
+         str(storage / "collections"), "--auth-type", "none", "--rights-type", "owner_only", "--logging-level",
+         "warning", "--config"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "RADICALE_CONFIG": ""},
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=("bench", "x"), timeout=600) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    client.get("/.well-known/caldav")
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            timings = []
+            for _ in range(repeats + 1):
+                t0 = time.perf_counter()
+                answer = client.get("/bench/feed/")
+                timings.append(time.perf_counter() - t0)
+                assert answer.status_code == 200 and answer.content.count(b"BEGIN:VEVENT") == EVENTS
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return timings[0], statistics.median(timings[1:])
+
+
+async def _etag(url: str) -> tuple[str, bytes]:
+    import httpx
+
+    async with httpx.AsyncClient(timeout=120) as client:
         response = await client.get(url)
     assert response.status_code == 200, response.status_code
-    return response.headers["etag"]
+    return response.headers["etag"], response.content
 
 
 if __name__ == "__main__":

@@ -33,12 +33,16 @@ class GoogleSandbox:
             "RENTCAL_GOOGLE_API_URL": f"{self.base}/calendar/v3",
             "RENTCAL_GOOGLE_TOKEN_URL": f"{self.base}/token",
             "RENTCAL_GOOGLE_AUTHORIZE_URL": f"{self.base}/o/oauth2/v2/auth",
+            # the sandbox's quotas are lifted (see lift_limits): tell our pacing so
+            "RENTCAL_GOOGLE_QUOTA_PER_USER": str(10**9),
+            "RENTCAL_GOOGLE_QUOTA_PER_PROJECT": str(10**9),
         }
 
     def lift_limits(self) -> None:
-        # the raw-capacity loop uses one account: lift the sandbox's per-user quota (600/min, like
-        # Google's default) so both sides measure throughput, not the quota
-        httpx.post(f"{self.base}/_sandbox/faults", json={"user_requests_per_minute": 10**9}, timeout=5)
+        # the raw-capacity loop uses one account: lift the sandbox's quotas (600/min per user, 10,000/min per
+        # project, Google's defaults) so both sides measure throughput, not the quota
+        unlimited = {"user_requests_per_minute": 10**9, "project_requests_per_minute": 10**9}
+        httpx.post(f"{self.base}/_sandbox/faults", json=unlimited, timeout=5)
 
     async def account(self, client: httpx.AsyncClient, email: str) -> tuple[dict[str, Any], str]:
         """A grant for a new account and the id of its primary calendar."""

@@ -37,6 +37,9 @@ class GoogleSettings:
     api_url: str = "https://www.googleapis.com/calendar/v3"
     userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     webhook_url: str = ""
+    # The Cloud project's per-minute quotas (calls per user, calls in all): our calls are paced under them
+    quota_per_user: int = 600
+    quota_per_project: int = 10_000
 
     @classmethod
     def from_env(cls) -> GoogleSettings:
@@ -50,6 +53,8 @@ class GoogleSettings:
             api_url=_env("RENTCAL_GOOGLE_API_URL", d.api_url).rstrip("/"),
             userinfo_url=_env("RENTCAL_GOOGLE_USERINFO_URL", d.userinfo_url),
             webhook_url=_env("RENTCAL_GOOGLE_WEBHOOK_URL"),
+            quota_per_user=int(_env("RENTCAL_GOOGLE_QUOTA_PER_USER", str(d.quota_per_user))),
+            quota_per_project=int(_env("RENTCAL_GOOGLE_QUOTA_PER_PROJECT", str(d.quota_per_project))),
         )
 
 

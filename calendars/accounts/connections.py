@@ -15,6 +15,7 @@ from redis.exceptions import LockError, RedisError
 from calendars import vault
 from calendars.accounts.caldav import build_caldav
 from calendars.accounts.oauth import OAuthConfig, OAuthTokenSource, microsoft_oauth_config
+from calendars.accounts.quota import QuotaPacer
 from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
 from calendars.providers.google import parse_notification as google_parse_notification
@@ -166,7 +167,16 @@ def _google(integration: dict[str, Any]) -> CalendarProvider:
     tokens = _token_sources.get(integration["id"])
     if tokens is None:
         tokens = _token_sources[integration["id"]] = token_source(integration["id"])
-    return GoogleCalendarProvider(get_settings().google.api_url, tokens, http_client())
+    return GoogleCalendarProvider(
+        get_settings().google.api_url, tokens, http_client(), pacer=_google_pacer(), account=str(integration["id"])
+    )
+
+
+def _google_pacer() -> QuotaPacer:
+    google = get_settings().google
+    return QuotaPacer(
+        _redis, f"google:{google.client_id or 'rentcal-local'}", google.quota_per_user, google.quota_per_project
+    )
 
 
 register(ProviderSpec("google", "Google Calendar", "oauth2", _google, google_parse_notification))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 # RFC 5545 section 3.3.11: TEXT may not contain CONTROL characters other than HTAB; line breaks
-# are escaped by icalendar.  Everything else in C0 and DEL is dropped.
-_CONTROL = {code: None for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+# are escaped by icalendar.  Everything else in C0 and DEL is dropped. (A regular expression, not
+# str.translate with a table: most values have none, and the search is several times faster then.)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: str) -> str:
     """``value`` without the control characters iCalendar TEXT cannot carry."""
-    return value.translate(_CONTROL)
+    return _CONTROL.sub("", value)

@@ -7,9 +7,10 @@ raise only the errors below, so the sync engine never sees a provider's wire for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,18 @@ class RemoteEvent:
     @property
     def deleted(self) -> bool:
         return self.status == "cancelled"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One event write of a batch: a create (no event_id; idempotency_key), an update (event_id and event;
+    etag for If-Match) or a delete (event_id, no event)."""
+
+    calendar_id: str
+    event: EventData | None
+    event_id: str = ""
+    etag: str | None = None
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,19 @@ class RequestRejected(ProviderError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# What a batched write came to: the event written, None for a delete, or the error of that call alone.
+WriteResult: TypeAlias = RemoteEvent | ProviderError | None
+
+
+class BatchWriter(Protocol):
+    """A provider that can send many writes, for its own and other accounts of the same service, in one
+    request. Writes with the same `batch_group` may share a batch; `write_batch` answers each on its own."""
+
+    batch_group: str
+
+    async def write_batch(self, writes: Sequence[tuple[BatchWriter, Write]]) -> list[WriteResult]: ...
 
 
 class CalendarProvider(Protocol):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
@@ -20,8 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from calendars.palette import PALETTE
+from calendars.providers import google_batch
 from calendars.providers.base import (
     AuthExpired,
+    BatchWriter,
     BusyInterval,
     Capabilities,
     ChangePage,
@@ -37,6 +40,8 @@ from calendars.providers.base import (
     RemoteEvent,
     RequestRejected,
     RetryableError,
+    Write,
+    WriteResult,
 )
 from calendars.providers.registry import Notification
 from calendars.providers.retry import RetryPolicy, parse_retry_after, retrying
@@ -66,6 +71,12 @@ class TokenSource(Protocol):
         ...
 
 
+class Pacer(Protocol):
+    """Where calls wait for their place under the provider's per-minute quotas (e.g. `calendars.quota`)."""
+
+    async def wait(self, calls_per_account: Mapping[str, int]) -> None: ...
+
+
 def google_event_id(key: str) -> str:
     """Our deterministic Google event id for `key`: base32hex (a-v, 0-9) of its SHA-256, 52 characters."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
@@ -89,8 +100,12 @@ class GoogleCalendarProvider:
         backoff_max: float = 30.0,
         max_wait: float = 60.0,
         page_size: int = 250,
+        pacer: Pacer | None = None,
+        account: str = "",
     ) -> None:
         self.api_base = api_base.rstrip("/")
+        self.pacer = pacer
+        self.account = account  # whose quota the calls count against (the connection)
         self.tokens = tokens
         self.client = client
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, max_wait)
@@ -173,6 +188,38 @@ class GoogleCalendarProvider:
             events.extend(remote_event(item, zone) for item in page.get("items", []))
             next_sync_token = page.get("nextSyncToken") or next_sync_token
         return ChangePage(events=events, next_sync_token=next_sync_token, full=sync_token is None)
+
+    # ---- batched writes ----------------------------------------------------------------------------
+
+    @property
+    def batch_group(self) -> str:
+        return f"google {self.api_base}"
+
+    async def write_batch(self, writes: Sequence[tuple[BatchWriter, Write]]) -> list[WriteResult]:
+        """Each write in one call of Google's batch endpoint (up to 50 calls per request), each with the token
+        of its own account. A call's failure is that call's result, not raised: the caller retries it alone
+        (so backoff, token refresh and adopting our own event after a 409 happen as for a single call)."""
+        results: list[WriteResult] = []
+        for offset in range(0, len(writes), google_batch.MAX_CALLS):
+            chunk = writes[offset : offset + google_batch.MAX_CALLS]
+            outcome: dict[int, WriteResult] = {}
+            calls: dict[int, google_batch.Call] = {}
+            for index, (provider, write) in enumerate(chunk):
+                try:
+                    calls[index] = await _batch_call(provider, write)
+                except ProviderError as exc:  # e.g. this account's grant is gone: the others still go
+                    outcome[index] = exc
+            if self.pacer is not None:
+                await self.pacer.wait(Counter(getattr(chunk[i][0], "account", "") for i in calls))
+            try:
+                answers = await google_batch.exchange(self.client, self.api_base, list(calls.values())) if calls else []
+            except (httpx.HTTPError, ValueError) as exc:
+                answers = [None] * len(calls)
+                outcome.update({i: RetryableError(f"google batch: {type(exc).__name__}") for i in calls})
+            for (index, call), answer in zip(calls.items(), answers, strict=True):
+                outcome.setdefault(index, _batch_result(chunk[index][1], call, answer))
+            results += [outcome[index] for index in range(len(chunk))]
+        return results
 
     # ---- push notifications ---------------------------------------------------------------------
 
@@ -274,6 +321,8 @@ class GoogleCalendarProvider:
         errors: Mapping[int, type[ProviderError]] | None = None,
     ) -> httpx.Response:
         """One attempt (plus one retry with a refreshed token after a 401)."""
+        if self.pacer is not None:
+            await self.pacer.wait({self.account: 1})
         token = await self.tokens.access_token()
         response = await self._http(method, path, token, params, json, headers)
         if response.status_code == 401:
@@ -304,6 +353,38 @@ class GoogleCalendarProvider:
             raise RetryableError(f"google {method} {path}: {type(exc).__name__}") from exc
         log.debug("google %s %s -> %s", method, path, response.status_code)
         return response
+
+
+async def _batch_call(provider: BatchWriter, write: Write) -> google_batch.Call:
+    if not isinstance(provider, GoogleCalendarProvider):
+        raise TypeError("a Google batch holds Google calls only")
+    _, prefix = google_batch.batch_url(provider.api_base)
+    token = await provider.tokens.access_token()
+    headers = {"If-Match": write.etag} if write.etag else {}
+    if not write.event_id:
+        assert write.event is not None
+        body = {"id": google_event_id(write.idempotency_key), **event_body(write.event)}
+        return google_batch.Call("POST", prefix + _events_path(write.calendar_id), token, body)
+    path = prefix + _event_path(write.calendar_id, write.event_id)
+    if write.event is None:
+        return google_batch.Call("DELETE", path, token, headers=headers)
+    return google_batch.Call("PATCH", path, token, event_body(write.event, patch=True), headers)
+
+
+def _batch_result(write: Write, call: google_batch.Call, answer: httpx.Response | None) -> WriteResult:
+    if answer is None:
+        return RetryableError(f"google batch: no answer for {call.method} {call.path}")
+    if not answer.is_success:
+        errors = {409: EventExists} if call.method == "POST" else _EVENT_ERRORS
+        if answer.status_code == 401:
+            return AuthExpired(f"google {call.method} {call.path}: 401 in a batch")
+        return _error_for(answer, call.method, call.path, errors)
+    if write.event is None:
+        return None
+    try:
+        return remote_event(answer.json())
+    except (ValueError, KeyError) as exc:
+        return RetryableError(f"google {call.method} {call.path}: unreadable answer ({type(exc).__name__})")
 
 
 _EVENT_ERRORS: dict[int, type[ProviderError]] = {

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from calendars.providers.base import CalendarProvider, EventMissing, ProviderError
 from calendars.sync import channels, locks, store
+from calendars.sync.batch import Pending, push_many
 from calendars.sync.inbound import read_changes
 from calendars.sync.items import item_keys_for_staff, load_item
-from calendars.sync.push import MANAGER_ROLES, bounded, desired_in, push, with_provider
+from calendars.sync.push import MANAGER_ROLES, desired_in, with_provider
 from calendars.sync.store import Target
 from calendars.tables import CalendarIntegration
 
@@ -82,15 +83,8 @@ async def expected_keys(target: Target) -> set[str]:
 
 
 async def _push_all(target: Target) -> None:
-    jobs = []
-    for key in sorted(await expected_keys(target)):
-        desired = desired_in(await load_item(key), target)
-
-        async def job(provider: CalendarProvider, key: str = key, desired=desired) -> None:  # type: ignore[no-untyped-def]
-            await push(provider, target, key, desired)
-
-        jobs.append(with_provider(target, job))
-    await bounded(jobs)
+    keys = sorted(await expected_keys(target))
+    await push_many([Pending(target, key, desired_in(await load_item(key), target)) for key in keys])
 
 
 async def remove_our_events(integration_id: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -74,9 +75,70 @@ class HeldLock:
         await self.release()
 
 
+_EXTEND = """
+local kept = 0
+for _, name in ipairs(KEYS) do
+  if redis.call('get', name) == ARGV[1] then redis.call('pexpire', name, ARGV[2]); kept = kept + 1 end
+end
+return kept
+"""
+_RELEASE = """
+for _, name in ipairs(KEYS) do
+  if redis.call('get', name) == ARGV[1] then redis.call('del', name) end
+end
+return 1
+"""
+
+
+class ItemLocks:
+    """Many item locks (the same names as `item_lock`) taken in one round trip: those free now are held,
+    kept alive together and released in one round trip; the caller handles the others one by one."""
+
+    def __init__(self, pairs: list[tuple[int, str]]) -> None:
+        self.names = {pair: item_lock_name(*pair) for pair in pairs}
+        self.token = secrets.token_hex(16)
+        self.held: set[tuple[int, str]] = set()
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ItemLocks:
+        if self.names:
+            pipe = redis().pipeline(transaction=False)
+            for name in self.names.values():
+                pipe.set(name, self.token, nx=True, px=LOCK_SECONDS * 1000)
+            taken = await pipe.execute()
+            self.held = {pair for pair, ok in zip(self.names, taken, strict=True) if ok}
+        if self.held:
+            self._keeper = asyncio.create_task(self._keep())
+        return self
+
+    def _held_names(self) -> list[str]:
+        return [self.names[pair] for pair in self.held]
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(LOCK_SECONDS / 3)
+            names = self._held_names()
+            kept = await redis().eval(_EXTEND, len(names), *names, self.token, LOCK_SECONDS * 1000)  # type: ignore[misc]
+            if kept < len(names):
+                log.warning("%d of %d sync locks were lost", len(names) - kept, len(names))
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+        names = self._held_names()
+        if names:
+            await redis().eval(_RELEASE, len(names), *names, self.token)  # type: ignore[misc]
+
+
+def item_lock_name(target_id: int, key: str) -> str:
+    return f"rentcal:sync-lock:{target_id}:{key}"
+
+
 def item_lock(target_id: int, key: str) -> HeldLock:
     """One writer per (calendar, item) at a time."""
-    return HeldLock(f"rentcal:sync-lock:{target_id}:{key}")
+    return HeldLock(item_lock_name(target_id, key))
 
 
 def calendar_lock(target_id: int, *, wait: float | None = LOCK_SECONDS + 5) -> HeldLock:

@@ -69,28 +69,18 @@ def idempotency_key(target: Target, key: str, generation: int) -> str:
 
 
 async def sync_item(key: str) -> None:
+    from calendars.sync.batch import Pending, push_many
+
     for one in [key, *await related_keys(key)]:
         item = await load_item(one)
         targets: dict[int, Target] = {t.id: t for t in await store.mapped_targets(one)}
         if item is not None:
             targets.update({t.id: t for t in await store.write_targets(item.company_id)})
-        work = [
-            with_provider(target, _push_job(target, one, desired_in(item, target)))
-            for target in targets.values()
-            if target.status == "active"
-        ]
-        await bounded(work)
+        await push_many([Pending(t, one, desired_in(item, t)) for t in targets.values() if t.status == "active"])
 
 
-def _push_job(target: Target, key: str, desired: EventData | None) -> Work:
-    async def job(provider: CalendarProvider) -> None:
-        await push(provider, target, key, desired)
-
-    return job
-
-
-async def bounded(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> None:
-    """Run pushes to different calendars concurrently, a few at a time; the first error is raised."""
+async def bounded(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> list[BaseException]:
+    """Run pushes to different calendars concurrently, a few at a time; returns the errors."""
     semaphore = asyncio.Semaphore(limit)
 
     async def one(job: Awaitable[None]) -> None:
@@ -98,17 +88,20 @@ async def bounded(work: Sequence[Awaitable[None]], limit: int = FAN_OUT) -> None
             await job
 
     results = await asyncio.gather(*(one(job) for job in work), return_exceptions=True)
-    errors = [r for r in results if isinstance(r, BaseException)]
-    if errors:
-        raise errors[0]
+    return [r for r in results if isinstance(r, BaseException)]
 
 
 async def with_provider(target: Target, work: Work) -> None:
     integration = await store.integration_row(target.integration_id)
     if integration is None or integration["status"] != "active":
         return
+    await guarded(target, work(provider_for(integration)))
+
+
+async def guarded(target: Target, job: Awaitable[None]) -> None:
+    """Run provider work for one calendar: a lost grant marks the connection, a refusal is logged."""
     try:
-        await work(provider_for(integration))
+        await job
     except NeedsReconnect as exc:
         await mark_needs_reconnect(target.integration_id, str(exc))
         await store.log(target, "auth", outcome="error", detail=f"needs reconnect: {exc}")

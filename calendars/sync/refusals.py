@@ -45,6 +45,16 @@ async def note_done(target_id: int, key: str) -> None:
     await CalendarEvent.raw("DELETE FROM sync_due WHERE target = {} AND item_key = {}", target_id, key)
 
 
+async def note_done_many(pairs: list[tuple[int, str]]) -> None:
+    """`note_done` for many (target, item) pairs in one statement."""
+    if pairs:
+        await CalendarEvent.raw(
+            "DELETE FROM sync_due WHERE (target, item_key) IN (SELECT * FROM unnest({}::int[], {}::text[]))",
+            [t for t, _ in pairs],
+            [k for _, k in pairs],
+        )
+
+
 async def due_keys(limit: int = 500) -> list[str]:
     rows = await CalendarEvent.raw(
         "SELECT DISTINCT item_key FROM sync_due WHERE next_attempt_at <= now() LIMIT {}", limit

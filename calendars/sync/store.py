@@ -105,6 +105,11 @@ async def integration_row(integration_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+async def integration_rows(integration_ids: set[int]) -> dict[int, dict[str, Any]]:
+    rows = await CalendarIntegration.select().where(CalendarIntegration.id.is_in(list(integration_ids or {0})))
+    return {int(r["id"]): dict(r) for r in rows}
+
+
 def _mapping(row: dict[str, Any]) -> Mapping:
     return Mapping(
         row["external_id"],
@@ -125,6 +130,73 @@ async def mapping(target_id: int, item_key: str) -> Mapping | None:
         .first()
     )
     return _mapping(row) if row else None
+
+
+_PAIRS = "(target, item_key) IN (SELECT * FROM unnest({}::int[], {}::text[]))"
+
+
+async def mappings_of_pairs(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], Mapping]:
+    """The mappings of many (target, item) pairs in one query."""
+    rows = await CalendarEvent.raw(
+        "SELECT * FROM calendar_event WHERE " + _PAIRS, [t for t, _ in pairs], [k for _, k in pairs]
+    )
+    return {(int(r["target"]), str(r["item_key"])): _mapping(r) for r in rows}
+
+
+@dataclass(frozen=True)
+class Written:
+    """An event we wrote, to record as the (target, item) mapping."""
+
+    target: Target
+    item_key: str
+    external_id: str
+    etag: str
+    generation: int
+    pushed_hash: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+async def save_mappings(written: list[Written]) -> None:
+    """`save_mapping` (state synced) for many events in one statement."""
+    if not written:
+        return
+    columns: list[list[Any]] = [
+        [w.target.company_id for w in written],
+        [w.target.integration_id for w in written],
+        [w.target.id for w in written],
+        [w.item_key for w in written],
+        [w.external_id for w in written],
+        [w.etag for w in written],
+        [w.generation for w in written],
+        [w.pushed_hash for w in written],
+        [w.starts_at for w in written],
+        [w.ends_at for w in written],
+    ]
+    await CalendarEvent.raw(
+        """
+        INSERT INTO calendar_event (company, integration, target, item_key, external_id, etag, generation,
+                                    pushed_hash, pushed_starts_at, pushed_ends_at, state, last_synced_at)
+        SELECT c, i, t, k, x, e, g, h, s, f, 'synced', now()
+        FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::text[], {}::text[], {}::int[], {}::text[],
+                    {}::timestamptz[], {}::timestamptz[]) AS w(c, i, t, k, x, e, g, h, s, f)
+        ON CONFLICT (target, item_key) DO UPDATE SET external_id = EXCLUDED.external_id, etag = EXCLUDED.etag,
+            generation = EXCLUDED.generation, pushed_hash = EXCLUDED.pushed_hash,
+            pushed_starts_at = EXCLUDED.pushed_starts_at, pushed_ends_at = EXCLUDED.pushed_ends_at,
+            state = 'synced', last_synced_at = now()
+        """,
+        *columns,
+    )
+
+
+async def mark_deleted(pairs: list[tuple[int, str]]) -> None:
+    """`set_mapping_state(..., "deleted")` for many (target, item) pairs in one statement."""
+    if pairs:
+        await CalendarEvent.raw(
+            "UPDATE calendar_event SET state = 'deleted', last_synced_at = now() WHERE " + _PAIRS,
+            [t for t, _ in pairs],
+            [k for _, k in pairs],
+        )
 
 
 async def mapping_by_external_id(target_id: int, external_id: str) -> tuple[str, Mapping] | None:
@@ -223,6 +295,31 @@ async def log(
             detail=detail[:2000],
         )
     )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    target: Target
+    operation: str
+    item_key: str = ""
+    external_id: str = ""
+
+
+async def log_many(entries: list[LogEntry]) -> None:
+    """Successful operations, one sync-log row each, in one statement."""
+    if entries:
+        await CalendarSyncLog.insert(
+            *[
+                CalendarSyncLog(
+                    company=e.target.company_id,
+                    integration=e.target.integration_id,
+                    operation=e.operation,
+                    item_key=e.item_key,
+                    external_id=e.external_id[:1024],
+                )
+                for e in entries
+            ]
+        )
 
 
 async def record_conflict(

@@ -9,7 +9,7 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 
-from . import admin, calendar_api, events_api, oauth, webview
+from . import admin, batch, calendar_api, events_api, oauth, webview
 from .context import Sandbox, Settings
 from .errors import GoogleError, OAuthError
 from .middleware import sandbox_middleware
@@ -69,6 +69,7 @@ def create_app(
             *oauth.ROUTES,
             *calendar_api.ROUTES,
             *events_api.ROUTES,
+            *batch.ROUTES,
             *admin.ROUTES,
             *webview.ROUTES,
         ],

@@ -52,8 +52,10 @@ class FaultConfig:
     retry_after_seconds: int = 1
     fail_next: list[str] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)
-    # Google's per-user quota ("queries per minute per user"): beyond it, 403 userRateLimitExceeded
+    # Google's quotas (https://developers.google.com/calendar/api/guides/quota), sliding minute windows:
+    # per user per project, beyond it 403 userRateLimitExceeded; per project, beyond it 403 rateLimitExceeded
     user_requests_per_minute: int = 600
+    project_requests_per_minute: int = 10_000
 
     @classmethod
     def from_json(cls, data: Any) -> FaultConfig:
@@ -83,17 +85,22 @@ class Faults:
         self.lock = threading.Lock()
         self.reset()
 
-    def over_user_limit(self, user: str) -> bool:
-        """Count one request of `user` (its credential) in a sliding minute; True when over the quota."""
+    def over_limit(self, user: str) -> str | None:
+        """Count one request of `user` (its credential) in the sliding minute of the user and of the project;
+        the reason when either quota is used up (the refused request does not count)."""
         now = time.monotonic()
         with self.lock:
             window = self._per_user.setdefault(user, deque())
-            while window and now - window[0] > 60:
-                window.popleft()
+            for queue in (window, self._project):
+                while queue and now - queue[0] > 60:
+                    queue.popleft()
             if len(window) >= self.config.user_requests_per_minute:
-                return True
+                return "userRateLimitExceeded"
+            if len(self._project) >= self.config.project_requests_per_minute:
+                return "rateLimitExceeded"
             window.append(now)
-            return False
+            self._project.append(now)
+            return None
 
     def reset(self) -> FaultConfig:
         return self.configure(FaultConfig())
@@ -103,6 +110,7 @@ class Faults:
             self.config = config
             self.rng = random.Random(config.seed)
             self._per_user: dict[str, deque[float]] = {}
+            self._project: deque[float] = deque()
             return config
 
     def decide(self, scope: str, method_id: str | None) -> tuple[int, str | None]:

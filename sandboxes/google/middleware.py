@@ -37,9 +37,10 @@ def sandbox_middleware(sb: Sandbox) -> Any:
             fault_scope = opt.get("fault_scope")
             if fault_scope == "api":
                 authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
-                if authorization and sb.faults.over_user_limit(authorization.decode("latin-1")):
-                    error = sb.faults.api_error("userRateLimitExceeded")
-                    sb.stats.fault("userRateLimitExceeded")
+                over = sb.faults.over_limit(authorization.decode("latin-1")) if authorization else None
+                if over:
+                    error = sb.faults.api_error(over)
+                    sb.stats.fault(over)
                     sb.stats.request(method_id, route, error.code)
                     await _send_json(send, error.code, error.body(), error.headers)
                     return

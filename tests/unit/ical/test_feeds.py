@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 from icalendar.parser import Contentline
+from icalendar.prop import vDatetime, vText
 
-from calendars.ical.feeds import clear_event_cache, feed_etag, fold_ascii, render_feed
+from calendars.ical.feeds import _local, _utc, clear_event_cache, escape_text, feed_etag, fold_ascii, render_feed
 from calendars.ical.models import FeedEvent
 from tests.unit.ical.samples import LA, feed_event
 
@@ -195,6 +196,24 @@ def test_fold_ascii_matches_icalendar(value: str) -> None:
     if len(line) < 75:
         return
     assert fold_ascii(line.encode()) == Contentline(line).to_ical()
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
+    | st.text(alphabet=st.sampled_from(list("\\N;,\r\nab")), max_size=60)
+)
+def test_text_escaping_matches_icalendar(value: str) -> None:
+    assert escape_text(value) == vText(value).to_ical()
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_date_times_are_written_as_icalendar_writes_them(moment: datetime) -> None:
+    local = moment.replace(microsecond=0)
+    assert _local(local) == vDatetime(local).to_ical()
+    aware = local.replace(tzinfo=UTC)
+    assert _utc(aware) == vDatetime(aware).to_ical()
 
 
 def test_feed_event_is_hashable_for_the_cache() -> None:
