@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.di import Provide
 
 from portal.guards import current_staff
+from portal.web.layout import nav_counts
 from rental.accounts import Staff
 from rental.cached import tenant_by_id
 from rental.tenants import Tenant
@@ -19,7 +20,10 @@ async def api_staff(request: Request[Any, Any, Any]) -> Staff:
 
 
 async def portal_staff(request: Request[Any, Any, Any]) -> Staff:
-    return await current_staff(request)
+    staff = await current_staff(request)
+    if not request.headers.get("hx-request"):  # full pages show counts beside the navigation
+        request.state.nav_counts = await nav_counts(staff)
+    return staff
 
 
 async def api_tenant(api_staff: Staff) -> Tenant:
