@@ -174,7 +174,7 @@ async def compose_staff(mail: MailRecord) -> EmailMessage | Skip:
     subject = SUBJECTS.get(notice.kind, "Rentcal")
     text, html = render_pair(
         "staff_notice",
-        name=person["name"] if person else "",
+        person=person["name"] if person else "",
         message=notice.message,
         link=get_settings().base_url + notice.link,
         tenant=tenant,
