@@ -24,6 +24,7 @@ from tests.factories import make_product, make_staff, make_tenant
 from tests.ical_integration.helpers import unique_email
 from tests.ical_integration.sink import mails_to, wait_for_mails
 
+
 async def website_request(tenant: Tenant, product: int, email: str, days_ahead: int = 20) -> int:
     day = datetime.now(tenant.tz).date() + timedelta(days=days_ahead)
     created = await bookings.create_booking(
@@ -136,9 +137,10 @@ async def test_a_refused_or_applied_calendar_change_notifies_the_person_and_the_
     await Booking.update({Booking.assigned_staff: driver, Booking.hold_until: None}).where(Booking.id == booking_id)
     target = await _target(tenant, manager)
     wanted = datetime.now(UTC).replace(microsecond=0) + timedelta(days=41)
-    remote = RemoteEvent(id="ev1", etag="1", status="confirmed", starts_at=wanted, ends_at=wanted + timedelta(hours=5), key=None)
+    remote = RemoteEvent(id="ev1", etag="1", status="confirmed", starts_at=wanted, ends_at=wanted + timedelta(hours=5))
+    key = f"booking:{booking_id}"
 
-    await store.record_conflict(target, f"booking:{booking_id}", "move_refused", "no unit is free: Trencher 1 …", remote)
+    await store.record_conflict(target, key, "move_refused", "no unit is free: Trencher 1 …", remote)
     (conflict_event,) = await Outbox.select(Outbox.aggregate_id).where(
         (Outbox.company == tenant.id) & (Outbox.topic == "calendar.change_refused")
     )
@@ -154,7 +156,7 @@ async def test_a_refused_or_applied_calendar_change_notifies_the_person_and_the_
     (listed,) = await staff_notices.notifications_of(driver)
     assert listed.kind == "change_refused" and listed.link == f"/portal/bookings/{booking_id}"
 
-    await store.record_applied(target, f"booking:{booking_id}", remote)
+    await store.record_applied(target, key, remote)
     await run_handlers(tenant.id, booking_id, "calendar.")
     assert await staff_notices.count_unread(driver) == 2
     newest = (await staff_notices.notifications_of(driver))[0]
