@@ -7,11 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.response import Template
 
-from calendars.mail import staff_notices
-from calendars.sync import conflicts
-from rental import requests
 from rental.accounts import Staff
-from rental.cached import tenant_by_id
 from rental.statuses import FIELD_ROLES, MANAGER_ROLES, ROLES
 from rental.tenants import Tenant
 from rentcal.settings import get_settings
@@ -36,16 +32,6 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Reminders", "/portal/reminders", MANAGERS),
     *([("Mailbox (demo)", "/portal/mailbox", MANAGERS)] if get_settings().demo_maildir else []),
 ]
-
-
-async def nav_counts(staff: Staff) -> dict[str, int]:
-    """What waits behind the navigation links: open requests and conflicts (managers), unread notifications."""
-    counts = {"/portal/notifications": await staff_notices.count_unread(staff.id)}
-    if staff.is_manager:
-        tenant = await tenant_by_id(staff.company_id)
-        counts["/portal/requests"] = await requests.count_open(tenant)
-        counts["/portal/conflicts"] = await conflicts.count_open(tenant)
-    return counts
 
 
 def render(
