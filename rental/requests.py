@@ -57,7 +57,7 @@ async def accept(tenant: Tenant, booking_id: int, unit_id: int | None, staff_id:
         raise Conflict(f"request {booking_id} waits for the customer to confirm their e-mail address")
     update = BookingUpdate(
         status="confirmed",
-        unit_id=UNSET if unit_id in (None, request.unit_id) else unit_id,
+        unit_id=UNSET if unit_id is None or unit_id == request.unit_id else unit_id,
         assigned_staff_id=staff_id,
     )
     return await bookings.update_booking(tenant, booking_id, update)
