@@ -18,8 +18,11 @@ class BookingMail(Table, tablename="booking_mail"):
 
     id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
-    booking = ForeignKey(references=Booking, on_delete=OnDelete.cascade, null=False, index=True)
-    kind = Varchar(length=16)  # invite | reminder
+    booking = ForeignKey(references=Booking, on_delete=OnDelete.cascade, null=True, index=True)  # None: staff
+    kind = Varchar(length=16)  # invite | reminder | notice | staff
+    # kind 'staff': the notification it mails (migration: a foreign key to staff_notification)
+    notification = Integer(null=True, default=None)
+    note = Text(default="")  # free text a notice carries (the reason a request was declined)
     method = Varchar(length=8, default="")  # REQUEST | CANCEL (invites)
     sequence = Integer(default=0)  # the booking's SEQUENCE when recorded
     reminder = Varchar(length=8, default="")  # pickup | return (reminders)

@@ -97,6 +97,21 @@ class SyncConflict(Table, tablename="sync_conflict"):
     resolved_at = Timestamptz(null=True, default=None)
 
 
+class StaffNotification(Table, tablename="staff_notification"):
+    """Something a staff member should know of (a change from a calendar applied or refused, a new website
+    request): listed in the portal until read, and mailed once (booking_mail kind 'staff')."""
+
+    id: Serial = Serial(primary_key=True)
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    staff = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=False)
+    kind = Varchar(length=24)  # new_request | change_applied | change_refused
+    item_key = Varchar(length=64, default="")
+    message = Text(default="")
+    source_event = Integer()  # the outbox row it came from: one notification per (event, person)
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)
+
+
 class ExternalBusy(Table, tablename="external_busy"):
     """Busy time of a staff member from events we did not create (no titles kept)."""
 

@@ -261,7 +261,9 @@ async def create_booking(
                     )
                 ).returning(BookingTable.id)
                 booking_id = int(rows[0]["id"])
-                await outbox.record(tenant.id, "booking.created", booking_id, {"status": status})
+                await outbox.record(
+                    tenant.id, "booking.created", booking_id, {"status": status, "request": hold_until is not None}
+                )
         except asyncpg.ExclusionViolationError:
             continue  # another request took this unit a moment ago; try the next one
         return await get_booking(tenant, booking_id)

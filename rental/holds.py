@@ -73,7 +73,9 @@ async def start_hold(tenant: Tenant, booking_id: int, now: datetime | None = Non
             await Booking.update(
                 {Booking.status: "pending", Booking.hold_until: until, Booking.updated_at: datetime.now(UTC)}
             ).where((Booking.id == booking_id) & (Booking.status == "unverified"))
-            await outbox.record(tenant.id, "booking.updated", booking_id, {"status": "pending", "changes": []})
+            await outbox.record(
+                tenant.id, "booking.updated", booking_id, {"status": "pending", "changes": [], "request": True}
+            )
     except asyncpg.ExclusionViolationError:
         await Booking.update({Booking.status: "expired", Booking.updated_at: datetime.now(UTC)}).where(
             (Booking.id == booking_id) & (Booking.status == "unverified")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dramatiq
 
 from calendars.feeds import imports
-from calendars.mail import invitations, records, reminders, sending
+from calendars.mail import invitations, records, reminders, sending, staff_notices
 from calendars.mail import request_notices as request_mail
 from calendars.mail.records import MailRecord
 from rental import holds
@@ -36,9 +36,18 @@ async def booking_invitations(event: OutboxEvent) -> None:
 
 
 @on("booking.")
+@on("request.")
 async def request_notices(event: OutboxEvent) -> None:
-    """A website request waiting for its e-mail link, or one that expired: mail the customer."""
+    """A website request received, waiting for its e-mail link, expired or declined: mail the customer."""
     for mail_id in await request_mail.handle_request_event(event):
+        deliver_mail.send(mail_id)
+
+
+@on("booking.")
+@on("calendar.")
+async def notify_staff(event: OutboxEvent) -> None:
+    """A new website request, or a change from a calendar applied or refused: tell the staff concerned."""
+    for mail_id in await staff_notices.handle_staff_event(event):
         deliver_mail.send(mail_id)
 
 

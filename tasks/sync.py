@@ -51,6 +51,12 @@ async def delivery_changed(event: OutboxEvent) -> None:
     await push.sync_item(f"delivery:{event.aggregate_id}")
 
 
+@on("sync.item")
+async def item_resync(event: OutboxEvent) -> None:
+    """A resolved conflict asks every calendar to show the item as we have it."""
+    await push.sync_item(str(event.payload["item_key"]))
+
+
 @dramatiq.actor(queue_name=QUEUE, max_retries=12, min_backoff=1_000, max_backoff=600_000)
 @provider_delays
 async def full_sync(integration_id: int) -> None:

@@ -170,6 +170,8 @@ async def request_invite(tenant: Tenant, booking_id: int) -> tuple[MailRecord, b
 
 async def compose_invite(mail: MailRecord) -> EmailMessage | Skip | Wait:
     """The e-mail for a recorded invitation, built from the booking as it is now."""
+    if mail.booking_id is None:
+        return Skip("the mail is about no booking")
     row = await BookingTable.select(BookingTable.company).where(BookingTable.id == mail.booking_id).first()
     if row is None:
         return Skip("the booking no longer exists")

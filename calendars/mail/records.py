@@ -21,8 +21,8 @@ STALE_SENDING_SECONDS = 600
 
 class MailRecord(msgspec.Struct):
     id: int
-    booking_id: int
-    kind: Literal["invite", "reminder", "notice"]
+    booking_id: int | None  # None for some staff mails (a notification about maintenance)
+    kind: Literal["invite", "reminder", "notice", "staff"]
     method: str
     sequence: int
     reminder: str
@@ -35,6 +35,8 @@ class MailRecord(msgspec.Struct):
     attempts: int
     created_at: datetime
     sent_at: datetime | None
+    notification_id: int | None = None
+    note: str = ""
 
 
 class NewReminder(msgspec.Struct, frozen=True):
@@ -64,6 +66,8 @@ def to_record(row: dict[str, Any]) -> MailRecord:
         attempts=row["attempts"],
         created_at=row["created_at"],
         sent_at=row["sent_at"],
+        notification_id=row.get("notification"),
+        note=row.get("note") or "",
     )
 
 

@@ -172,6 +172,8 @@ async def claim_due(now: datetime | None = None) -> list[int]:
 
 async def compose_reminder(mail: MailRecord, now: datetime | None = None) -> EmailMessage | Skip:
     now = now or datetime.now(UTC)
+    if mail.booking_id is None:
+        return Skip("the mail is about no booking")
     row = await BookingTable.select(BookingTable.company).where(BookingTable.id == mail.booking_id).first()
     if row is None:
         return Skip("the booking no longer exists")

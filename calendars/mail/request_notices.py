@@ -1,4 +1,5 @@
-"""Notices about website requests: the e-mail confirmation link, and "your request has expired".
+"""Notices about website requests: "we received your request", the e-mail confirmation link, "your request
+has expired" and "we cannot accept your request" (with the reason staff gave).
 
 Each is recorded once per booking (booking_mail kind 'notice', a partial unique index) from an
 outbox event, so a retried event or a second worker never mails twice. A request that expired
@@ -23,7 +24,21 @@ from rental.tables import Booking as BookingTable
 from rental.tenants import tenant_by_id
 from rentcal.settings import get_settings
 
-Notice = Literal["confirm", "expired"]
+Notice = Literal["confirm", "expired", "received", "declined"]
+TEMPLATES: dict[str, str] = {
+    "confirm": "request_confirm",
+    "expired": "request_expired",
+    "received": "request_received",
+    "declined": "request_declined",
+}
+
+
+SUBJECTS: dict[str, str] = {
+    "confirm": "Please confirm your request #{id} for {product}",
+    "expired": "Your request #{id} for {product} has expired",
+    "received": "We received your request #{id} for {product}",
+    "declined": "Your request #{id} for {product} could not be accepted",
+}
 
 
 def confirm_token(booking_id: int) -> str:
@@ -39,12 +54,12 @@ def booking_id_for_confirm_token(token: str) -> int | None:
     return int(raw_id) if hmac.compare_digest(confirm_token(int(raw_id)), token) else None
 
 
-async def record_notice(company_id: int, booking_id: int, notice: Notice, recipient: str) -> int | None:
+async def record_notice(company_id: int, booking_id: int, notice: Notice, recipient: str, note: str = "") -> int | None:
     rows = await BookingMail.raw(
         """
         INSERT INTO booking_mail (company, booking, kind, method, sequence, reminder, offset_minutes, recipient,
-                                  recipient_role, status, error, attempts, created_at, updated_at)
-        VALUES ({}, {}, 'notice', '', 0, {}, 0, {}, 'customer', 'queued', '', 0, now(), now())
+                                  recipient_role, status, error, attempts, note, created_at, updated_at)
+        VALUES ({}, {}, 'notice', '', 0, {}, 0, {}, 'customer', 'queued', '', 0, {}, now(), now())
         ON CONFLICT (booking, reminder) WHERE kind = 'notice' DO NOTHING
         RETURNING id
         """,
@@ -52,16 +67,27 @@ async def record_notice(company_id: int, booking_id: int, notice: Notice, recipi
         booking_id,
         notice,
         recipient,
+        note,
     )
     return int(rows[0]["id"]) if rows else None
 
 
 async def handle_request_event(event: OutboxEvent) -> list[int]:
     """The notice an outbox event calls for (ids of new mails to send)."""
-    if event.topic == "booking.created" and event.payload.get("status") == "unverified":
+    payload = event.payload
+    note = ""
+    if event.topic == "booking.created" and payload.get("status") == "unverified":
         notice: Notice = "confirm"
-    elif event.topic == "booking.expired" and event.payload.get("was") == "pending":
+    elif (
+        event.topic in ("booking.created", "booking.updated")
+        and payload.get("request")
+        and (payload.get("status") == "pending")
+    ):
+        notice = "received"  # a request arrived (or its e-mail address was confirmed): holding its unit now
+    elif event.topic == "booking.expired" and payload.get("was") == "pending":
         notice = "expired"
+    elif event.topic == "request.declined":
+        notice, note = "declined", str(payload.get("reason", ""))
     else:
         return []
     tenant = await tenant_by_id(event.company_id)
@@ -69,11 +95,13 @@ async def handle_request_event(event: OutboxEvent) -> list[int]:
         booking = await get_booking(tenant, event.aggregate_id)
     except NotFound:
         return []
-    mail_id = await record_notice(tenant.id, booking.id, notice, booking.customer.email)
+    mail_id = await record_notice(tenant.id, booking.id, notice, booking.customer.email, note)
     return [mail_id] if mail_id else []
 
 
 async def compose_notice(mail: MailRecord) -> EmailMessage | Skip:
+    if mail.booking_id is None:
+        return Skip("the mail is about no booking")
     row = await BookingTable.select(BookingTable.company).where(BookingTable.id == mail.booking_id).first()
     if row is None:
         return Skip("the booking no longer exists")
@@ -90,17 +118,13 @@ async def compose_notice(mail: MailRecord) -> EmailMessage | Skip:
         "held_until": when(booking.hold_until, tenant.tz) if booking.hold_until else "",
         "confirm_by": when(booking.hold_until, tenant.tz) if booking.hold_until else "",
         "link": f"{settings.base_url}/widget/{tenant.slug}/requests/{confirm_token(booking.id)}",
+        "reason": mail.note,
     }
-    name = "request_confirm" if mail.reminder == "confirm" else "request_expired"
-    text, html = render_pair(name, **context)
+    text, html = render_pair(TEMPLATES[mail.reminder], **context)
     message = EmailMessage()
     message["From"] = sender(tenant.name)
     message["To"] = mail.recipient
-    message["Subject"] = (
-        f"Please confirm your request #{booking.id} for {booking.product_name}"
-        if mail.reminder == "confirm"
-        else f"Your request #{booking.id} for {booking.product_name} has expired"
-    )
+    message["Subject"] = SUBJECTS[mail.reminder].format(id=booking.id, product=booking.product_name)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -20,6 +20,7 @@ from calendars.mail.invitations import compose_invite
 from calendars.mail.records import MailRecord, MailStatus, Skip, Wait
 from calendars.mail.reminders import compose_reminder
 from calendars.mail.request_notices import compose_notice
+from calendars.mail.staff_notices import compose_staff
 from calendars.mail.texts import sender_address
 from rentcal.settings import get_settings
 
@@ -37,7 +38,12 @@ async def deliver(mail_id: int) -> MailStatus | None:
     if mail is None:
         return None
     try:
-        composers = {"invite": compose_invite, "reminder": compose_reminder, "notice": compose_notice}
+        composers = {
+            "invite": compose_invite,
+            "reminder": compose_reminder,
+            "notice": compose_notice,
+            "staff": compose_staff,
+        }
         composed = await composers[mail.kind](mail)
     except ValueError as exc:  # data the iCalendar layer refuses (e.g. an unusable e-mail address)
         await records.finish(mail.id, "failed", f"cannot build the message: {exc}")
@@ -72,7 +78,7 @@ async def _send(mail: MailRecord, message: EmailMessage) -> MailStatus:
             return "failed"
         return await _retry_later(mail, str(exc))
     await records.finish(mail.id, "sent")
-    log.info("sent %s mail %s (booking %s)", mail.kind, mail.id, mail.booking_id)
+    log.info("sent %s mail %s (booking %s)", mail.kind, mail.id, mail.booking_id or "-")
     return "sent"
 
 

@@ -158,6 +158,7 @@ async def apply_inbound(
             # the booking moved; its outbox event brings every calendar (this one too) up to date
             await store.note_remote(target.id, key, remote)
             await store.log(target, "inbound_move", item_key=key, external_id=remote.id)
+            await store.record_applied(target, key, remote)
             return
     if isinstance(action, AcceptMove | PushBack):
         if desired is None:

@@ -16,6 +16,7 @@ from calendars.tables import (
     ExternalBusy,
     SyncConflict,
 )
+from rental import outbox
 
 WRITING_DIRECTIONS = ("two_way", "one_way_to_external")
 
@@ -325,17 +326,45 @@ async def log_many(entries: list[LogEntry]) -> None:
 async def record_conflict(
     target: Target, item_key: str, kind: str, detail: str, remote: RemoteEvent | None = None
 ) -> None:
-    await SyncConflict.insert(
-        SyncConflict(
-            company=target.company_id,
-            integration=target.integration_id,
-            item_key=item_key,
-            kind=kind,
-            detail=detail[:2000],
-            remote_starts_at=remote.starts_at if remote else None,
-            remote_ends_at=remote.ends_at if remote else None,
+    """A change from the calendar we could not apply; with it, in one transaction, the outbox event that
+    tells the people concerned (the mail side reads it: the engine sends no mail)."""
+    async with SyncConflict._meta.db.transaction():
+        rows = await SyncConflict.insert(
+            SyncConflict(
+                company=target.company_id,
+                integration=target.integration_id,
+                item_key=item_key,
+                kind=kind,
+                detail=detail[:2000],
+                remote_starts_at=remote.starts_at if remote else None,
+                remote_ends_at=remote.ends_at if remote else None,
+            )
+        ).returning(SyncConflict.id)
+        await outbox.record(
+            target.company_id,
+            "calendar.change_refused",
+            int(rows[0]["id"]),
+            _change(target, item_key, kind, remote, detail),
         )
+
+
+async def record_applied(target: Target, item_key: str, remote: RemoteEvent) -> None:
+    """A move made in the calendar was applied to the item: the people concerned are told."""
+    item_id = int(item_key.partition(":")[2])
+    await outbox.record(
+        target.company_id, "calendar.change_applied", item_id, _change(target, item_key, "moved", remote)
     )
+
+
+def _change(target: Target, item_key: str, change: str, remote: RemoteEvent | None, detail: str = "") -> dict[str, Any]:
+    return {
+        "item_key": item_key,
+        "change": change,
+        "integration_id": target.integration_id,
+        "starts_at": remote.starts_at.isoformat() if remote and remote.starts_at else None,
+        "ends_at": remote.ends_at.isoformat() if remote and remote.ends_at else None,
+        "detail": detail[:500],
+    }
 
 
 async def save_busy(target: Target, external_id: str, starts_at: datetime, ends_at: datetime) -> None:

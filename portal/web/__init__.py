@@ -7,6 +7,7 @@ from portal.web.blocks import BlockPages
 from portal.web.bookings import BookingPages
 from portal.web.embed import EmbedPages
 from portal.web.feeds import FeedPages
+from portal.web.inbox import InboxPages
 from portal.web.integrations import IntegrationPages, google_callback, provider_callback
 from portal.web.mail import BookingDetailPages, MailboxPages, ReminderPages
 from portal.web.products import ProductPages
@@ -23,4 +24,4 @@ ROUTES: list[Any] = [
     BlockPages,
     EmbedPages,
 ]
-ROUTES += [BookingDetailPages, FeedPages, ReminderPages, MailboxPages, TeamPages, TodayPages]
+ROUTES += [BookingDetailPages, FeedPages, ReminderPages, MailboxPages, TeamPages, TodayPages, InboxPages]

@@ -19,6 +19,9 @@ MANAGERS = MANAGER_ROLES
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Today", "/portal/today", MANAGERS),
     ("My day", "/portal/my", FIELD_ROLES),
+    ("Requests", "/portal/requests", MANAGERS),
+    ("Conflicts", "/portal/conflicts", MANAGERS),
+    ("Notifications", "/portal/notifications", ALL),
     ("Team calendar", "/portal/team", ALL),
     ("Bookings", "/portal/bookings", ALL),
     ("Products & units", "/portal/products", ALL),
@@ -42,6 +45,7 @@ def render(
 ) -> Template:
     """Render the full page, or only `fragment` for an HTMX request (same data, same partial)."""
     nav = [(label, path) for label, path, roles in NAVIGATION if staff.role in roles]
-    context.update(staff=staff, tenant=tenant, nav=nav, current=request.url.path)
+    counts = getattr(request.state, "nav_counts", None) or {}
+    context.update(staff=staff, tenant=tenant, nav=nav, nav_counts=counts, current=request.url.path)
     name = fragment if fragment and request.headers.get("hx-request") else page
     return Template(name, context=context, status_code=status_code)
