@@ -59,17 +59,13 @@ def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
         raise InvalidInput("choose a product")
     try:
         customer = msgspec.convert(
-            {
-                "name": form.customer_name.strip(),
-                "email": form.customer_email.strip(),
-                "phone": form.customer_phone.strip(),
-            },
+            {"name": form.customer_name, "email": form.customer_email, "phone": form.customer_phone},
             CustomerIn,
-        )
+        )  # trimmed and checked there, by the rule the API and the widget use
     except msgspec.ValidationError as exc:
         from rental.errors import InvalidInput
 
-        raise InvalidInput(f"customer {exc}".replace("$.", "")) from None
+        raise InvalidInput(f"Customer: {exc}".replace("$.", "")) from None
     return BookingCreate(
         product_id=product_id,
         unit_id=optional_int(form.unit_id),
