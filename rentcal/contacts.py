@@ -24,7 +24,7 @@ class ContactError(ValueError):
 
 
 def email_address(value: str) -> str:
-    """The address as we store and send it (trimmed, domain lower-case ASCII); ContactError if unusable."""
+    """The address as we store and send it (trimmed, an IDN domain in ASCII); ContactError if unusable."""
     text = value.strip()
     if not text:
         raise ContactError("an e-mail address is required")
@@ -34,6 +34,8 @@ def email_address(value: str) -> str:
         checked = validate_email(text, check_deliverability=False, allow_smtputf8=False, test_environment=True)
     except EmailNotValidError as exc:
         raise ContactError(f"{text} is not a valid e-mail address: {exc}") from None
+    if text.isascii():
+        return text  # as typed: each booking keeps the contact given with it
     return checked.ascii_email or checked.normalized
 
 

@@ -54,7 +54,7 @@ def tag() -> str:
     [
         ("o'brien@example.com", "o'brien@example.com"),
         ("kim+rentals@example.com", "kim+rentals@example.com"),
-        ("  Pat@Example.COM ", "Pat@example.com"),
+        ("  Pat@Example.COM ", "Pat@Example.COM"),
         ("kunde@bücher.example", "kunde@xn--bcher-kva.example"),
         ("a.b-c_d@sub.example.org", "a.b-c_d@sub.example.org"),
     ],
