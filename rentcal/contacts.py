@@ -3,9 +3,9 @@
 Shared by the API edge (rental.schemas, so the API, the portal forms and the widget) and the
 iCalendar layer (calendars.ical), so nothing accepted at the edge can be refused when the
 invitation is written or sent. Addresses are checked by email-validator against RFC 5322 / 5321
-(`o'brien@example.com`, plus-addressing and IDN domains pass; `jo;hn@example.com` does not). The
-domain is kept in its ASCII (IDNA) form so the address works in a `mailto:` URI and over any SMTP
-server, none of which need SMTPUTF8 for it.
+(`o'brien@example.com`, plus-addressing and IDN domains pass; `jo;hn@example.com` does not). An
+IDN domain is kept in its ASCII (IDNA) form so the address works in a `mailto:` URI and over any
+SMTP server without SMTPUTF8.
 """
 
 from __future__ import annotations
