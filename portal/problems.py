@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 
 from rental.errors import DomainError
+from widget.pages import missing_widget
 
 log = logging.getLogger("rentcal.http")
 PROBLEM = "application/problem+json"
+WIDGET_PAGE = re.compile(r"^/widget/[^/]+/[^/]+/?$")  # the iframe page itself, not its assets or JSON
 
 
 class LoginRequired(Exception):
@@ -45,7 +48,9 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     return response
 
 
-def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any] | Template:
+    if WIDGET_PAGE.match(request.url.path):  # e.g. a product id that is not a number, inside the iframe
+        return missing_widget(request, exc)
     return problem(404, "Not found", str(exc.detail) or "no such resource")
 
 

@@ -97,6 +97,8 @@ def _check_past(tenant: Tenant, what: str, value: datetime, confirmed: bool) -> 
         f"the {what} ({value.astimezone(tenant.tz):%a %Y-%m-%d %H:%M}) is in the past; "
         'send "confirm_past": true to record it anyway',
         needs="confirm_past",
+        past=what,  # pickup | return: for the portal's own sentence
+        at=value.isoformat(),
     )
 
 

@@ -38,6 +38,7 @@ class Move:
     resize_minutes: int = 0  # the end only, wall-clock
     unit_id: int | UnsetType = UNSET
     staff_id: int | UnsetType | None = UNSET  # None: unassign
+    confirm_past: bool = False  # a booking into the past only on purpose
 
 
 def shifted(at: datetime, minutes: int, tz: ZoneInfo) -> datetime:
@@ -65,7 +66,8 @@ async def move(tenant: Tenant, kind: str, entry_id: int, change: Move) -> tuple[
     ends = change.ends_at or shifted(before.ends_at, change.shift_minutes + change.resize_minutes, tenant.tz)
     if kind == "booking":
         await bookings.update_booking(tenant, entry_id, BookingUpdate(
-            starts_at=starts, ends_at=ends, unit_id=change.unit_id, assigned_staff_id=change.staff_id))  # fmt: skip
+            starts_at=starts, ends_at=ends, unit_id=change.unit_id, assigned_staff_id=change.staff_id,
+            confirm_past=change.confirm_past))  # fmt: skip
     elif change.unit_id is not UNSET and change.unit_id != before.unit_id:
         raise InvalidInput(f"a {kind} stays with its unit: move the booking, or plan it again on the other unit")
     elif kind == "maintenance":

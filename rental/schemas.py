@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from rental.statuses import ACTIVE
+from rentcal import contacts
 
 BookingStatus = Literal["pending", "confirmed", "picked_up", "returned", "cancelled", "expired", "unverified"]
 BlockKind = Literal["handover", "equipment"]
@@ -17,8 +18,10 @@ ACTIVE_STATUSES = ACTIVE  # kept for existing importers
 
 # Text fields: bounded, and no NUL characters (PostgreSQL cannot store them in text).
 NO_NUL = r"^[^\x00]*$"
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=254)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+# Addresses and names are checked by rentcal.contacts (CustomerIn.__post_init__), the rule the
+# iCalendar layer shares; the bounds here only keep absurd input out before that runs.
+Email = Annotated[str, msgspec.Meta(max_length=320)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=400)]
 Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=NO_NUL)]
 Place = Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)]
 Note = Annotated[str, msgspec.Meta(max_length=4000, pattern=NO_NUL)]
@@ -48,10 +51,24 @@ def check_instants(struct: msgspec.Struct, *names: str) -> None:
             )
 
 
+def trimmed(struct: msgspec.Struct, *names: str) -> None:
+    """Strip the surrounding white space of the named text fields that are set."""
+    for name in names:
+        value = getattr(struct, name)
+        if isinstance(value, str):
+            setattr(struct, name, value.strip())
+
+
 class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     email: Email
     phone: Phone = ""
+
+    def __post_init__(self) -> None:
+        # ValueError (ContactError) here becomes a 422 naming the field, with a message for people.
+        self.name = contacts.person_name(self.name)
+        self.email = contacts.email_address(self.email)
+        self.phone = contacts.one_line(self.phone, "phone number", 40)
 
 
 class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -69,6 +86,7 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")
+        trimmed(self, "pickup_location", "return_location", "notes")
 
 
 class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -86,6 +104,7 @@ class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         check_instants(self, "starts_at", "ends_at")
+        trimmed(self, "pickup_location", "return_location", "notes")
 
 
 class Customer(msgspec.Struct):
@@ -159,6 +178,7 @@ class BlockCreate(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         check_instants(self, "blocked_from", "blocked_until")
+        trimmed(self, "reason")
 
 
 class Block(msgspec.Struct):

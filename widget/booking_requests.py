@@ -3,7 +3,6 @@ that expires (rental.holds), or `unverified` until the customer clicks the e-mai
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,11 +12,11 @@ from rental import availability, bookings, catalogue, holds
 from rental.handover import Limits, Refusal, ReturnOption
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tenants import Tenant
+from rentcal import contacts
 from rentcal.settings import get_settings
 from widget import ranges
 from widget.public import business_hours, company_today, ensure_public
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NOTE = "Requested through the website widget."
 
 
@@ -40,14 +39,18 @@ class Window:
 
 
 def contact_errors(form: RequestForm) -> dict[str, str]:
-    """Field name -> message key in widget.i18n."""
+    """Field name -> message key in widget.i18n, by the rules the API applies (rentcal.contacts)."""
+    checks = {
+        "name": (contacts.person_name, "name_invalid" if form.name.strip() else "name_required"),
+        "email": (contacts.email_address, "email_invalid"),
+        "phone": (lambda value: contacts.one_line(value, "phone number", 40), "phone_too_long"),
+    }
     errors: dict[str, str] = {}
-    if not form.name.strip() or len(form.name.strip()) > 200:
-        errors["name"] = "name_required"
-    if not _EMAIL.match(form.email.strip()) or len(form.email.strip()) > 254:
-        errors["email"] = "email_invalid"
-    if len(form.phone.strip()) > 40:
-        errors["phone"] = "phone_too_long"
+    for field, (check, key) in checks.items():
+        try:
+            check(getattr(form, field))
+        except contacts.ContactError:
+            errors[field] = key
     return errors
 
 
@@ -85,7 +88,7 @@ async def check_window(tenant: Tenant, product_id: int, selection: ranges.Select
 
 async def request_booking(tenant: Tenant, product_id: int, window: Window, form: RequestForm) -> Booking:
     """A pending booking for a checked window; rental.errors.Conflict when the dates were just taken."""
-    customer = CustomerIn(name=form.name.strip(), email=form.email.strip(), phone=form.phone.strip())
+    customer = CustomerIn(name=form.name, email=form.email, phone=form.phone)  # trimmed and normalised there
     return await bookings.create_booking(
         tenant,
         BookingCreate(

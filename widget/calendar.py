@@ -72,7 +72,8 @@ def day_label(locale: Locale, status: DayStatus, past: bool) -> str:
         return label + i18n.text(locale, "past")
     label += i18n.text(locale, status.status)
     if status.status == "closed":
-        return f"{label}: {status.reason}" if status.reason else label
+        reason = i18n.closure_reason(locale, status.reason)
+        return f"{label}: {reason}" if reason else label
     free = i18n.text(locale, "units_free", free=status.available_units, total=status.total_units)
     return f"{label} ({free})"
 
@@ -85,7 +86,8 @@ def build_month(first: date, days: Sequence[DayStatus], today: date, locale: Loc
     for status in days:
         past = status.day < today
         text = i18n.long_date(locale, status.day)
-        cells.append(Cell(status.day, status.status, status.reason, past, text, day_label(locale, status, past)))
+        reason = i18n.closure_reason(locale, status.reason)
+        cells.append(Cell(status.day, status.status, reason, past, text, day_label(locale, status, past)))
     cells += [None] * (-len(cells) % 7)
     current = today.replace(day=1)
     return Month(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
+from rental.handover import CLOSED_REASON
+
 Locale = Literal["en", "de"]
 LOCALES: tuple[Locale, ...] = ("en", "de")
 
@@ -71,8 +73,9 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "phone": "Phone (optional)",
         "submit": "Request booking",
         "name_required": "Please enter your name.",
+        "name_invalid": "Please enter your name on one line, with at most 200 characters.",
         "email_invalid": "Please enter a valid e-mail address.",
-        "phone_too_long": "A phone number has at most 40 characters.",
+        "phone_too_long": "Please enter a phone number on one line, with at most 40 characters.",
         "expired": "This form has expired. Please send it again.",
         "conflict": "Sorry, these dates are no longer available. Please choose other dates.",
         "thanks_title": "Thank you!",
@@ -84,6 +87,9 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "we hold the dates from then on.",
         "token_used": "This form has already been sent. Please start again from the calendar.",
         "too_many_requests": "You have sent as many requests as we accept in one day. Please call us.",
+        "missing_title": "Calendar not available",
+        "missing": "This availability calendar cannot be shown. Please contact the rental company directly.",
+        "closed_reason": "Closed",
     },
     "de": {
         "availability": "Verfügbarkeit",
@@ -127,8 +133,9 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "phone": "Telefon (optional)",
         "submit": "Buchung anfragen",
         "name_required": "Bitte geben Sie Ihren Namen ein.",
+        "name_invalid": "Bitte geben Sie Ihren Namen in einer Zeile mit höchstens 200 Zeichen ein.",
         "email_invalid": "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
-        "phone_too_long": "Eine Telefonnummer hat höchstens 40 Zeichen.",
+        "phone_too_long": "Bitte geben Sie die Telefonnummer in einer Zeile mit höchstens 40 Zeichen ein.",
         "expired": "Dieses Formular ist abgelaufen. Bitte senden Sie es erneut.",
         "conflict": "Leider sind diese Tage nicht mehr frei. Bitte wählen Sie andere Tage.",
         "thanks_title": "Vielen Dank!",
@@ -140,6 +147,10 @@ STRINGS: dict[Locale, dict[str, str]] = {
         "ab dann halten wir die Tage für Sie frei.",
         "token_used": "Dieses Formular wurde bereits gesendet. Bitte beginnen Sie erneut im Kalender.",
         "too_many_requests": "Sie haben heute so viele Anfragen gesendet, wie wir annehmen. Bitte rufen Sie uns an.",
+        "missing_title": "Kalender nicht verfügbar",
+        "missing": "Dieser Verfügbarkeitskalender kann nicht angezeigt werden. "
+        "Bitte wenden Sie sich direkt an den Vermieter.",
+        "closed_reason": "Geschlossen",
     },
 }
 
@@ -163,6 +174,11 @@ def locale_or_default(value: str | None) -> Locale:
 
 def text(locale: Locale, key: str, **values: object) -> str:
     return STRINGS[locale][key].format(**values)
+
+
+def closure_reason(locale: Locale, reason: str | None) -> str | None:
+    """The company's own words for a closure as they are; our default word in the widget's language."""
+    return text(locale, "closed_reason") if reason == CLOSED_REASON else reason
 
 
 def month_title(locale: Locale, year: int, month: int) -> str:

@@ -15,7 +15,7 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
 from rental.cached import tenant_by_slug
-from rental.errors import Conflict
+from rental.errors import Conflict, NotFound
 from rental.handover import ReturnOption
 from rental.schemas import Booking, Product
 from rental.tenants import Tenant
@@ -64,6 +64,13 @@ def return_day_texts(locale: i18n.Locale, options: list[ReturnOption]) -> dict[s
     }
 
 
+def missing_widget(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    """A wrong company or product in the snippet: a friendly page inside the iframe, never problem+json."""
+    opts = options_from_request(request)
+    context = {"opts": opts, "t": partial(i18n.text, opts.locale)}
+    return Template("widget/missing.html", context=context, status_code=404)
+
+
 def held_text(locale: i18n.Locale, tenant: Tenant, booking: Booking) -> str:
     if booking.hold_until is None:
         return ""
@@ -82,6 +89,7 @@ class WidgetPages(Controller):
     cache_control = CacheControlHeader(no_store=True)
     include_in_schema = False
     opt = NO_SESSION
+    exception_handlers = {NotFound: missing_widget}
 
     def _context(self, tenant: Tenant, product: Product, opts: Options, **extra: Any) -> dict[str, Any]:
         return {

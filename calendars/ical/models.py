@@ -13,6 +13,7 @@ from typing import Literal
 
 from calendars.ical.colors import normalize_color
 from calendars.ical.zones import load_zone, require_aware
+from rentcal.contacts import ContactError, email_address
 
 EventStatus = Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]
 """RFC 5545 VEVENT ``STATUS`` values."""
@@ -38,10 +39,11 @@ def _require_single_line(value: str, what: str) -> None:
 
 
 def _require_email(value: str, what: str) -> None:
-    _require_single_line(value, what)
-    local, at, domain = value.rpartition("@")
-    if not at or not local or not domain or any(ch in value for ch in " <>\"',;:"):
-        raise ValueError(f"{what} must be a bare e-mail address like 'name@example.com', got {value!r}")
+    """A bare address by the rule the API edge applies (rentcal.contacts), so what it accepted is sent."""
+    try:
+        email_address(value)
+    except ContactError as exc:
+        raise ValueError(f"{what} must be a bare e-mail address like 'name@example.com': {exc}") from None
 
 
 def _require_period(starts_at: datetime, ends_at: datetime) -> None:

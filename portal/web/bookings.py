@@ -14,7 +14,7 @@ from litestar.response import Template
 from calendars.sync.busy import staff_busy
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import SIGNED_IN
-from portal.web.forms import local_datetime, optional_int
+from portal.web.forms import local_datetime, optional_int, people_detail
 from portal.web.layout import render
 from rental import bookings, catalogue
 from rental.accounts import Staff, staff_of_company
@@ -59,17 +59,13 @@ def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
         raise InvalidInput("choose a product")
     try:
         customer = msgspec.convert(
-            {
-                "name": form.customer_name.strip(),
-                "email": form.customer_email.strip(),
-                "phone": form.customer_phone.strip(),
-            },
+            {"name": form.customer_name, "email": form.customer_email, "phone": form.customer_phone},
             CustomerIn,
-        )
+        )  # trimmed and checked there, by the rule the API and the widget use
     except msgspec.ValidationError as exc:
         from rental.errors import InvalidInput
 
-        raise InvalidInput(f"customer {exc}".replace("$.", "")) from None
+        raise InvalidInput(f"Customer: {exc}".replace("$.", "")) from None
     return BookingCreate(
         product_id=product_id,
         unit_id=optional_int(form.unit_id),
@@ -143,7 +139,7 @@ class BookingPages(Controller):
         try:
             booking = await bookings.create_booking(tenant, _to_create(data, tenant))
         except DomainError as exc:
-            context.update(form=data, error=exc.detail, message=None, past=_needs_past(exc))
+            context.update(form=data, error=people_detail(exc, tenant.tz), message=None, past=_needs_past(exc))
             if not request.headers.get("hx-request"):  # a plain form post gets the whole page
                 context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None))
             return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
@@ -193,7 +189,7 @@ class BookingPages(Controller):
                 "partials/booking_edit.html",
                 "partials/booking_edit.html",
                 b=booking,
-                error=exc.detail,
+                error=people_detail(exc, tenant.tz),
                 past=_needs_past(exc),
                 typed=data,
             )

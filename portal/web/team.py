@@ -21,7 +21,7 @@ from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
 from portal.schedule import By, Filters, schedule, unit_products
 from portal.web.filters import localdt
-from portal.web.forms import local_datetime, optional_int
+from portal.web.forms import local_datetime, optional_int, people_detail
 from portal.web.layout import render
 from portal.web.team_grid import GOOGLE_HEX, KIND_LABELS, build_grid, window_for
 from rental import catalogue, moves
@@ -38,6 +38,7 @@ class MoveForm(msgspec.Struct):
     resize_minutes: str = "0"
     unit_id: str = ""  # empty: keep
     staff_id: str = "keep"  # "keep", "none" (unassign) or an id
+    confirm_past: str = ""  # "1": the manager confirmed a move into the past
     # the grid to show afterwards
     view: str = "week"
     by: str = "unit"
@@ -69,7 +70,7 @@ def to_move(form: MoveForm, tenant: Tenant) -> tuple[str, int, moves.Move]:
         starts_at=local_datetime(form.starts_at, tenant.tz, "Start") if form.starts_at else None,
         ends_at=local_datetime(form.ends_at, tenant.tz, "End") if form.ends_at else None,
         shift_minutes=_minutes(form.shift_minutes), resize_minutes=_minutes(form.resize_minutes),
-        unit_id=UNSET if unit is None else unit, staff_id=staff,
+        unit_id=UNSET if unit is None else unit, staff_id=staff, confirm_past=form.confirm_past == "1",
     )  # fmt: skip
 
 
@@ -94,7 +95,7 @@ class TeamPages(Controller):
             data, view, anchor or today, today, datetime.now(UTC), colors, await unit_products(tenant),
             {p.id: p.name for p in people},
         )  # fmt: skip
-        extra = {"move_error": None, "move_message": None, "undo": None, **extra}
+        extra = {"move_error": None, "move_message": None, "undo": None, "confirm_past_move": None, **extra}
         return render(
             request, staff, tenant, "portal/team.html", "partials/team_grid.html", grid=grid, filters=filters,
             products=await catalogue.list_products(tenant), units=await catalogue.list_units(tenant),
@@ -143,5 +144,7 @@ class TeamPages(Controller):
             extra["undo"] = before
             extra["moved_key"] = f"{kind}:{entry_id}"
         except DomainError as exc:
-            extra["move_error"] = f"Not moved: {exc.detail}"
+            extra["move_error"] = f"Not moved: {people_detail(exc, tenant.tz)}"
+            if exc.extra.get("needs") == "confirm_past":
+                extra["confirm_past_move"] = data  # offered again, confirmed
         return await self._page(request, staff, tenant, anchor, data.view, data.by, filters, **extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date, datetime, time, timedelta
@@ -15,7 +16,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Frame, Page, expect
 
-from rental.tables import Booking
+from rental.tables import Booking, Company
 from tests.factories import make_product, make_staff, make_tenant
 from tests.support.net import free_port
 from tests.support.portal import log_in
@@ -327,3 +328,74 @@ async def test_axe_finds_no_serious_or_critical_violations(page: Page, live_serv
     results = await Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in serious]
+
+
+async def frame_at(page: Page, index: int) -> Frame:
+    handle = await page.locator("iframe").nth(index).element_handle()
+    assert handle is not None
+    frame = await handle.content_frame()
+    assert frame is not None
+    await frame.wait_for_load_state()
+    return frame
+
+
+async def test_thanks_takes_focus_and_a_german_widget_speaks_german_from_monday(
+    visitor: Page, live_server: str, host_site: str
+) -> None:
+    tenant = await make_tenant(name="Baumaschinen Berg")
+    hours = {d: ["08:00", "17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    await Company.update({Company.business_hours: hours}).where(Company.id == tenant.id)
+    product, _ = await make_product(tenant, units=1, name="Rüttelplatte")
+    first = next_month()
+    monday = first + timedelta(days=-first.weekday() % 7 + 7)
+    path = host_page("/deutsch.html", live_server, {"company": tenant.slug, "product": str(product), "locale": "de"})
+    await visitor.goto(host_site + path)
+    widget = await frame_of(visitor, 0)
+    # no data-first-day: the German widget starts its weeks on Monday
+    await expect(widget.locator("thead th").first).to_have_attribute("abbr", "Montag")
+    await widget.click("#rc-next")
+    saturday = widget.locator(f"#rc-{monday + timedelta(days=5)}")
+    await expect(saturday).to_have_attribute("data-status", "closed")
+    await expect(saturday).to_contain_text("Geschlossen")  # not the English default word
+    await expect(saturday).to_have_attribute("aria-label", re.compile(r"geschlossen: Geschlossen$"))
+    assert "Closed" not in await widget.locator("#rc-month").inner_text()
+
+    await widget.click(f"#rc-{monday}")
+    await widget.click(f"#rc-{monday + timedelta(days=1)}")
+    await expect(widget.locator("#rc-status")).to_contain_text("gewählt")
+    await widget.fill("#rc-name", "Berta Berg")
+    await widget.fill("#rc-email", "berta@example.test")
+    await widget.click("text=Buchung anfragen")
+    await expect(widget.locator("#rc-done")).to_contain_text("Vielen Dank!")
+    # the old "... gewählt." status is gone and focus is on the confirmation
+    await expect(widget.locator("#rc-status")).to_have_text("")
+    await expect(widget.locator("#rc-done-title")).to_be_focused()
+
+
+async def test_a_wrong_company_or_product_shows_a_friendly_message_in_the_frame(
+    visitor: Page, live_server: str, host_site: str
+) -> None:
+    tenant = await make_tenant()
+    hidden, _ = await make_product(tenant, units=1, public=False)
+    path = host_page(
+        "/wrong.html",
+        live_server,
+        {"company": "no-such-company", "product": "1"},
+        {"company": tenant.slug, "product": "999999", "locale": "de"},
+        {"company": tenant.slug, "product": "excavator"},
+        {"company": tenant.slug, "product": str(hidden)},
+    )
+    await visitor.goto(host_site + path)
+    await expect(visitor.locator("iframe")).to_have_count(4)
+    for index, message in enumerate(
+        [
+            "This availability calendar cannot be shown.",
+            "Dieser Verfügbarkeitskalender kann nicht angezeigt werden.",
+            "This availability calendar cannot be shown.",
+            "This availability calendar cannot be shown.",
+        ]
+    ):
+        frame = await frame_at(visitor, index)
+        await expect(frame.get_by_role("alert")).to_contain_text(message)
+        text = await frame.locator("body").inner_text()
+        assert "problem" not in text and "{" not in text and "not found" not in text, text

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from calendars.mail import invitations
+from rental import bookings
 from rental.outbox import OutboxEvent
+from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking, Company
-from tests.factories import make_api_token, make_product, make_tenant
+from tests.factories import make_api_token, make_product, make_staff, make_tenant
+from tests.security.conftest import portal_client
 from widget.public import company_today
 
 pytestmark = pytest.mark.usefixtures("live_server")
@@ -119,3 +124,42 @@ async def test_the_widget_keeps_to_the_products_minimum_and_maximum_rental_lengt
     assert all(days[str(pickup + timedelta(days=i))] is None for i in range(1, 5))
     assert too_long.status_code == 422
     assert "A request can cover at most 5 days" in too_long.text
+
+
+async def test_the_team_move_into_the_past_asks_in_words_and_moves_once_confirmed(live_server: str) -> None:
+    tenant = await make_tenant()
+    product, units = await make_product(tenant, units=1)
+    _, manager = await make_staff(tenant, "manager")
+    now = datetime.now(UTC)
+    booking = await bookings.create_booking(
+        tenant,
+        BookingCreate(
+            product_id=product,
+            unit_id=units[0],
+            starts_at=now + timedelta(days=2),
+            ends_at=now + timedelta(days=3),
+            customer=CustomerIn(name="Pat", email="pat@example.test"),
+        ),
+    )
+    local = (now - timedelta(days=3)).astimezone(tenant.tz).replace(second=0, microsecond=0)
+    move = {
+        "key": f"booking:{booking.id}",
+        "starts_at": local.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (local + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "staff_id": "keep",
+    }
+    async with portal_client(live_server, manager) as client:
+        asked = await client.post("/portal/team/move", data=move, headers={"HX-Request": "true"})
+        alert = re.search(r'<div class="error" role="alert" id="move-result">(.*?)</div>', asked.text, re.S)
+        assert alert is not None, asked.text[:2000]
+        words = html.unescape(re.sub(r"<[^>]+>", " ", alert.group(1)))
+        assert f"Not moved: the pickup ({local:%a %d %b %Y %H:%M}) would be in the past." in words
+        assert "confirm_past" not in words and '"' not in words
+        assert "Move it into the past anyway" in words
+        assert 'name="confirm_past" value="1"' in alert.group(1)
+        assert (await bookings.get_booking(tenant, booking.id)).starts_at == booking.starts_at
+        confirmed = await client.post(
+            "/portal/team/move", data={**move, "confirm_past": "1"}, headers={"HX-Request": "true"}
+        )
+    assert "Moved." in confirmed.text
+    assert (await bookings.get_booking(tenant, booking.id)).starts_at == local

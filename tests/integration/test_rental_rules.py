@@ -344,6 +344,13 @@ async def test_widget_api_and_portal_agree_and_every_offered_range_can_be_booked
             await client.get(f"{widget_base}/returns", params={"pickup": str(pickup)}, headers=client_address())
         ).json()
         assert staff_days == public_days
+        widget_status: dict[str, str] = {}
+        for month in sorted({f"{pickup:%Y-%m}", f"{last:%Y-%m}"}):
+            page = await client.get(widget_base, params={"month": month}, headers=client_address())
+            widget_status |= dict(re.findall(r'data-date="([\d-]+)" data-status="(\w+)"', page.text))
+        assert {d["date"]: d["status"] for d in staff_days} == {
+            k: v for k, v in widget_status.items() if pickup <= date.fromisoformat(k) <= last
+        }
         portal = await _portal_statuses(live_server, manager, product, pickup)
         assert {d["date"]: d["status"] for d in staff_days} == {
             k: v for k, v in portal.items() if pickup <= date.fromisoformat(k) <= last
@@ -371,6 +378,11 @@ async def test_widget_api_and_portal_agree_and_every_offered_range_can_be_booked
                 continue
             start = local_instant(pickup, window[0][0], tz)
             end = local_instant(date.fromisoformat(day), window[1][1], tz)
+            # the widget shows its request form for exactly the ranges it offers
+            form = await client.get(
+                f"{widget_base}/request", params={"pickup": str(pickup), "return": day}, headers=client_address()
+            )
+            assert form.status_code == (200 if why is None else 422), (day, why, form.text[:300])
             made = await client.post("/api/v1/bookings", json=body(product, start, end), headers=auth(token))
             if why is None:
                 # offered: the API books it (through the same rules the portal uses), then we let it go again

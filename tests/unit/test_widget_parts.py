@@ -8,6 +8,7 @@ import pytest
 from portal.web.blocks import block_window
 from rental.daystatus import DayStatus
 from rental.errors import InvalidInput
+from rental.handover import CLOSED_REASON
 from rental.recurrence import occurrences
 from widget import i18n, tokens
 from widget.calendar import build_month, parse_month
@@ -48,6 +49,18 @@ def test_day_labels_say_date_and_status_in_both_languages() -> None:
     assert de[23].label == "Freitag, 24. Dezember 2027, geschlossen: Christmas"
     assert en[1].label == "Thursday, December 2, 2027, partly booked (0 of 2 free)" and not en[1].disabled
     assert de[0].label == "Mittwoch, 1. Dezember 2027, verfügbar (1 von 1 frei)"
+
+
+def test_our_default_closure_word_is_translated_and_the_companys_words_are_kept() -> None:
+    first = date(2027, 12, 1)
+    days = month_of(first)
+    days[4] = DayStatus(date(2027, 12, 5), "closed", 0, 1, CLOSED_REASON)
+    days[23] = DayStatus(date(2027, 12, 24), "closed", 0, 1, "Heiligabend")
+    de = [c for w in build_month(first, days, first, "de", 1).weeks for c in w if c]
+    en = [c for w in build_month(first, days, first, "en", 0).weeks for c in w if c]
+    assert (de[4].reason, de[4].label) == ("Geschlossen", "Sonntag, 5. Dezember 2027, geschlossen: Geschlossen")
+    assert de[23].reason == "Heiligabend" and en[23].reason == "Heiligabend"
+    assert en[4].reason == "Closed"
 
 
 def test_locale_formats() -> None:

@@ -165,10 +165,19 @@
 
   document.body.addEventListener("htmx:afterSettle", function () {
     learn();
-    if (document.getElementById("rc-done")) { pickup = ret = returns = null; saved = {}; }
+    var done = document.getElementById("rc-done");
+    var thanked = done && !done.hasAttribute("data-announced");
+    if (done) { pickup = ret = returns = null; saved = {}; }
     paint();
     rove();
     restore();
+    if (thanked) {
+      // the request is done: the "... selected." status goes, focus moves to the confirmation
+      done.setAttribute("data-announced", "");
+      statusBox.textContent = "";
+      errorBox.textContent = "";
+      document.getElementById("rc-done-title").focus();
+    }
   });
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     if (e.detail.target !== request) return;
