@@ -49,6 +49,7 @@ coverage: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.availability
 	$(BIN)/python -m bench.widget
+	$(BIN)/python -m bench.team
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
