@@ -113,7 +113,7 @@ def friendly(handler: Any) -> Any:
         response: Response[Any] = handler(request, exc)
         if not (_wants_page(request) and isinstance(response.content, dict)):
             return response
-        status = response.status_code
+        status = response.status_code or 500
         detail = str(response.content.get("detail", ""))
         if status >= 500:
             detail = "We could not finish this. It has been logged; please try again in a moment."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from rental.errors import Conflict, InvalidInput, NotFound
 from rental.statuses import ACTIVE
@@ -34,7 +35,7 @@ async def create_product(tenant: Tenant, name: str, description: str, public: bo
 
 
 async def update_product(tenant: Tenant, product_id: int, name: str, description: str, public: bool) -> None:
-    values = {
+    values: dict[Any, Any] = {
         Product.name: _name(name, "product", 200),
         Product.description: _description(description),
         Product.public: public,
@@ -70,7 +71,7 @@ async def update_unit(tenant: Tenant, unit_id: int, name: str, active: bool) -> 
                 f"this unit has {ahead} booking{'s' if ahead != 1 else ''} still to come; "
                 "move them to another unit before deactivating it"
             )
-    values = {Unit.name: _name(name, "unit", 100), Unit.active: active}
+    values: dict[Any, Any] = {Unit.name: _name(name, "unit", 100), Unit.active: active}
     rows = await Unit.update(values).where((Unit.id == unit_id) & (Unit.company == tenant.id)).returning(Unit.id)
     if not rows:
         raise NotFound("no such unit")

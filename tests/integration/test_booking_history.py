@@ -14,7 +14,7 @@ from rental.schemas import BookingCreate, BookingUpdate, CustomerIn
 from rental.tables import BookingChange
 from tests.e2e.test_team_and_today import named
 from tests.factories import make_api_token, make_product, make_tenant
-from tests.support.portal import portal_client
+from tests.support.portal import signed_in
 
 TZ = ZoneInfo("Europe/Berlin")
 
@@ -39,7 +39,7 @@ async def test_edit_details_through_the_portal_and_read_the_history(live_server:
     with audit.acting(audit.Actor("Google calendar", "calendar")):
         await bookings.update_booking(tenant, booking.id, BookingUpdate(starts_at=local(5, 10)))
 
-    async with await portal_client(live_server, email) as client:
+    async with signed_in(live_server, email) as client:
         form = {
             "unit_id": str(units[1]), "customer_name": "Wendy Webster", "customer_email": "wendy@example.test",
             "customer_phone": "+49 30 1234567", "assigned_staff_id": str(driver), "pickup_location": "Yard 2",
@@ -74,7 +74,7 @@ async def test_edit_details_through_the_portal_and_read_the_history(live_server:
     ]  # fmt: skip
     assert rows[-1]["staff"] == manager
 
-    history = again.text.split('id="history-table"')[1].split("</table>")[0]
+    history = again.text.split('id="history-table"')[1].split("<tbody>")[1].split("</tbody>")[0]
     cells = [re.sub(r"<[^>]+>", " ", row) for row in re.findall(r"<tr>(.*?)</tr>", history, re.S)]
     assert "website widget" in cells[0] and "created (pending, Plate compactor · Plate compactor #1)" in cells[0]
     assert "API" in cells[1] and "status: pending → confirmed" in cells[1]

@@ -12,7 +12,7 @@ from rental.booking_search import BookingQuery, search_bookings
 from rental.schemas import BookingCreate, BookingUpdate, CustomerIn
 from rental.tenants import Tenant
 from tests.factories import make_product, make_staff, make_tenant
-from tests.support.portal import portal_client
+from tests.support.portal import signed_in
 
 TZ = ZoneInfo("Pacific/Auckland")
 
@@ -101,7 +101,7 @@ async def test_dates_are_the_company_days() -> None:
 async def test_portal_list_filters_by_status_without_dates_and_searches(live_server: str) -> None:
     tenant, ids = await shop()
     _, email = await make_staff(tenant, "manager")
-    async with await portal_client(live_server, email) as client:
+    async with signed_in(live_server, email) as client:
         # The form sends every field, blank ones too: an empty "To" must not turn into an error.
         page = await client.get(
             "/portal/bookings",

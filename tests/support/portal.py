@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import httpx
 from playwright.async_api import Page, expect
 
@@ -27,3 +30,13 @@ async def portal_client(live_server: str, email: str) -> httpx.AsyncClient:
     assert logged.status_code == 200
     client.headers["x-csrftoken"] = client.cookies.get("csrftoken", "")  # the token issued for this session
     return client
+
+
+@contextlib.asynccontextmanager
+async def signed_in(live_server: str, email: str) -> AsyncIterator[httpx.AsyncClient]:
+    """`portal_client`, closed at the end of the block."""
+    client = await portal_client(live_server, email)
+    try:
+        yield client
+    finally:
+        await client.aclose()
