@@ -15,7 +15,6 @@ def free_port() -> int:
 
 
 def wait_until_up(url: str, timeout: float = 120.0) -> None:
-    # generous: on a shared, loaded machine a cold start (imports, migrations) can take a minute
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
