@@ -57,6 +57,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.connect
 	$(BIN)/python -m bench.feeds
 	$(BIN)/python -m bench.ical
+	$(BIN)/python -m bench.team
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

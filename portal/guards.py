@@ -14,6 +14,7 @@ from litestar.types import Guard
 
 from portal.problems import LoginRequired
 from portal.sessions import check_csrf_binding
+from rental import audit
 from rental.accounts import ROLES, Staff, staff_by_id
 from rental.cached import staff_for_token
 from rental.errors import Forbidden, NotAuthenticated
@@ -45,6 +46,8 @@ async def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff
     if _SCOPE_KEY not in scope:
         api = scope["path"].startswith("/api/")
         scope[_SCOPE_KEY] = await (_api_staff(connection) if api else _portal_staff(connection))
+        # the booking history says who did it and from where (this request runs in its own context)
+        audit.set_actor(audit.Actor(scope[_SCOPE_KEY].name, "api" if api else "portal", scope[_SCOPE_KEY].id))
     staff: Staff = scope[_SCOPE_KEY]
     return staff
 
@@ -54,7 +57,8 @@ def allow(*roles: str) -> Guard:
         staff = await current_staff(connection)
         if staff.role not in roles:
             names = " or ".join(roles)
-            raise Forbidden(f"this needs a {names} account; you are signed in as {staff.role}")
+            article = "an" if names[0] in "aeiou" else "a"
+            raise Forbidden(f"this needs {article} {names} account; you are signed in as {staff.role}")
 
     guard.__name__ = f"allow_{'_'.join(roles)}"
     return guard

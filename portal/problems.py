@@ -95,6 +95,40 @@ def _title(status: int) -> str:
         return "Error"
 
 
+PAGE_TITLES = {
+    403: "You cannot open this page",
+    404: "Page not found",
+    409: "That clashes with something else",
+    422: "Please check what you entered",
+    500: "Something went wrong on our side",
+}
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A person's browser opening a portal page (HTMX fragments and API clients keep problem+json)."""
+    path = request.url.path
+    portal = path == "/" or path.startswith("/portal")
+    return portal and not request.headers.get("hx-request") and "text/html" in request.headers.get("accept", "")
+
+
+def friendly(handler: Any) -> Any:
+    """The same answer as `handler`, as a page with a way back for people browsing the portal."""
+
+    def respond(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        response: Response[Any] = handler(request, exc)
+        if not (_wants_page(request) and isinstance(response.content, dict)):
+            return response
+        status = response.status_code or 500
+        detail = str(response.content.get("detail", ""))
+        if status >= 500:
+            detail = "We could not finish this. It has been logged; please try again in a moment."
+        title = PAGE_TITLES.get(status, str(response.content.get("title", "Error")))
+        context = {"status": status, "title": title, "detail": detail}
+        return Template("portal/error.html", context=context, status_code=status, headers=dict(response.headers))
+
+    return respond
+
+
 HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     ValidationException: validation_error,
@@ -105,4 +139,7 @@ HANDLERS: dict[Any, Any] = {
     OverflowError: out_of_range,
     LoginRequired: login_required,
     500: server_error,
+}
+HANDLERS = {kind: friendly(handler) for kind, handler in HANDLERS.items() if handler is not login_required} | {
+    LoginRequired: login_required
 }

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import asyncpg
 from msgspec import UNSET, UnsetType
 
-from rental import availability, customers, outbox
+from rental import audit, availability, customers, outbox
 from rental.errors import Conflict, InvalidInput, NotFound
 from rental.handover import Refusal
 from rental.schemas import Booking, BookingCreate, BookingUpdate, Customer
@@ -266,6 +266,9 @@ async def create_booking(
                 await outbox.record(
                     tenant.id, "booking.created", booking_id, {"status": status, "request": hold_until is not None}
                 )
+                await audit.record(
+                    tenant.id, booking_id, "created", {"status": (None, status), "unit": (None, unit_id)}
+                )
         except asyncpg.ExclusionViolationError:
             continue  # another request took this unit a moment ago; try the next one
         return await get_booking(tenant, booking_id)
@@ -306,6 +309,13 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
             changes[column] = value
             if field != "notes":
                 significant.append("place")
+    if data.customer is not UNSET:
+        given_customer = (data.customer.name, data.customer.email, data.customer.phone)
+        if given_customer != (current.customer.name, current.customer.email, current.customer.phone):
+            changes[BookingTable.customer] = await customers.customer_for(tenant, *given_customer)
+            changes[BookingTable.customer_name], changes[BookingTable.customer_email] = given_customer[:2]
+            changes[BookingTable.customer_phone] = given_customer[2]
+            significant.append("customer")  # invitations and calendar events carry the name
     if data.assigned_staff_id is not UNSET and data.assigned_staff_id != current.assigned_staff_id:
         changes[BookingTable.assigned_staff] = await _staff_id(tenant, data.assigned_staff_id)
         significant.append("staff")
@@ -334,10 +344,42 @@ async def update_booking(tenant: Tenant, booking_id: int, data: BookingUpdate) -
                 )
                 topic = "booking.cancelled" if status == "cancelled" else "booking.updated"
                 await outbox.record(tenant.id, topic, booking_id, {"changes": significant, "status": status})
+                await audit.record(tenant.id, booking_id, "updated", _differences(current, values, unit_id))
         except asyncpg.ExclusionViolationError:
             continue
         return await get_booking(tenant, booking_id)
     raise await _conflict(tenant, current.product_id, units, start, end)
+
+
+AUDITED: dict[str, str] = {  # column name -> the field people read in the history
+    "starts_at": "pickup",
+    "ends_at": "return",
+    "status": "status",
+    "pickup_location": "pickup location",
+    "return_location": "return location",
+    "notes": "notes",
+    "assigned_staff": "assigned staff",
+    "customer_name": "customer name",
+    "customer_email": "customer e-mail",
+    "customer_phone": "customer phone",
+}
+
+
+def _differences(current: Booking, values: dict[Any, Any], unit_id: int) -> dict[str, tuple[Any, Any]]:
+    before = {
+        "starts_at": current.starts_at, "ends_at": current.ends_at, "status": current.status,
+        "pickup_location": current.pickup_location, "return_location": current.return_location,
+        "notes": current.notes, "assigned_staff": current.assigned_staff_id, "customer_name": current.customer.name,
+        "customer_email": current.customer.email, "customer_phone": current.customer.phone,
+    }  # fmt: skip
+    found = {
+        AUDITED[column._meta.name]: (before[column._meta.name], value)
+        for column, value in values.items()
+        if column._meta.name in AUDITED and before[column._meta.name] != value
+    }
+    if unit_id != current.unit_id:
+        found["unit"] = (current.unit_id, unit_id)
+    return found
 
 
 async def cancel_booking(tenant: Tenant, booking_id: int) -> Booking:

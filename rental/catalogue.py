@@ -11,7 +11,7 @@ from rental.tables import Unit
 from rental.tenants import Tenant
 
 _LIST = """
-SELECT p.id, p.name, p.description, p.min_rental_days, p.max_rental_days,
+SELECT p.id, p.name, p.description, p.public, p.min_rental_days, p.max_rental_days,
        count(u.id) FILTER (WHERE u.active) AS unit_count
 FROM product p LEFT JOIN unit u ON u.product = p.id
 WHERE p.company = {} {}
@@ -27,6 +27,7 @@ async def list_products(tenant: Tenant, public_only: bool = False) -> list[Produ
             name=r["name"],
             unit_count=r["unit_count"],
             description=r["description"],
+            public=r["public"],
             min_rental_days=r["min_rental_days"],
             max_rental_days=r["max_rental_days"],
         )

@@ -100,6 +100,8 @@ class BookingUpdate(msgspec.Struct, forbid_unknown_fields=True):
     return_location: Place | UnsetType = UNSET
     assigned_staff_id: Id | UnsetType | None = UNSET
     notes: Note | UnsetType = UNSET
+    # the name and contact given with this booking (the customer record is linked anew)
+    customer: CustomerIn | UnsetType = UNSET
     confirm_past: bool = False  # move a pickup or return into the past (staff, on purpose)
 
     def __post_init__(self) -> None:
@@ -139,6 +141,7 @@ class Product(msgspec.Struct):
     name: str
     unit_count: int
     description: str = ""
+    public: bool = True  # offered in the website widget
     min_rental_days: int = 1
     max_rental_days: int | None = None
 

@@ -162,3 +162,18 @@ class Outbox(Table, tablename="outbox"):
     processed_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     last_error = Text(default="")
+
+
+class BookingChange(Table, tablename="booking_change"):
+    """The audit trail of a booking: who changed what, when, and through which door."""
+
+    id: Serial = Serial(primary_key=True)
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    booking = ForeignKey(references=Booking, on_delete=OnDelete.cascade, null=False, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    staff = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
+    actor = Varchar(length=200, default="")  # the name at the time (a staff member, a customer, a calendar)
+    via = Varchar(length=16, default="system")  # portal | api | widget | calendar | system
+    action = Varchar(length=16)  # created | updated
+    # field -> [before, after] as people read them (local times are formatted when shown)
+    changes = JSONB(default={})

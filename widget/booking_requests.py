@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-from rental import availability, bookings, catalogue, holds
+from rental import audit, availability, bookings, catalogue, holds
 from rental.handover import Limits, Refusal, ReturnOption
 from rental.schemas import Booking, BookingCreate, CustomerIn
 from rental.tenants import Tenant
@@ -89,6 +89,7 @@ async def check_window(tenant: Tenant, product_id: int, selection: ranges.Select
 async def request_booking(tenant: Tenant, product_id: int, window: Window, form: RequestForm) -> Booking:
     """A pending booking for a checked window; rental.errors.Conflict when the dates were just taken."""
     customer = CustomerIn(name=form.name, email=form.email, phone=form.phone)  # trimmed and normalised there
+    audit.set_actor(audit.Actor(customer.name, "widget"))
     return await bookings.create_booking(
         tenant,
         BookingCreate(

@@ -27,7 +27,7 @@ from calendars.sync.plan import (
 )
 from calendars.sync.push import desired_in, execute_push, record_write, with_provider
 from calendars.sync.store import Target
-from rental import bookings
+from rental import audit, bookings
 from rental.errors import DomainError
 from rental.schemas import BookingUpdate
 from rental.tenants import tenant_by_id
@@ -134,6 +134,9 @@ async def _remove_if_orphan(provider: CalendarProvider, target: Target, remote: 
             await decide()
 
 
+PROVIDER_LABELS = {"google": "Google", "microsoft": "Outlook", "caldav": "CalDAV"}
+
+
 async def apply_inbound(
     provider: CalendarProvider, target: Target, key: str, remote: RemoteEvent, action: InboundAction
 ) -> None:
@@ -145,9 +148,10 @@ async def apply_inbound(
     if isinstance(action, AcceptMove) and item is not None and item.booking_id is not None:
         tenant = await tenant_by_id(item.company_id)
         try:
-            await bookings.update_booking(
-                tenant, item.booking_id, BookingUpdate(starts_at=action.starts_at, ends_at=action.ends_at)
-            )
+            with audit.acting(audit.Actor(PROVIDER_LABELS.get(provider.name, provider.name) + " calendar", "calendar")):
+                await bookings.update_booking(
+                    tenant, item.booking_id, BookingUpdate(starts_at=action.starts_at, ends_at=action.ends_at)
+                )
         except DomainError as exc:
             await store.record_conflict(target, key, "move_refused", exc.detail, remote)
             await store.log(

@@ -75,4 +75,11 @@
   document.addEventListener("pointermove", move);
   document.addEventListener("pointerup", finish);
   document.addEventListener("pointercancel", function () { drag = null; });
+  // The create form opened from an empty cell: Close (or Escape) removes it and returns to the grid.
+  function closeCreate() {
+    var box = document.getElementById("team-create");
+    if (box && box.firstElementChild) { box.innerHTML = ""; var t = document.getElementById("team-title"); if (t) { t.tabIndex = -1; t.focus(); } }
+  }
+  document.addEventListener("click", function (e) { if (e.target.closest("#team-create-close")) closeCreate(); });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && e.target.closest && e.target.closest("#team-create")) closeCreate(); });
 })();

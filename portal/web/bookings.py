@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -14,10 +14,12 @@ from litestar.response import Template
 from calendars.sync.busy import staff_busy
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import SIGNED_IN
+from portal.web.booking_query import SORT_LABELS, default_query, list_query, page_href
 from portal.web.forms import local_datetime, optional_int, people_detail
 from portal.web.layout import render
 from rental import bookings, catalogue
 from rental.accounts import Staff, staff_of_company
+from rental.booking_search import BookingQuery, search_bookings
 from rental.errors import DomainError
 from rental.schemas import Booking, BookingCreate, BookingUpdate, CustomerIn
 from rental.statuses import BOOKING_STATUSES
@@ -47,11 +49,19 @@ class MoveForm(msgspec.Struct):
     confirm_past: str = ""
 
 
+# What to do about a customer field msgspec refused (its message quotes the pattern: not for people).
+CUSTOMER_FIELD_HELP = {
+    "name": "enter the customer's name (up to 200 characters)",
+    "email": "enter the customer's e-mail address, like name@example.com",
+    "phone": "enter a phone number of up to 40 characters",
+}
+
+
 def _needs_past(exc: DomainError) -> bool:
     return exc.extra.get("needs") == "confirm_past"
 
 
-def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
+def to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
     product_id = optional_int(form.product_id)
     if product_id is None:
         from rental.errors import InvalidInput
@@ -65,7 +75,9 @@ def _to_create(form: BookingForm, tenant: Tenant) -> BookingCreate:
     except msgspec.ValidationError as exc:
         from rental.errors import InvalidInput
 
-        raise InvalidInput(f"Customer: {exc}".replace("$.", "")) from None
+        text = str(exc)
+        field = text.rpartition("$.")[2].rstrip("`") if "$." in text else ""
+        raise InvalidInput(CUSTOMER_FIELD_HELP.get(field) or f"Customer: {text.split(' - at ')[0]}") from None
     return BookingCreate(
         product_id=product_id,
         unit_id=optional_int(form.unit_id),
@@ -95,13 +107,16 @@ class BookingPages(Controller):
     guards = [SIGNED_IN]
     include_in_schema = False
 
-    async def _list_context(
-        self, tenant: Tenant, first: date | None, last: date | None, status: str | None
-    ) -> dict[str, Any]:
+    async def _list_context(self, tenant: Tenant, query: BookingQuery) -> dict[str, Any]:
+        result = await search_bookings(tenant, query)
         return {
-            "bookings": await bookings.list_bookings(tenant, first=first, last=last, status=status or None),
-            "filters": {"from": first, "to": last, "status": status or ""},
+            "result": result,
+            "bookings": result.items,
+            "previous_page": page_href(query, result.page - 1) if result.page > 1 else None,
+            "next_page": page_href(query, result.page + 1) if result.page < result.pages else None,
+            "query": query,
             "statuses": STATUSES,
+            "sorts": SORT_LABELS,
         }
 
     async def _form_context(self, tenant: Tenant) -> dict[str, Any]:
@@ -117,13 +132,19 @@ class BookingPages(Controller):
         request: Request[Any, Any, Any],
         staff: Staff,
         tenant: Tenant,
-        from_: Annotated[date | None, QueryParameter(name="from")] = None,
-        to: date | None = None,
-        status: str | None = None,
+        from_: Annotated[str, QueryParameter(name="from")] = "",
+        to: str = "",
+        status: str = "",
+        q: str = "",
+        sort: str = "",
+        order: str = "",
+        page: str = "",
     ) -> Template:
-        if from_ is None and to is None and not request.headers.get("hx-request"):
-            from_ = date.today() - timedelta(days=7)
-        context = await self._list_context(tenant, from_, to, status)
+        # Every field arrives as text, empty when left blank: an empty "To" is no filter, not an error.
+        today = datetime.now(tenant.tz).date()
+        first_visit = not request.query_params and not request.headers.get("hx-request")
+        query = list_query(from_, to, status, q, sort, order, page, first_visit=first_visit, today=today)
+        context = await self._list_context(tenant, query)
         context.update(await self._form_context(tenant), form=BookingForm(), error=None, message=None)
         return render(request, staff, tenant, "portal/bookings.html", "partials/bookings_table.html", **context)
 
@@ -137,11 +158,11 @@ class BookingPages(Controller):
     ) -> Template:
         context = await self._form_context(tenant)
         try:
-            booking = await bookings.create_booking(tenant, _to_create(data, tenant))
+            booking = await bookings.create_booking(tenant, to_create(data, tenant))
         except DomainError as exc:
             context.update(form=data, error=people_detail(exc, tenant.tz), message=None, past=_needs_past(exc))
             if not request.headers.get("hx-request"):  # a plain form post gets the whole page
-                context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None))
+                context.update(await self._list_context(tenant, default_query(tenant)))
             return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
         context.update(
             form=BookingForm(),
@@ -149,7 +170,7 @@ class BookingPages(Controller):
             warning=await _assignment_warning(booking),
             message=f"Booking #{booking.id} created: {booking.product_name}, {booking.unit_name}",
         )
-        context.update(await self._list_context(tenant, date.today() - timedelta(days=7), None, None), oob=True)
+        context.update(await self._list_context(tenant, default_query(tenant)), oob=True)
         return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
 
     @get("/{booking_id:int}/row")

@@ -30,6 +30,8 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Embed on your website", "/portal/embed", MANAGERS),
     ("Calendar feeds", "/portal/feeds", ALL),
     ("Reminders", "/portal/reminders", MANAGERS),
+    ("Settings", "/portal/settings", MANAGERS),
+    ("Help", "/portal/help", ALL),
     *([("Mailbox (demo)", "/portal/mailbox", MANAGERS)] if get_settings().demo_maildir else []),
 ]
 

@@ -11,16 +11,17 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from calendars.ical import calendar_links
 from calendars.mail import demo_sink, invitations, records, reminders
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
+from portal.web.booking_details import history_lines
 from portal.web.layout import render
 from portal.web.today import pop_flash
-from rental import bookings
-from rental.accounts import Staff
+from rental import bookings, catalogue
+from rental.accounts import Staff, staff_of_company
 from rental.errors import DomainError
 from rental.tables import Customer, StaffUser
 from rental.tenants import Tenant
@@ -60,26 +61,33 @@ class BookingDetailPages(Controller):
             urls=invitations.invite_urls(booking_id),
             links=links,
             can_invite=booking.status in invitations.INVITE_STATUSES,
-            **{"message": None, "error": None, **extra},
+            units=[u for u in await catalogue.list_units(tenant, booking.product_id) if u["active"]],
+            people=await staff_of_company(tenant.id),
+            history=await history_lines(tenant, booking_id),
+            **{"message": None, "error": None, "typed": None, **extra},
         )
 
     @get("/{booking_id:int}")
     async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
-        message, error = pop_flash(request)  # after a check-out / check-in button
-        return await self._page(request, staff, tenant, booking_id, message=message, error=error)
+        typed = (request.session or {}).get("flash", {}).get("typed")  # the details form as typed, when refused
+        message, error = pop_flash(request)  # after a button or a form on this page
+        return await self._page(request, staff, tenant, booking_id, message=message, error=error, typed=typed)
 
-    @post("/{booking_id:int}/send_invite", status_code=200)
+    @post("/{booking_id:int}/send_invite", status_code=303)
     async def send_invite(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int
-    ) -> Template:
+    ) -> Redirect:
+        """POST-redirect-GET: a reload of the page shows the outcome again, it does not send again."""
         from tasks.mail import request_invite
 
         try:
             mail = await request_invite(tenant, booking_id)
+            done = "queued" if mail.status == "queued" else f"already {mail.status}"
+            flash = {"message": f"Calendar invitation {done} (version {mail.sequence + 1} of this booking)."}
         except DomainError as exc:
-            return await self._page(request, staff, tenant, booking_id, error=exc.detail)
-        note = "Invitation queued." if mail.status == "queued" else f"This invitation was already {mail.status}."
-        return await self._page(request, staff, tenant, booking_id, message=f"{note} SEQUENCE {mail.sequence}.")
+            flash = {"error": exc.detail}
+        request.set_session({**request.session, "flash": flash})
+        return Redirect(f"/portal/bookings/{booking_id}", status_code=303)
 
 
 class ReminderPages(Controller):

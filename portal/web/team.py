@@ -20,11 +20,13 @@ from calendars.colors import booking_colors
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
 from portal.schedule import By, Filters, schedule, unit_products
+from portal.web.bookings import to_create
 from portal.web.filters import localdt
 from portal.web.forms import local_datetime, optional_int, people_detail
 from portal.web.layout import render
+from portal.web.team_create import NewBooking, blank_form, booking_form, cell_day
 from portal.web.team_grid import GOOGLE_HEX, KIND_LABELS, build_grid, window_for
-from rental import catalogue, moves
+from rental import bookings, catalogue, moves
 from rental.accounts import Staff, staff_of_company
 from rental.errors import DomainError, InvalidInput
 from rental.tenants import Tenant
@@ -74,6 +76,13 @@ def to_move(form: MoveForm, tenant: Tenant) -> tuple[str, int, moves.Move]:
     )  # fmt: skip
 
 
+def _anchor(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 class TeamPages(Controller):
     path = "/portal/team"
     dependencies = PORTAL_DEPENDENCIES
@@ -82,7 +91,7 @@ class TeamPages(Controller):
 
     async def _page(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, anchor: date | None, view: str,
-        by: str, filters: Filters, **extra: Any,
+        by: str, filters: Filters, fragment: str = "partials/team_grid.html", **extra: Any,
     ) -> Template:  # fmt: skip
         view = "month" if view == "month" else "week"
         chosen: By = "staff" if by == "staff" or not staff.is_manager else "unit"
@@ -95,9 +104,16 @@ class TeamPages(Controller):
             data, view, anchor or today, today, datetime.now(UTC), colors, await unit_products(tenant),
             {p.id: p.name for p in people},
         )  # fmt: skip
-        extra = {"move_error": None, "move_message": None, "undo": None, "confirm_past_move": None, **extra}
+        extra = {
+            "move_error": None,
+            "move_message": None,
+            "undo": None,
+            "confirm_past_move": None,
+            "create": None,
+            **extra,
+        }
         return render(
-            request, staff, tenant, "portal/team.html", "partials/team_grid.html", grid=grid, filters=filters,
+            request, staff, tenant, "portal/team.html", fragment, grid=grid, filters=filters,
             products=await catalogue.list_products(tenant), units=await catalogue.list_units(tenant),
             people=people if staff.is_manager else [], kinds=KIND_LABELS, **extra,
         )  # fmt: skip
@@ -130,10 +146,7 @@ class TeamPages(Controller):
         """Answers with the grid: moved (with an undo), or unchanged with the reason."""
         filters = Filters(optional_int(data.product), optional_int(data.unit), optional_int(data.person),
                           data.kind or None)  # fmt: skip
-        try:
-            anchor = date.fromisoformat(data.from_) if data.from_ else None
-        except ValueError:
-            anchor = None
+        anchor = _anchor(data.from_)
         extra: dict[str, Any] = {}
         try:
             kind, entry_id, change = to_move(data, tenant)
@@ -147,4 +160,44 @@ class TeamPages(Controller):
             extra["move_error"] = f"Not moved: {people_detail(exc, tenant.tz)}"
             if exc.extra.get("needs") == "confirm_past":
                 extra["confirm_past_move"] = data  # offered again, confirmed
+        return await self._page(request, staff, tenant, anchor, data.view, data.by, filters, **extra)
+
+    @get("/new", guards=[MANAGERS])
+    async def new(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        day: str = "",
+        unit_id: str = "",
+        staff_id: str = "",
+    ) -> Template:
+        """The create form for an empty cell (HTMX: the form alone; otherwise the page with it open)."""
+        chosen = cell_day(day)
+        form = await blank_form(tenant, chosen, optional_int(unit_id), optional_int(staff_id))
+        by = "staff" if staff_id else "unit"
+        return await self._page(
+            request, staff, tenant, chosen, "week", by, Filters(None, None, None, None), "partials/team_create.html",
+            create=form,
+        )  # fmt: skip
+
+    @post("/create", status_code=200, guards=[MANAGERS])
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Staff,
+        tenant: Tenant,
+        data: Annotated[NewBooking, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        """Answers with the grid: the new booking on it, or the form again with the reason (nothing created)."""
+        filters = Filters(optional_int(data.product), optional_int(data.unit), optional_int(data.person),
+                          data.kind or None)  # fmt: skip
+        anchor = _anchor(data.from_)
+        extra: dict[str, Any] = {}
+        try:
+            booking = await bookings.create_booking(tenant, to_create(await booking_form(tenant, data), tenant))
+            when = f"{localdt(booking.starts_at, tenant.tz)} – {localdt(booking.ends_at, tenant.tz)}"
+            extra["move_message"] = f"Booking {booking.id} created: {booking.unit_name}, {when}."
+        except DomainError as exc:
+            extra.update(create=data, create_error=exc.detail, create_past=exc.extra.get("needs") == "confirm_past")
         return await self._page(request, staff, tenant, anchor, data.view, data.by, filters, **extra)

@@ -25,6 +25,7 @@ from rental.seed import seed_demo
 from rental.tables import Booking, Company, Customer
 from rental.tenants import Tenant, tenant_by_slug
 from tests.factories import make_api_token, make_product, make_staff, make_tenant
+from tests.support.portal import portal_client
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -249,7 +250,7 @@ def company_case(draw: st.DrawFn) -> dict[str, object]:
 
 
 async def _portal_statuses(live_server: str, email: str, product: int, first: date) -> dict[str, str]:
-    client = await _portal_client(live_server, email)
+    client = await portal_client(live_server, email)
     try:
         page = await client.get(f"/portal/products/{product}", params={"from": str(first)})
     finally:
@@ -396,17 +397,6 @@ async def test_widget_api_and_portal_agree_and_every_offered_range_can_be_booked
 # --- a new closure over existing bookings is saved only once the manager has seen them ---
 
 
-async def _portal_client(live_server: str, email: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=live_server, follow_redirects=True)
-    await client.get("/login")
-    logged = await client.post(
-        "/login", data={"email": email, "password": "secret-pass", "_csrf_token": client.cookies.get("csrftoken", "")}
-    )
-    assert logged.status_code == 200
-    client.headers["x-csrftoken"] = client.cookies.get("csrftoken", "")  # the token issued for this session
-    return client
-
-
 async def test_a_closure_over_bookings_needs_confirmation_in_the_api_and_the_portal(live_server: str) -> None:
     tenant = await shop()
     tz = tenant.tz
@@ -467,7 +457,7 @@ async def test_a_closure_over_bookings_needs_confirmation_in_the_api_and_the_por
         }
         assert (await client.post("/api/v1/calendar_availability", json=later)).status_code == 201
 
-    portal = await _portal_client(live_server, manager)
+    portal = await portal_client(live_server, manager)
     try:
         form = {
             "applies_to": f"unit:{units[1]}",

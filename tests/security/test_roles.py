@@ -36,6 +36,7 @@ PUBLIC = {
     "/oauth/{provider:str}/callback",  # the state must belong to the session (or staff member) that started it
     "/webhooks/{provider:str}",  # providers post notifications; each is checked against its subscription secret
     "/widget/embed.js",
+    "/help/your-rental",  # for customers: adding a rental to their calendar, reminders
 }
 PUBLIC_PREFIXES = ("/public/", "/widget/", "/feeds/", "/invite/", "/invites/", "/static", "/schema")
 # (method, path) only managers and admins may use.
@@ -54,6 +55,16 @@ MANAGERS_ONLY = {
     ("POST", "/portal/integrations/colors"),
     ("POST", "/portal/integrations/conflicts/{conflict_id:int}/resolve"),
     ("POST", "/portal/team/move"),
+    ("GET", "/portal/team/new"),
+    ("POST", "/portal/team/create"),
+    ("POST", "/portal/bookings/{booking_id:int}/details"),
+    ("GET", "/portal/settings"),
+    ("POST", "/portal/settings/products"),
+    ("POST", "/portal/settings/products/{product_id:int}"),
+    ("POST", "/portal/settings/products/{product_id:int}/units"),
+    ("POST", "/portal/settings/units/{unit_id:int}"),
+    ("POST", "/portal/settings/hours"),
+    ("POST", "/portal/settings/team/{staff_id:int}"),
 }
 ROLES = ("manager", "driver", "technician")
 
