@@ -52,6 +52,7 @@ async def test_booking_lifecycle_and_calendar(live_server: str) -> None:
                 "name": "Excavator XL",
                 "unit_count": 2,
                 "description": "",
+                "public": True,
                 "min_rental_days": 1,
                 "max_rental_days": None,
             }
