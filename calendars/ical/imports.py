@@ -395,7 +395,10 @@ def _check_recurrences(
         occurrences = sum(count for _, count in estimates)
         if steps > MAX_RECURRENCE_STEPS:
             refused.append(
-                (vevent, f"it repeats too often to expand (about {steps:,.0f} repetitions up to the import window's end)")
+                (
+                    vevent,
+                    f"it repeats too often to expand (about {steps:,.0f} repetitions up to the import window's end)",
+                )
             )
         elif occurrences > max_events:
             refused.append(

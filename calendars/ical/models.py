@@ -107,9 +107,10 @@ class FeedEvent:
     """One booking as published in a subscribable iCalendar feed.
 
     ``all_day`` events are written with DATE values; ``starts_at``/``ends_at`` are still their
-    instants (local midnights).  ``last_modified`` is written as both LAST-MODIFIED and DTSTAMP (RFC 5545: without a METHOD,
-    DTSTAMP is the last revision of the event), so the feed body - and its ETag - only changes
-    when an event changes.  ``color`` is a CSS3 colour name (RFC 7986), normalised to lower case.
+    instants (local midnights).  ``last_modified`` is written as both LAST-MODIFIED and DTSTAMP
+    (RFC 5545: without a METHOD, DTSTAMP is the last revision of the event), so the feed body -
+    and its ETag - only changes when an event changes.  ``color`` is a CSS3 colour name
+    (RFC 7986), normalised to lower case.
     """
 
     uid: str

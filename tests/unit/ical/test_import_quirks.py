@@ -15,7 +15,9 @@ def read(data: bytes) -> FeedReading:
 
 
 def test_exchange_byday_with_spaces_expands_like_the_plain_rule() -> None:
-    spaced = read(ics(*vevent("x@x", "DTSTART:20260302T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO, TU, WE")))
+    spaced = read(
+        ics(*vevent("x@x", "DTSTART:20260302T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO, TU, WE"))
+    )
     plain = read(ics(*vevent("x@x", "DTSTART:20260302T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE")))
     assert spaced.skipped == []
     assert [e.starts_at for e in spaced.events] == [e.starts_at for e in plain.events]
@@ -48,11 +50,16 @@ def test_an_event_without_uid_is_imported_with_a_stable_uid() -> None:
 
 
 def test_all_quirks_and_a_broken_event_in_one_feed() -> None:
-    body = ics(
-        *vevent("a@x", "SUMMARY:Weekly", "DTSTART:20260302T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO, WE"),
-        *vevent("b@x", "SUMMARY:Holiday", "DTSTART;VALUE=DATE:20260320", "EXDATE;VALUE=DATE:"),
-        *vevent("c@x", "SUMMARY:Broken", "DTSTART:20260311T090000Z", "DTEND:20260310T090000Z"),
-    ) + b"garbage after the calendar"
+    body = (
+        ics(
+            *vevent(
+                "a@x", "SUMMARY:Weekly", "DTSTART:20260302T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO, WE"
+            ),
+            *vevent("b@x", "SUMMARY:Holiday", "DTSTART;VALUE=DATE:20260320", "EXDATE;VALUE=DATE:"),
+            *vevent("c@x", "SUMMARY:Broken", "DTSTART:20260311T090000Z", "DTEND:20260310T090000Z"),
+        )
+        + b"garbage after the calendar"
+    )
     reading = read(body)
     assert {e.uid for e in reading.events} == {"a@x", "b@x"}
     assert [(s.event, s.reason) for s in reading.skipped] == [("'Broken' (11 Mar 2026)", "it ends before it starts")]
