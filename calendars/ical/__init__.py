@@ -12,9 +12,18 @@
 from calendars.ical.caldav import to_caldav_object
 from calendars.ical.feeds import feed_etag, render_feed
 from calendars.ical.imip import SmtpError, build_imip_message, send_message
-from calendars.ical.imports import FeedReading, SkippedEvent, parse_feed, read_feed
+from calendars.ical.imports import parse_feed, read_feed
 from calendars.ical.invites import build_invite, calendar_links
-from calendars.ical.models import EventStatus, FeedError, FeedEvent, ImportedEvent, InviteEvent, InviteMethod
+from calendars.ical.models import (
+    EventStatus,
+    FeedError,
+    FeedEvent,
+    FeedReading,
+    ImportedEvent,
+    InviteEvent,
+    InviteMethod,
+    SkippedEvent,
+)
 
 __all__ = [
     "EventStatus",

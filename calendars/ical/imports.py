@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -34,7 +33,7 @@ from icalendar import Calendar, Component
 from icalendar.parser import Contentlines
 from icalendar.prop import vRecur
 
-from calendars.ical.models import EVENT_STATUSES, EventStatus, FeedError, ImportedEvent
+from calendars.ical.models import EVENT_STATUSES, EventStatus, FeedError, FeedReading, ImportedEvent, SkippedEvent
 from calendars.ical.repairs import cut_after_calendar, repair_lines
 from calendars.ical.zones import load_zone, require_aware
 
@@ -79,20 +78,6 @@ _FREQ_SECONDS = {
 }
 _SPAN_MARGIN = timedelta(days=2)  # floating/all-day times are compared by wall clock inside rie
 _DETAIL_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class SkippedEvent:
-    """An event of the feed that was left out, and why (both meant for people)."""
-
-    event: str  # e.g. "'Team lunch' (12 Mar 2026)"
-    reason: str
-
-
-@dataclass
-class FeedReading:
-    events: list[ImportedEvent]
-    skipped: list[SkippedEvent] = field(default_factory=list)
 
 
 def parse_feed(

@@ -7,7 +7,7 @@ Malformed *external* data is reported with :class:`FeedError` instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
@@ -187,6 +187,22 @@ class ImportedEvent:
         if self.recurrence_id is None:
             return self.uid
         return f"{self.uid}/{self.recurrence_id.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+@dataclass(frozen=True)
+class SkippedEvent:
+    """An event of the feed that was left out, and why (both meant for people)."""
+
+    event: str  # e.g. "'Team lunch' (12 Mar 2026)"
+    reason: str
+
+
+@dataclass
+class FeedReading:
+    """What :func:`calendars.ical.imports.read_feed` read: the busy occurrences and the events it left out."""
+
+    events: list[ImportedEvent]
+    skipped: list[SkippedEvent] = field(default_factory=list)
 
 
 class FeedError(Exception):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from calendars.ical.imports import FeedReading, read_feed
+from calendars.ical.imports import read_feed
+from calendars.ical.models import FeedReading
 from tests.unit.ical.samples import ics, vevent
 
 MARCH = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
