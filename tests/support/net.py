@@ -14,7 +14,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
+def wait_until_up(url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
