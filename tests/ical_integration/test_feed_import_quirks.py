@@ -49,10 +49,7 @@ Served by CalendarHost 3.1\r
 """
 
 
-async def test_quirky_feed_is_imported_and_the_broken_event_reported(
-    server: FeedServer,  # noqa: F811
-    live_server: str,
-) -> None:
+async def test_quirky_feed_is_imported_and_the_broken_event_skipped(server: FeedServer) -> None:  # noqa: F811
     tenant = await make_tenant()
     manager = await member(tenant, "manager")
     url = server.serve("/quirky.ics", QUIRKY)
@@ -76,6 +73,17 @@ async def test_quirky_feed_is_imported_and_the_broken_event_reported(
         (datetime(2026, 12, 24, tzinfo=LA), True),
     ]
 
+    fixed_feed = QUIRKY.replace(b"20261214T130000\r\nSUMMARY:Back", b"20261215T140000\r\nSUMMARY:Back")
+    server.serve("/quirky.ics", fixed_feed)
+    fixed = await imports.refresh_for(tenant, manager, added.id)
+    assert fixed.skipped == [] and fixed.event_count == 6
+
+
+async def test_the_feeds_page_lists_the_skipped_events(server: FeedServer, live_server: str) -> None:  # noqa: F811
+    tenant = await make_tenant()
+    manager = await member(tenant, "manager")
+    added = await imports.add_import(tenant, manager, "Office", server.serve("/quirky-page.ics", QUIRKY), False)
+    await imports.refresh_for(tenant, manager, added.id)
     _, email = await make_staff(tenant, "manager")
     async with portal_client(live_server, email) as client:
         page = await client.get("/portal/feeds")
@@ -84,7 +92,3 @@ async def test_quirky_feed_is_imported_and_the_broken_event_reported(
     assert "1 event skipped" in text
     assert "'Backwards <meeting>' (15 Dec 2026): it ends before it starts" in text
     assert "<meeting>" not in page.text  # escaped, not markup
-
-    server.serve("/quirky.ics", QUIRKY.replace(b"20261214T130000\r\nSUMMARY:Back", b"20261215T140000\r\nSUMMARY:Back"))
-    fixed = await imports.refresh_for(tenant, manager, added.id)
-    assert fixed.skipped == [] and fixed.event_count == 6
