@@ -15,6 +15,9 @@ Optional fixtures (the defaults skip the tests that need them):
 * ``event_id_for(key) -> str``: our deterministic event id for a key (default: 32 hex characters).
 * ``expire_sync_tokens(calendar_id)``: make the server forget every sync token of the calendar.
 * ``webhook_url``: an address the server may deliver push notifications to.
+* ``throttled_once(seconds)``: an async context giving a provider whose next write the server answers with
+  429/503 and ``Retry-After: seconds``, longer than that provider may wait itself.
+* ``revoked_provider``: a provider whose grant the person revoked (OAuth) or whose password was withdrawn.
 
 Tests that need a capability the adapter declares it lacks are skipped through `Capabilities`, never
 by adapter name.
@@ -26,6 +29,7 @@ import dataclasses
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -38,9 +42,11 @@ from calendars.providers.base import (
     EventExists,
     EventMissing,
     FullSyncRequired,
+    NeedsReconnect,
     PreconditionFailed,
     Reminder,
     RemoteEvent,
+    RetryableError,
 )
 from calendars.sync.plan import shows_content
 
@@ -98,6 +104,7 @@ class RemoteMutation(Protocol):
 
 
 ExpireSyncTokens = Callable[[str], Awaitable[None]]
+Throttled = Callable[[int], AbstractAsyncContextManager[CalendarProvider]]
 
 
 def sample_event(
@@ -147,6 +154,14 @@ class ProviderContract:
     @pytest.fixture
     def webhook_url(self) -> str:
         pytest.skip("no webhook receiver for this server")
+
+    @pytest.fixture
+    def throttled_once(self) -> Throttled:
+        pytest.skip("this server cannot be made to throttle")
+
+    @pytest.fixture
+    def revoked_provider(self) -> CalendarProvider:
+        pytest.skip("this server's grants cannot be revoked here")
 
     @pytest.fixture
     def key(self) -> str:
@@ -461,6 +476,24 @@ class ProviderContract:
                 created = await provider.create_event(calendar_id, wanted, idempotency_key=key)
                 fetched = await provider.get_event(calendar_id, created.id)
                 assert (fetched.starts_at, fetched.ends_at) == (wanted.starts_at, wanted.ends_at), zone
+
+    # ---- when the server says no ------------------------------------------------------------------------
+
+    async def test_a_long_retry_after_reaches_the_caller(
+        self, provider: CalendarProvider, calendar_id: str, key: str, throttled_once: Throttled
+    ) -> None:
+        """A Retry-After longer than the adapter may wait goes to the caller, who re-queues with that delay;
+        nothing was written."""
+        require(provider, "writes")
+        async with throttled_once(120) as busy:
+            with pytest.raises(RetryableError) as raised:
+                await busy.create_event(calendar_id, sample_event(key), idempotency_key=key)
+        assert raised.value.retry_after == 120.0
+        assert [e for e in (await listed(provider, calendar_id)).values() if e.key == key] == []
+
+    async def test_a_revoked_grant_needs_reconnect(self, revoked_provider: CalendarProvider) -> None:
+        with pytest.raises(NeedsReconnect):
+            await revoked_provider.list_calendars()
 
     # ---- push notifications and free/busy ------------------------------------------------------------
 
