@@ -83,3 +83,5 @@ class FeedImport(Table, tablename="feed_import"):
     event_count = Integer(default=0)
     remote_etag = Varchar(length=300, default="")
     remote_last_modified = Varchar(length=100, default="")
+    # Events the last good read left out: [{"event": "'Team lunch' (12 Mar 2026)", "reason": "..."}]
+    skipped = JSONB(default=[])

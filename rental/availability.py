@@ -73,7 +73,9 @@ async def _blocks(
     closures: list[Closure] = []
     unit_busy: dict[int, list[Interval]] = defaultdict(list)
     for row in rows:
-        for s, e in occurrences(row["blocked_from"], row["blocked_until"], row["rrule"], tenant.tz, start, end):
+        for s, e in occurrences(
+            row["blocked_from"], row["blocked_until"], row["rrule"], tenant.tz, start, end, row["all_day"]
+        ):
             if row["blocks"] == "handover" and row["unit"] is None:
                 closures.append(Closure(s, e, row["reason"] or CLOSED_REASON))
             else:

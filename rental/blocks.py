@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+
+import msgspec
 
 from rental.errors import Conflict, InvalidInput, NotFound
 from rental.handover import day_bounds, handover_day
@@ -33,6 +35,7 @@ def _to_schema(row: dict[str, Any]) -> Block:
         rrule=row["rrule"],
         source=row["source"],
         blocks=row["blocks"],
+        all_day=row["all_day"],
     )
 
 
@@ -44,10 +47,26 @@ async def _owned(tenant: Tenant, table: Any, row_id: int | None, label: str) -> 
         raise InvalidInput(f"{label} {row_id} does not exist in this company")
 
 
+def _whole_days(data: BlockCreate, tenant: Tenant) -> BlockCreate:
+    """An all-day block from the local midnight of its first day to the one after its last day."""
+    start, end = data.blocked_from.astimezone(tenant.tz), data.blocked_until.astimezone(tenant.tz)
+    if data.all_day is None:
+        return msgspec.structs.replace(data, all_day=start.time() == end.time() == time(0))
+    if not data.all_day:
+        return data
+    last = end.date() - timedelta(days=1) if end.time() == time(0) and end.date() > start.date() else end.date()
+    return msgspec.structs.replace(
+        data,
+        blocked_from=datetime.combine(start.date(), time(0), tzinfo=tenant.tz),
+        blocked_until=datetime.combine(last + timedelta(days=1), time(0), tzinfo=tenant.tz),
+    )
+
+
 async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual") -> Block:
     for name, value in (("blocked_from", data.blocked_from), ("blocked_until", data.blocked_until)):
         if value.tzinfo is None:
             raise InvalidInput(f"{name} must be an RFC 3339 date-time with a UTC offset")
+    data = _whole_days(data, tenant)
     if data.blocked_until <= data.blocked_from:
         raise InvalidInput("blocked_until must be after blocked_from")
     if sum(x is not None for x in (data.product_id, data.unit_id, data.staff_id)) > 1:
@@ -81,6 +100,7 @@ async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual"
             rrule=rule,
             source=source,
             blocks=kind,
+            all_day=bool(data.all_day),
         )
     ).returning(*AvailabilityBlock.all_columns())
     return _to_schema(rows[0])
@@ -124,7 +144,7 @@ async def affected_bookings(
         return []
     lower = min(r["starts_at"] for r in rows) - timedelta(days=1)
     upper = max(r["ends_at"] for r in rows) + timedelta(days=1)
-    windows = list(occurrences(data.blocked_from, data.blocked_until, rule, tenant.tz, lower, upper))
+    windows = list(occurrences(data.blocked_from, data.blocked_until, rule, tenant.tz, lower, upper, data.all_day))
     return [
         {
             "id": r["id"],

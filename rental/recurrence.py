@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,12 +93,28 @@ def _check_subset(parts: dict[str, str]) -> None:
         raise InvalidInput("rrule: WKST must be a weekday like MO")
 
 
+def _local_until(rule: str, tz: ZoneInfo) -> str:
+    """The rule with a UTC ``UNTIL=...Z`` (RFC 5545 3.3.10, what Google, Outlook and Apple write when
+    DTSTART has a zone) turned into the same instant's wall-clock time in ``tz``, as the block-out's
+    local, floating DTSTART needs; a floating or date UNTIL is kept."""
+    parts = _parts(rule)
+    until = parts.get("UNTIL", "")
+    if not until.endswith("Z"):
+        return rule
+    try:
+        instant = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"rrule: UNTIL {until!r} is not a UTC date-time like 20261231T230000Z") from None
+    parts["UNTIL"] = instant.astimezone(tz).strftime("%Y%m%dT%H%M%S")
+    return ";".join(f"{name}={value}" for name, value in parts.items())
+
+
 def validate_rrule(rule: str) -> str:
     """The rule without an "RRULE:" prefix; InvalidInput when it is not an allowed block-out rule."""
     rule = rule.strip().removeprefix("RRULE:")
     _check_subset(_parts(rule))
     try:
-        rrulestr(rule, dtstart=datetime(2000, 1, 1))
+        rrulestr(_local_until(rule, ZoneInfo("UTC")), dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"rrule is not a valid RFC 5545 recurrence rule: {exc}") from None
     return rule
@@ -140,8 +156,14 @@ def occurrences(
     tz: ZoneInfo,
     window_start: datetime,
     window_end: datetime,
+    all_day: bool | None = None,
 ) -> Iterator[tuple[datetime, datetime]]:
-    """Occurrences overlapping [window_start, window_end); wall-clock kept across DST.
+    """Occurrences overlapping [window_start, window_end); wall-clock start kept across DST.
+
+    All-day blocks (``all_day``; by default: blocks from a local midnight to a local midnight)
+    repeat whole local days, 23 or 25 hours long around a DST change.  Timed blocks keep their
+    exact duration (RFC 5545 3.8.5.3), also on the day their start falls in the spring-forward
+    gap, where the start is read with the offset before the gap (RFC 5545 3.3.5).
 
     A stored rule outside the allowed subset (saved before it was enforced) fails closed: it
     blocks the whole window, and the log says which rule it was.
@@ -160,14 +182,18 @@ def occurrences(
     local_start = starts_at.astimezone(tz).replace(tzinfo=None)
     local_end = ends_at.astimezone(tz).replace(tzinfo=None)
     duration = local_end - local_start
-    lower = (window_start.astimezone(tz) - duration).replace(tzinfo=None)
+    if all_day is None:
+        all_day = local_start.time() == local_end.time() == time(0)
+    exact = ends_at - starts_at
+    lower = (window_start.astimezone(tz) - max(duration, exact)).replace(tzinfo=None)
     upper = window_end.astimezone(tz).replace(tzinfo=None)
-    recurrence = _from_window(rrulestr(rule, dtstart=local_start), local_start, lower)  # type: ignore[arg-type]
+    local_rule = _local_until(rule, tz)
+    recurrence = _from_window(rrulestr(local_rule, dtstart=local_start), local_start, lower)  # type: ignore[arg-type]
     for count, occurrence in enumerate(recurrence.xafter(lower, inc=True)):
         if occurrence >= upper or count >= MAX_OCCURRENCES:
             return
         # Wall-clock in the zone, then UTC: same-zone datetime arithmetic ignores DST.
         start = occurrence.replace(tzinfo=tz).astimezone(UTC)
-        end = (occurrence + duration).replace(tzinfo=tz).astimezone(UTC)
+        end = (occurrence + duration).replace(tzinfo=tz).astimezone(UTC) if all_day else start + exact
         if start < window_end and end > window_start:
             yield start, end

@@ -109,6 +109,7 @@ async def update_maintenance(tenant: Tenant, maintenance_id: int, data: Maintena
         MaintenanceTable.starts_at: start,
         MaintenanceTable.ends_at: end,
         MaintenanceTable.sequence: MaintenanceTable.sequence + 1,
+        MaintenanceTable.updated_at: datetime.now(UTC),
     }
     if data.description is not UNSET:
         values[MaintenanceTable.description] = data.description
@@ -179,6 +180,7 @@ async def update_delivery(tenant: Tenant, delivery_id: int, data: DeliveryUpdate
         DeliveryTable.starts_at: start,
         DeliveryTable.ends_at: end,
         DeliveryTable.sequence: DeliveryTable.sequence + 1,
+        DeliveryTable.updated_at: datetime.now(UTC),
     }
     if data.address is not UNSET:
         values[DeliveryTable.address] = data.address

@@ -177,6 +177,9 @@ class BlockCreate(msgspec.Struct, forbid_unknown_fields=True):
     rrule: Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)] | None = None
     # handover: no pickup or return that day (default for company-wide); equipment: units unavailable
     blocks: BlockKind | None = None
+    # Whole local days: the times are moved to the local midnights around them. Left out: true when
+    # both are local midnights of the company's zone.
+    all_day: bool | None = None
     confirm: bool = False  # save even when active bookings have their pickup or return in it
 
     def __post_init__(self) -> None:
@@ -196,6 +199,7 @@ class Block(msgspec.Struct):
     rrule: str | None
     source: str
     blocks: BlockKind = "handover"
+    all_day: bool = False
 
 
 class MaintenanceCreate(msgspec.Struct, forbid_unknown_fields=True):

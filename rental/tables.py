@@ -115,6 +115,7 @@ class MaintenanceSchedule(Table, tablename="maintenance_schedule"):
     description = Text(default="")
     sequence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())  # the feed's DTSTAMP/LAST-MODIFIED
 
 
 class Delivery(Table, tablename="delivery"):
@@ -128,6 +129,7 @@ class Delivery(Table, tablename="delivery"):
     address = Varchar(length=300, default="")
     route_order = Integer(default=0)
     sequence = Integer(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())  # the feed's DTSTAMP/LAST-MODIFIED
 
 
 class AvailabilityBlock(Table, tablename="availability_block"):
@@ -146,6 +148,8 @@ class AvailabilityBlock(Table, tablename="availability_block"):
     source = Varchar(length=64, default="manual")  # manual | feed:<id>
     # handover: no pickup or return on the days it touches | equipment: the units are unavailable
     blocks = Varchar(length=16, default="handover")
+    # Whole local days: blocked_from/blocked_until are local midnights, feeds write DATE values.
+    all_day = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -1,4 +1,4 @@
-"""What each subscription feed contains: bookings, deliveries and maintenance as `FeedEvent`s.
+"""What each subscription feed contains: bookings, deliveries, maintenance and block-outs as `FeedEvent`s.
 
 Minimal personal data: a customer appears as first name and last initial ("Alex B."), never
 with e-mail, phone or address; delivery feeds carry the delivery address (the driver's job).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from calendars import palette
 from calendars.ical import FeedEvent
 from calendars.mail.texts import when
 from calendars.palette import DEFAULT_STATUS_COLORS, PALETTE
+from rental.recurrence import occurrences
 from rental.tables import Booking
 
 STATUS_COLORS = {status: PALETTE[name].css for status, name in DEFAULT_STATUS_COLORS.items()}
@@ -35,6 +36,7 @@ class Scope:
     bookings: str | None = None  # "all" | "assigned" | "product"
     deliveries: str | None = None  # "all" | "driver"
     maintenance: str | None = None  # "all" | "technician" | "product"
+    blocks: str | None = None  # "company" (closures, holidays) | "staff" (those and the person's own)
     staff_id: int | None = None
     product_id: int | None = None
 
@@ -56,6 +58,8 @@ _FILTERS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("maintenance", "all"): ("", None),
     ("maintenance", "technician"): (" AND m.technician = {}", "staff_id"),
     ("maintenance", "product"): (" AND u.product = {}", "product_id"),
+    ("blocks", "company"): (" AND a.staff IS NULL", None),
+    ("blocks", "staff"): (" AND (a.staff IS NULL OR a.staff = {})", "staff_id"),
 }
 
 
@@ -70,6 +74,7 @@ def _sources(scope: Scope) -> list[tuple[str, str, str]]:
         ("bookings", _BOOKINGS, scope.bookings),
         ("deliveries", _DELIVERIES, scope.deliveries),
         ("maintenance", _MAINTENANCE, scope.maintenance),
+        ("blocks", _BLOCKS, scope.blocks),
     ]
     return [(source, sql, mode) for source, sql, mode in found if mode]
 
@@ -105,7 +110,8 @@ WHERE b.company = {} AND b.ends_at > {} AND b.starts_at < {}
 ORDER BY b.starts_at, b.id
 """
 _DELIVERIES = """
-SELECT d.id, d.kind, d.starts_at, d.ends_at, d.address, d.route_order, d.sequence, b.updated_at,
+SELECT d.id, d.kind, d.starts_at, d.ends_at, d.address, d.route_order, d.sequence,
+       GREATEST(d.updated_at, b.updated_at) AS updated_at,
        u.name AS unit_name, b.customer_name
 FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit
 WHERE d.company = {} AND d.ends_at > {} AND d.starts_at < {}
@@ -113,10 +119,19 @@ WHERE d.company = {} AND d.ends_at > {} AND d.starts_at < {}
 ORDER BY d.starts_at, d.id
 """
 _MAINTENANCE = """
-SELECT m.id, m.starts_at, m.ends_at, m.description, m.sequence, m.created_at, u.name AS unit_name
+SELECT m.id, m.starts_at, m.ends_at, m.description, m.sequence, m.updated_at, u.name AS unit_name
 FROM maintenance_schedule m JOIN unit u ON u.id = m.unit
 WHERE m.company = {} AND m.ends_at > {} AND m.starts_at < {}{filter}
 ORDER BY m.starts_at, m.id
+"""
+
+# Company-wide block-outs (closures, holidays) and staff ones; unit and product downtime is not a closure.
+_BLOCKS = """
+SELECT a.id, a.blocked_from, a.blocked_until, a.rrule, a.all_day, a.reason, a.staff, a.created_at
+FROM availability_block a
+WHERE a.company = {} AND (a.blocked_until > {} OR a.rrule IS NOT NULL) AND a.blocked_from < {}
+  AND a.product IS NULL AND a.unit IS NULL{filter}
+ORDER BY a.blocked_from, a.id
 """
 
 
@@ -164,7 +179,7 @@ def maintenance_event(row: dict[str, Any], host: str, timezone: str) -> FeedEven
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         timezone=timezone,
-        last_modified=row["created_at"],
+        last_modified=row["updated_at"],
         description=row["description"],
         color=MAINTENANCE_COLOR,
         categories=("Maintenance",),
@@ -179,6 +194,32 @@ BUILDERS: dict[str, Callable[[dict[str, Any], str, str], FeedEvent]] = {
 }
 
 
+def block_events(row: dict[str, Any], host: str, timezone: str, window: tuple[datetime, datetime]) -> list[FeedEvent]:
+    """One event per occurrence inside the window; all-day block-outs as DATE values."""
+    tz = ZoneInfo(timezone)
+    personal = row["staff"] is not None
+    summary = row["reason"] or ("Away" if personal else "Closed")
+    found = occurrences(row["blocked_from"], row["blocked_until"], row["rrule"], tz, *window, row["all_day"])
+    events = []
+    for start, end in found:
+        day = start.astimezone(tz).date()
+        days = (day, max(end.astimezone(tz).date(), day + timedelta(days=1))) if row["all_day"] else None
+        events.append(
+            FeedEvent(
+                uid=f"block-{row['id']}" + (f"-{day:%Y%m%d}" if row["rrule"] else "") + f"@{host}",
+                summary=summary,
+                starts_at=start,
+                ends_at=end,
+                timezone=timezone,
+                last_modified=row["created_at"],
+                description="Time off" if personal else "Closed: no pickup or return",
+                categories=("Time off" if personal else "Closure",),
+                all_day=days,
+            )
+        )
+    return events
+
+
 @lru_cache(maxsize=50_000)
 def _event(source: str, items: tuple[tuple[str, Any], ...], host: str, timezone: str) -> FeedEvent:
     """Unchanged rows give the same (validated, immutable) FeedEvent without building it again."""
@@ -189,5 +230,8 @@ async def feed_events(scope: Scope) -> Sequence[FeedEvent]:
     events: list[FeedEvent] = []
     for source, sql, mode in _sources(scope):
         rows = await _rows(source, sql, scope, mode)
+        if source == "blocks":
+            events += [event for row in rows for event in block_events(row, scope.host, scope.timezone, scope.window)]
+            continue
         events += [_event(source, tuple(row.items()), scope.host, scope.timezone) for row in rows]
     return events

@@ -17,7 +17,7 @@ import msgspec
 
 from calendars import vault
 from calendars.feeds import fetch
-from calendars.ical import FeedError, ImportedEvent, parse_feed
+from calendars.ical import FeedError, FeedReading, ImportedEvent, read_feed
 from calendars.ical_tables import FeedImport
 from rental.accounts import Staff
 from rental.errors import Forbidden, NotFound
@@ -30,6 +30,14 @@ WINDOW_FUTURE = timedelta(days=400)
 FULL_FETCH_EVERY = timedelta(days=1)  # conditional GETs in between; a full read at least daily
 
 
+MAX_SKIPPED_SHOWN = 50
+
+
+class SkippedView(msgspec.Struct):
+    event: str
+    reason: str
+
+
 class ImportView(msgspec.Struct):
     id: int
     name: str
@@ -40,6 +48,7 @@ class ImportView(msgspec.Struct):
     last_success_at: datetime | None
     last_error: str
     event_count: int
+    skipped: list[SkippedView] = msgspec.field(default_factory=list)
 
     @property
     def personal(self) -> bool:
@@ -61,7 +70,12 @@ def _view(row: dict[str, Any]) -> ImportView:
         row["last_success_at"],
         row["last_error"],
         row["event_count"],
+        msgspec.convert(_json(row.get("skipped")), list[SkippedView]),
     )
+
+
+def _json(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else (value or [])
 
 
 async def add_import(tenant: Tenant, staff: Staff, name: str, url: str, personal: bool) -> ImportView:
@@ -151,12 +165,12 @@ async def refresh(feed_id: int, now: datetime | None = None) -> bool:
                 allow_private=settings.allow_private_fetch,
                 deadline=deadline,
             )
-            # Parsing is CPU work on untrusted data (bounded by parse_feed's own limits): off the event loop.
-            events = (
+            # Parsing is CPU work on untrusted data (bounded by read_feed's own limits): off the event loop.
+            reading = (
                 None
                 if fetched.body is None
                 else await asyncio.to_thread(
-                    parse_feed, fetched.body, now - WINDOW_PAST, now + WINDOW_FUTURE, default_tz=feed["timezone"]
+                    read_feed, fetched.body, now - WINDOW_PAST, now + WINDOW_FUTURE, default_tz=feed["timezone"]
                 )
             )
     except TimeoutError:
@@ -165,7 +179,7 @@ async def refresh(feed_id: int, now: datetime | None = None) -> bool:
     except (FeedError, vault.VaultError) as exc:
         await _record_error(feed_id, now, str(exc))
         return False
-    await _replace_blocks(feed, events, fetched, now)
+    await _replace_blocks(feed, reading, fetched, now)
     return True
 
 
@@ -176,7 +190,7 @@ async def _record_error(feed_id: int, now: datetime, error: str) -> None:
 
 
 async def _replace_blocks(
-    feed: dict[str, Any], events: list[ImportedEvent] | None, fetched: fetch.Fetched, now: datetime
+    feed: dict[str, Any], reading: FeedReading | None, fetched: fetch.Fetched, now: datetime
 ) -> None:
     async with FeedImport._meta.db.transaction():
         if not await FeedImport.raw("SELECT id FROM feed_import WHERE id = {} FOR UPDATE", feed["id"]):
@@ -188,13 +202,15 @@ async def _replace_blocks(
             FeedImport.remote_etag: fetched.etag[:300],
             FeedImport.remote_last_modified: fetched.last_modified[:100],
         }
-        if events is not None:
-            kept = [e for e in events if e.ends_at > e.starts_at]
+        if reading is not None:
+            kept = [e for e in reading.events if e.ends_at > e.starts_at]
             await AvailabilityBlock.raw(
                 "DELETE FROM availability_block WHERE company = {} AND source = {}", feed["company"], source(feed["id"])
             )
             await _insert_blocks(feed, kept)
             values[FeedImport.event_count] = len(kept)
+            shown = [SkippedView(s.event, s.reason) for s in reading.skipped[:MAX_SKIPPED_SHOWN]]
+            values[FeedImport.skipped] = msgspec.json.encode(shown).decode()
         await FeedImport.update(values).where(FeedImport.id == feed["id"])
 
 
@@ -206,9 +222,9 @@ async def _insert_blocks(feed: dict[str, Any], events: list[ImportedEvent]) -> N
     await AvailabilityBlock.raw(
         """
         INSERT INTO availability_block (company, product, unit, staff, blocked_from, blocked_until, reason, rrule,
-                                        source, created_at)
-        SELECT {}, NULL, NULL, {}, b.f, b.u, b.r, NULL, {}, now()
-        FROM unnest({}::timestamptz[], {}::timestamptz[], {}::text[]) AS b(f, u, r)
+                                        source, all_day, created_at)
+        SELECT {}, NULL, NULL, {}, b.f, b.u, b.r, NULL, {}, b.a, now()
+        FROM unnest({}::timestamptz[], {}::timestamptz[], {}::text[], {}::boolean[]) AS b(f, u, r, a)
         """,
         feed["company"],
         feed["staff"],
@@ -216,4 +232,5 @@ async def _insert_blocks(feed: dict[str, Any], events: list[ImportedEvent]) -> N
         [e.starts_at for e in events],
         [e.ends_at for e in events],
         reasons,
+        [e.all_day for e in events],
     )

@@ -37,7 +37,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 REFRESH_INTERVAL = timedelta(minutes=15)
 WINDOW_PAST, WINDOW_DAYS = timedelta(days=60), 460
-FORMAT_VERSION = 1  # raise when the rendering changes, so every ETag changes
+FORMAT_VERSION = 2  # raise when the rendering changes, so every ETag changes
 _BODIES: OrderedDict[str, bytes] = OrderedDict()
 _BODY_CACHE_SIZE = 8
 
@@ -194,9 +194,14 @@ def scope_for(row: dict[str, Any], now: datetime) -> Scope | None:
         product_id=row["product"],
     )
     modes: dict[str, dict[str, Any]] = {
-        "assignments": {"bookings": "assigned", "deliveries": "driver", "maintenance": "technician"},
-        "company": {"bookings": "all"},
-        "product": {"bookings": "product", "maintenance": "product"},
+        "assignments": {
+            "bookings": "assigned",
+            "deliveries": "driver",
+            "maintenance": "technician",
+            "blocks": "staff",
+        },
+        "company": {"bookings": "all", "blocks": "company"},
+        "product": {"bookings": "product", "maintenance": "product", "blocks": "company"},
         "deliveries": {"deliveries": "all" if manager else "driver"},
         "maintenance": {"maintenance": "all" if manager else "technician"},
     }

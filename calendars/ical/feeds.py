@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from icalendar import Calendar
 from icalendar.parser import Contentline, Parameters
-from icalendar.prop import vDuration
+from icalendar.prop import vDate, vDuration
 
 from calendars.ical.colors import normalize_color
 from calendars.ical.invites import PRODID
 from calendars.ical.models import FeedEvent
 from calendars.ical.text import clean_text
-from calendars.ical.zones import is_utc, load_zone, vtimezone
+from calendars.ical.zones import is_utc, load_zone, unambiguous, vtimezone
 
 _END_CALENDAR = b"END:VCALENDAR\r\n"
 _FOLD_AT = 75  # RFC 5545 3.1: lines longer than 75 octets are folded
@@ -68,7 +68,7 @@ def render_feed(
 
     years: dict[str, tuple[int, int]] = {}
     for event in events:
-        if is_utc(event.timezone):
+        if is_utc(event.timezone) or event.all_day is not None:
             continue
         zone = load_zone(event.timezone)
         first = event.starts_at.astimezone(zone).year
@@ -123,13 +123,23 @@ def _event_ical(event: FeedEvent) -> bytes:
 
 
 def _start_end(event: FeedEvent) -> tuple[bytes, bytes]:
+    if event.all_day is not None:
+        first, after = (bytes(vDate(day).to_ical()) for day in event.all_day)
+        return _line("DTSTART", first, b"VALUE=DATE"), _line("DTEND", after, b"VALUE=DATE")
     if is_utc(event.timezone):
         return _line("DTSTART", _utc(event.starts_at)), _line("DTEND", _utc(event.ends_at))
     zone = load_zone(event.timezone)
-    params = _tzid_param(event.timezone)
-    start = _local(event.starts_at.astimezone(zone))
-    end = _local(event.ends_at.astimezone(zone))
-    return _line("DTSTART", start, params), _line("DTEND", end, params)
+    return _local_line("DTSTART", event.starts_at, zone, event.timezone), _local_line(
+        "DTEND", event.ends_at, zone, event.timezone
+    )
+
+
+def _local_line(name: str, value: datetime, zone: tzinfo, tzid: str) -> bytes:
+    """``NAME;TZID=zone:local``, or ``NAME:...Z`` in the second pass of a repeated hour."""
+    local = unambiguous(value.astimezone(zone))
+    if local.tzinfo is UTC:
+        return _line(name, _utc(local))
+    return _line(name, _local(local), _tzid_param(tzid))
 
 
 def _local(value: datetime) -> bytes:

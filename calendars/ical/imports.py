@@ -1,16 +1,20 @@
 """Reading external iCalendar feeds (Google, Outlook, Apple, ...) into busy periods.
 
-:func:`parse_feed` accepts untrusted bytes.  Whatever they contain, it either returns a list of
-:class:`ImportedEvent` or raises :class:`FeedError` with a message meant for a human ("the feed
-looks like an HTML page", "event 'x' has an invalid DTSTART: ...").  The checks run in this
-order so that hostile input is rejected before it can cost much:
+:func:`read_feed` accepts untrusted bytes.  Whatever they contain, it either returns a
+:class:`FeedReading` (the :class:`ImportedEvent` s and the events it skipped, each with a reason
+meant for a human) or raises :class:`FeedError` when the feed as a whole cannot be used ("the
+feed looks like an HTML page").  One unusable VEVENT is skipped, never fatal, and the quirks
+real producers write are repaired first (:mod:`calendars.ical.repairs`).  The checks run in
+this order so that hostile input is rejected before it can cost much:
 
 1. size, encoding, HTML, BEGIN/END:VCALENDAR, physical line length, number of VEVENTs;
 2. VTIMEZONE recurrence rules (icalendar expands them eagerly while parsing);
-3. parsing with icalendar, then the properties this module relies on;
+3. parsing with icalendar, then the properties this module relies on (a VEVENT failing them is
+   skipped);
 4. the number of steps each VEVENT recurrence rule needs to reach the window, and an upper
-   bound of its occurrences inside the window;
-5. expansion with recurring-ical-events, then conversion of each occurrence.
+   bound of its occurrences inside the window (a rule too costly to expand is skipped);
+5. expansion with recurring-ical-events (event by event when the whole calendar fails), then
+   conversion of each occurrence.
 
 Calls into icalendar / recurring-ical-events / dateutil on feed data are wrapped in
 ``except Exception`` blocks that turn whatever those libraries raise into ``FeedError``; the
@@ -29,7 +33,8 @@ from icalendar import Calendar, Component
 from icalendar.parser import Contentlines
 from icalendar.prop import vRecur
 
-from calendars.ical.models import EVENT_STATUSES, EventStatus, FeedError, ImportedEvent
+from calendars.ical.models import EVENT_STATUSES, EventStatus, FeedError, FeedReading, ImportedEvent, SkippedEvent
+from calendars.ical.repairs import cut_after_calendar, repair_lines
 from calendars.ical.zones import load_zone, require_aware
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -85,7 +90,29 @@ def parse_feed(
     max_events: int = DEFAULT_MAX_EVENTS,
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
 ) -> list[ImportedEvent]:
-    """The busy occurrences of ``data`` overlapping ``[window_start, window_end)``.
+    """The events of :func:`read_feed` (the skipped ones are left out silently)."""
+    return read_feed(
+        data,
+        window_start,
+        window_end,
+        default_tz=default_tz,
+        max_bytes=max_bytes,
+        max_events=max_events,
+        max_line_length=max_line_length,
+    ).events
+
+
+def read_feed(
+    data: bytes,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    default_tz: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_events: int = DEFAULT_MAX_EVENTS,
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+) -> FeedReading:
+    """The busy occurrences of ``data`` overlapping ``[window_start, window_end)``, and the skipped events.
 
     Recurring events are expanded (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides).  Times with a
     TZID or ``Z`` are honoured.  Floating times are read in the feed's X-WR-TIMEZONE if it names
@@ -93,10 +120,10 @@ def parse_feed(
     ``default_tz`` (the company's zone); an unknown TZID without VTIMEZONE counts as floating.
     All-day events keep their dates and span local midnights of ``default_tz``.  A VEVENT without
     DTEND lasts for its DURATION, else one day (all-day) or zero (timed), per RFC 5545.
-    STATUS:CANCELLED and TRANSP:TRANSPARENT events are skipped.  The result is sorted by start.
+    STATUS:CANCELLED and TRANSP:TRANSPARENT events are left out.  The events are sorted by start.
 
-    Raises ``FeedError`` for any malformed, oversized or unusable feed and ``ValueError`` for
-    bad arguments (naive window, unknown ``default_tz``).
+    Raises ``FeedError`` for a malformed, oversized or unusable feed (not for one bad event) and
+    ``ValueError`` for bad arguments (naive window, unknown ``default_tz``).
     """
     require_aware(window_start, "window_start")
     require_aware(window_end, "window_end")
@@ -109,13 +136,20 @@ def parse_feed(
     text = _decode(data, max_bytes=max_bytes, max_line_length=max_line_length, max_events=max_events)
     _check_timezone_rules(text)
     calendar, vevents = _parse(text)
-    _check_vevents(vevents, max_events, zone)
+    skipped = [_skip(calendar, vevent, reason) for vevent, reason in _unusable(vevents, max_events, zone)]
     _drop_unknown_x_wr_timezone(calendar)
-    recurring_uids = _check_recurrences(vevents, window_start, window_end, max_events)
+    recurring_uids, costly = _check_recurrences(_vevents(calendar), window_start, window_end, max_events)
+    skipped += [_skip(calendar, vevent, reason) for vevent, reason in costly]
 
     found: dict[str, tuple[int, ImportedEvent]] = {}
-    for component in _expand(calendar, window_start - _SPAN_MARGIN, window_end + _SPAN_MARGIN, max_events):
-        converted = _convert(component, zone, recurring_uids)
+    components, failed = _expand(calendar, window_start - _SPAN_MARGIN, window_end + _SPAN_MARGIN, max_events)
+    skipped += failed
+    for component in components:
+        try:
+            converted = _convert(component, zone, recurring_uids)
+        except FeedError as exc:
+            skipped.append(SkippedEvent(_name(component), exc.message))
+            continue
         if converted is None:
             continue
         sequence, event = converted
@@ -126,7 +160,41 @@ def parse_feed(
             found[event.key] = (sequence, event)
     if len(found) > max_events:
         raise FeedError(f"The feed has {len(found)} events in the import window, more than the limit of {max_events}.")
-    return sorted((event for _, event in found.values()), key=lambda e: (e.starts_at, e.ends_at, e.uid))
+    events = sorted((event for _, event in found.values()), key=lambda e: (e.starts_at, e.ends_at, e.uid))
+    return FeedReading(events, skipped)
+
+
+def _vevents(calendar: Calendar) -> list[Component]:
+    return [component for component in calendar.subcomponents if component.name == "VEVENT"]
+
+
+def _skip(calendar: Calendar, vevent: Component, reason: str) -> SkippedEvent:
+    """Take ``vevent`` (and the other instances of its series) out of the calendar."""
+    uid = _single(vevent, "UID")
+    calendar.subcomponents = [
+        c
+        for c in calendar.subcomponents
+        if c is not vevent and not (uid and c.name == "VEVENT" and _single(c, "UID") == uid)
+    ]
+    return SkippedEvent(_name(vevent), reason)
+
+
+def _single(component: Component, name: str) -> str:
+    value = component.get(name)
+    return "" if value is None or isinstance(value, list) else " ".join(str(value).split())
+
+
+def _name(component: Component) -> str:
+    """How people know the event: its title and first day, else its UID."""
+    try:
+        start = _dt(component, "DTSTART")
+        day = f" ({start:%d %b %Y})" if isinstance(start, date) else ""
+    except Exception:
+        day = ""
+    summary, uid = _single(component, "SUMMARY"), _single(component, "UID")
+    if summary:
+        return _excerpt(summary) + day
+    return (f"event {_excerpt(uid)}" if uid and not uid.startswith("no-uid-") else "an untitled event") + day
 
 
 # --- 1. the raw bytes ------------------------------------------------------------------------
@@ -161,10 +229,12 @@ def _decode(data: bytes, *, max_bytes: int, max_line_length: int, max_events: in
             f"The feed does not start with BEGIN:VCALENDAR (it starts with "
             f"{_excerpt(head[:40])}), so it is not an iCalendar feed."
         )
-    if not text.rstrip()[-13:].upper().endswith("END:VCALENDAR"):
+    complete = cut_after_calendar(text)
+    if complete is None:
         raise FeedError(
             "The feed is incomplete: it does not end with END:VCALENDAR (the download may have been cut off)."
         )
+    text = complete
     longest = max(len(line) for line in text.split("\n"))
     if longest > max_line_length:
         raise FeedError(f"The feed has a line of {longest:,} characters, more than the limit of {max_line_length:,}.")
@@ -213,7 +283,8 @@ def _check_timezone_rules(text: str) -> None:
 
 def _parse(text: str) -> tuple[Calendar, list[Component]]:
     try:
-        calendar = Calendar.from_ical(text)
+        repaired = "\r\n".join(repair_lines(list(Contentlines.from_ical(text)))) + "\r\n"
+        calendar = Calendar.from_ical(repaired)
         # Subcomponents are parsed lazily; walking forces them now, inside this try.
         components = calendar.walk()
         vevents = [component for component in components if component.name == "VEVENT"]
@@ -223,41 +294,52 @@ def _parse(text: str) -> tuple[Calendar, list[Component]]:
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
         raise FeedError("The feed does not contain a VCALENDAR.")
     for component, name, message in broken:
+        if component.name == "VEVENT":
+            continue  # judged with the event's other values in _unusable
         if name is None:
             raise FeedError(f"{_label(component)} contains a line that is not valid iCalendar: {_describe(message)}")
-        if component.name in _STRICT_COMPONENTS or (
-            component.name == "VEVENT" and str(name).upper() in _RELEVANT_PROPERTIES
-        ):
+        if component.name in _STRICT_COMPONENTS:
             raise FeedError(f"{_label(component)} has an invalid {name}: {_describe(message)}")
     return calendar, vevents
 
 
-def _check_vevents(vevents: list[Component], max_events: int, zone: tzinfo) -> None:
+def _unusable(vevents: list[Component], max_events: int, zone: tzinfo) -> Iterator[tuple[Component, str]]:
+    """The events that cannot be used, each with the reason."""
     if len(vevents) > max_events:
         raise FeedError(f"The feed has {len(vevents):,} events, more than the limit of {max_events:,}.")
     for vevent in vevents:
-        for name in _SINGLETONS:
-            if isinstance(vevent.get(name), list):
-                raise FeedError(f"{_label(vevent)} has more than one {name}.")
-        if not str(vevent.get("UID", "")).strip():
-            raise FeedError(f"{_label(vevent)} has no UID.")
-        if "DTSTART" not in vevent:
-            raise FeedError(f"{_label(vevent)} has no DTSTART.")
-        try:
-            start = _dt(vevent, "DTSTART")
-            end = _dt(vevent, "DTEND") if "DTEND" in vevent else None
-            duration = _dt(vevent, "DURATION") if "DURATION" in vevent else None
-            mixed = end is not None and isinstance(start, datetime) != isinstance(end, datetime)
-            backwards = end is not None and not mixed and _instant(end, zone) < _instant(start, zone)
-            negative = isinstance(duration, timedelta) and duration < timedelta(0)
-        except Exception as exc:
-            raise FeedError(f"{_label(vevent)} has unusable DTSTART/DTEND values: {_describe(exc)}") from exc
-        if mixed:
-            raise FeedError(f"{_label(vevent)} mixes a date and a date-time in DTSTART/DTEND.")
-        if backwards:
-            raise FeedError(f"{_label(vevent)} ends (DTEND) before it starts (DTSTART).")
-        if negative:
-            raise FeedError(f"{_label(vevent)} has a negative DURATION.")
+        reason = _problem(vevent, zone)
+        if reason is not None:
+            yield vevent, reason
+
+
+def _problem(vevent: Component, zone: tzinfo) -> str | None:
+    for name, message in vevent.errors:
+        if name is None:
+            return f"it contains a line that is not valid iCalendar ({_describe(message)})"
+        if str(name).upper() in _RELEVANT_PROPERTIES:
+            return f"its {name} is not valid ({_describe(message)})"
+    for name in _SINGLETONS:
+        if isinstance(vevent.get(name), list):
+            return f"it has more than one {name}"
+    if "DTSTART" not in vevent:
+        return "it has no start (DTSTART)"
+    try:
+        start = _dt(vevent, "DTSTART")
+        end = _dt(vevent, "DTEND") if "DTEND" in vevent else None
+        duration = _dt(vevent, "DURATION") if "DURATION" in vevent else None
+        mixed = end is not None and isinstance(start, datetime) != isinstance(end, datetime)
+        backwards = end is not None and not mixed and _instant(end, zone) < _instant(start, zone)
+        negative = isinstance(duration, timedelta) and duration < timedelta(0)
+    except Exception as exc:
+        return f"its start or end cannot be used ({_describe(exc)})"
+    if mixed:
+        return "it mixes a date and a date-time in its start and end"
+    if backwards:
+        return "it ends before it starts"
+    if negative:
+        return "it has a negative duration"
+    return None
 
 
 def _drop_unknown_x_wr_timezone(calendar: Calendar) -> None:
@@ -277,9 +359,10 @@ def _drop_unknown_x_wr_timezone(calendar: Calendar) -> None:
 
 def _check_recurrences(
     vevents: list[Component], window_start: datetime, window_end: datetime, max_events: int
-) -> frozenset[str]:
-    """Refuse rules that are too expensive; return the UIDs of recurring events."""
+) -> tuple[frozenset[str], list[tuple[Component, str]]]:
+    """The UIDs of recurring events, and the events whose rules are unusable or too expensive to expand."""
     recurring: set[str] = set()
+    refused: list[tuple[Component, str]] = []
     for vevent in vevents:
         uid = str(vevent.get("UID"))
         if any(name in vevent for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
@@ -289,24 +372,24 @@ def _check_recurrences(
         try:
             start = _approximate_utc(_dt(vevent, "DTSTART"))
             rules = list(_as_list(vevent["RRULE"]))
-            estimates = [
-                (_excerpt(rule.to_ical().decode("utf-8", "replace")), *_estimate(rule, start, window_start, window_end))
-                for rule in rules
-            ]
+            estimates = [_estimate(rule, start, window_start, window_end) for rule in rules]
         except Exception as exc:
-            raise FeedError(f"{_label(vevent)} has an unusable recurrence: {_describe(exc)}") from exc
-        for text, steps, occurrences in estimates:
-            if steps > MAX_RECURRENCE_STEPS:
-                raise FeedError(
-                    f"{_label(vevent)} repeats too often to expand ({text}: about {steps:,.0f} "
-                    f"repetitions from its start to the end of the import window)."
+            refused.append((vevent, f"its repeat rule cannot be used ({_describe(exc)})"))
+            continue
+        steps = max(step for step, _ in estimates)
+        occurrences = sum(count for _, count in estimates)
+        if steps > MAX_RECURRENCE_STEPS:
+            refused.append(
+                (
+                    vevent,
+                    f"it repeats too often to expand (about {steps:,.0f} repetitions up to the import window's end)",
                 )
-            if occurrences > max_events:
-                raise FeedError(
-                    f"{_label(vevent)} would have about {occurrences:,.0f} occurrences in the "
-                    f"import window ({text}), more than the limit of {max_events:,}."
-                )
-    return frozenset(recurring)
+            )
+        elif occurrences > max_events:
+            refused.append(
+                (vevent, f"it would have about {occurrences:,.0f} occurrences, more than the limit of {max_events:,}")
+            )
+    return frozenset(recurring), refused
 
 
 def _estimate(rule: vRecur, start: datetime, window_start: datetime, window_end: datetime) -> tuple[float, float]:
@@ -347,19 +430,39 @@ def _approximate_utc(value: date | datetime) -> datetime:
 # --- 5. expansion and conversion -------------------------------------------------------------
 
 
-def _expand(calendar: Calendar, span_start: datetime, span_end: datetime, max_events: int) -> list[Component]:
+def _expand(
+    calendar: Calendar, span_start: datetime, span_end: datetime, max_events: int
+) -> tuple[list[Component], list[SkippedEvent]]:
+    """The occurrences; when the calendar as a whole cannot be expanded, each series on its own."""
     try:
         occurrences = recurring_ical_events.of(calendar).between(span_start, span_end)
-    except recurring_ical_events.BadRuleStringFormat as exc:
-        raise FeedError(f"An event in the feed has an invalid recurrence rule: {_describe(exc)}") from exc
-    except Exception as exc:
-        raise FeedError(f"The feed's events could not be expanded: {_describe(exc)}") from exc
+        failed: list[SkippedEvent] = []
+    except Exception:
+        occurrences, failed = _expand_each(calendar, span_start, span_end)
     if len(occurrences) > max_events * 2:
         raise FeedError(
             f"The feed has {len(occurrences):,} occurrences around the import window, more than "
             f"the limit of {max_events:,}."
         )
-    return list(occurrences)
+    return list(occurrences), failed
+
+
+def _expand_each(
+    calendar: Calendar, span_start: datetime, span_end: datetime
+) -> tuple[list[Component], list[SkippedEvent]]:
+    others = [c for c in calendar.subcomponents if c.name != "VEVENT"]
+    series: dict[str, list[Component]] = {}
+    for vevent in _vevents(calendar):
+        series.setdefault(_single(vevent, "UID"), []).append(vevent)
+    occurrences: list[Component] = []
+    failed: list[SkippedEvent] = []
+    for members in series.values():
+        calendar.subcomponents = [*others, *members]
+        try:
+            occurrences += recurring_ical_events.of(calendar).between(span_start, span_end)
+        except Exception as exc:
+            failed.append(SkippedEvent(_name(members[0]), f"it cannot be expanded ({_describe(exc)})"))
+    return occurrences, failed
 
 
 def _convert(component: Component, zone: tzinfo, recurring_uids: frozenset[str]) -> tuple[int, ImportedEvent] | None:
@@ -381,7 +484,7 @@ def _convert(component: Component, zone: tzinfo, recurring_uids: frozenset[str])
     except FeedError:
         raise
     except Exception as exc:
-        raise FeedError(f"{_label(component)} has unusable values: {_describe(exc)}") from exc
+        raise FeedError(f"its values cannot be used ({_describe(exc)})") from exc
     return sequence, event
 
 
@@ -405,15 +508,14 @@ def _build(
     zone: tzinfo,
     recurring: bool,
 ) -> ImportedEvent:
-    label = f"Event {_excerpt(uid)}"
     if isinstance(start, datetime) != isinstance(end, datetime) or not isinstance(start, date):
-        raise FeedError(f"{label} mixes a date and a date-time in DTSTART/DTEND.")
+        raise FeedError("it mixes a date and a date-time in its start and end")
     recurrence_id = _instant(recurrence, zone) if recurring and recurrence is not None else None
     event_status: EventStatus = status if status in EVENT_STATUSES else "CONFIRMED"  # type: ignore[assignment]
     if isinstance(start, datetime) and isinstance(end, datetime):
         starts_at, ends_at = _instant(start, zone), _instant(end, zone)
         if ends_at < starts_at:
-            raise FeedError(f"{label} ends before it starts.")
+            raise FeedError("it ends before it starts")
         return ImportedEvent(
             uid=uid,
             summary=summary,
@@ -426,7 +528,7 @@ def _build(
             status=event_status,
         )
     if end < start:
-        raise FeedError(f"{label} ends before it starts.")
+        raise FeedError("it ends before it starts")
     end = max(end, start + timedelta(days=1))  # DTEND == DTSTART: treat as the usual one day
     return ImportedEvent(
         uid=uid,

@@ -10,7 +10,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from calendars.ical.models import InviteEvent, InviteMethod
 from calendars.ical.text import clean_text
-from calendars.ical.zones import is_utc, load_zone, vtimezone
+from calendars.ical.zones import is_utc, load_zone, unambiguous, vtimezone
 
 PRODID = "-//Rentcal//Rentcal Calendar Integration 1.0//EN"
 GOOGLE_TEMPLATE_URL = "https://calendar.google.com/calendar/render"
@@ -45,8 +45,8 @@ def build_invite(event: InviteEvent, method: InviteMethod) -> bytes:
     vevent.add("UID", event.uid)
     vevent.add("DTSTAMP", event.dtstamp.astimezone(UTC))
     vevent.add("SEQUENCE", event.sequence)
-    vevent.add("DTSTART", starts_local)
-    vevent.add("DTEND", ends_local)
+    vevent.add("DTSTART", unambiguous(starts_local))
+    vevent.add("DTEND", unambiguous(ends_local))
     vevent.add("SUMMARY", clean_text(event.summary))
     vevent.add("ORGANIZER", _address(event.organizer_email, event.organizer_name))
     vevent.add(

@@ -7,7 +7,7 @@ Malformed *external* data is reported with :class:`FeedError` instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
@@ -108,9 +108,11 @@ class InviteEvent:
 class FeedEvent:
     """One booking as published in a subscribable iCalendar feed.
 
-    ``last_modified`` is written as both LAST-MODIFIED and DTSTAMP (RFC 5545: without a METHOD,
-    DTSTAMP is the last revision of the event), so the feed body - and its ETag - only changes
-    when an event changes.  ``color`` is a CSS3 colour name (RFC 7986), normalised to lower case.
+    ``all_day`` events are written with DATE values; ``starts_at``/``ends_at`` are still their
+    instants (local midnights).  ``last_modified`` is written as both LAST-MODIFIED and DTSTAMP
+    (RFC 5545: without a METHOD, DTSTAMP is the last revision of the event), so the feed body -
+    and its ETag - only changes when an event changes.  ``color`` is a CSS3 colour name
+    (RFC 7986), normalised to lower case.
     """
 
     uid: str
@@ -125,10 +127,13 @@ class FeedEvent:
     color: str | None = None
     categories: tuple[str, ...] = ()
     sequence: int = 0
+    all_day: tuple[date, date] | None = None  # (first day, day after the last): written as DATE values
 
     def __post_init__(self) -> None:
         _require_single_line(self.uid, "uid")
         _require_text(self.summary, "summary", allow_empty=True)
+        if self.all_day is not None and not self.all_day[0] < self.all_day[1]:
+            raise ValueError("an all-day event ends after its first day")
         _require_period(self.starts_at, self.ends_at)
         load_zone(self.timezone)
         require_aware(self.last_modified, "last_modified")
@@ -184,6 +189,22 @@ class ImportedEvent:
         if self.recurrence_id is None:
             return self.uid
         return f"{self.uid}/{self.recurrence_id.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+@dataclass(frozen=True)
+class SkippedEvent:
+    """An event of the feed that was left out, and why (both meant for people)."""
+
+    event: str  # e.g. "'Team lunch' (12 Mar 2026)"
+    reason: str
+
+
+@dataclass
+class FeedReading:
+    """What :func:`calendars.ical.imports.read_feed` read: the busy occurrences and the events it left out."""
+
+    events: list[ImportedEvent]
+    skipped: list[SkippedEvent] = field(default_factory=list)
 
 
 class FeedError(Exception):

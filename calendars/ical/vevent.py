@@ -23,7 +23,7 @@ from icalendar.parser.property import unescape_backslash
 from calendars.ical.colors import normalize_color
 from calendars.ical.invites import PRODID
 from calendars.ical.text import clean_text
-from calendars.ical.zones import is_utc, load_zone, require_aware, vtimezone
+from calendars.ical.zones import is_utc, load_zone, require_aware, unambiguous, vtimezone
 
 KEY_PROPERTY = "X-RENTCAL-KEY"
 ORIGIN_PROPERTY = "X-RENTCAL-ORIGIN"  # which of our calendars (target id) wrote it: tells copies from orphans
@@ -135,8 +135,8 @@ def build_storage_object(event: StorageEvent, *, now: datetime | None = None) ->
             starts_local, ends_local = starts_local.astimezone(UTC), ends_local.astimezone(UTC)
         else:
             calendar.add_component(vtimezone(event.timezone, starts_local.year, ends_local.year))
-        vevent.add("DTSTART", _unambiguous(starts_local))
-        vevent.add("DTEND", _unambiguous(ends_local))
+        vevent.add("DTSTART", unambiguous(starts_local))
+        vevent.add("DTEND", unambiguous(ends_local))
     vevent.add("SUMMARY", clean_text(event.summary))
     if event.description:
         vevent.add("DESCRIPTION", clean_text(event.description))
@@ -206,17 +206,6 @@ def written_object(
 def _as_stored(text: str) -> str:
     """Text as a reader gets it back: control characters dropped, line breaks as LF."""
     return clean_text(text).replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _unambiguous(local: datetime) -> datetime:
-    """``local``, or its UTC instant when it is the second pass of a repeated hour.
-
-    A TZID value in the repeated hour means its first pass (RFC 5545 section 3.3.5), so a time
-    in the second pass (fold=1) is written as UTC, which DTSTART/DTEND may carry beside a TZID one.
-    """
-    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
-        return local.astimezone(UTC)
-    return local
 
 
 def content_hash(event: StorageEvent) -> str:

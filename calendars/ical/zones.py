@@ -33,6 +33,17 @@ def require_aware(value: datetime, what: str) -> None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
 
 
+def unambiguous(local: datetime) -> datetime:
+    """``local``, or its UTC instant when it is the second pass of a repeated hour.
+
+    A TZID value in the repeated hour means its first pass (RFC 5545 section 3.3.5), so a time
+    in the second pass (fold=1) is written as UTC, which DTSTART/DTEND may carry beside a TZID one.
+    """
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
+
+
 def to_utc(value: datetime) -> datetime:
     """Convert an aware datetime to UTC."""
     return value.astimezone(UTC)

@@ -124,6 +124,7 @@ def to_create(form: BlockForm, tz: ZoneInfo) -> BlockCreate:
         unit_id=target if kind == "unit" else None,
         staff_id=target if kind == "staff" else None,
         blocks=form.blocks or None,  # type: ignore[arg-type]
+        all_day=True,  # the form takes dates
         confirm=form.confirm == "1",
     )
 

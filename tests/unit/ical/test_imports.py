@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from calendars.ical.imports import parse_feed
+from calendars.ical.imports import parse_feed, read_feed
 from calendars.ical.models import FeedError, ImportedEvent
 from tests.unit.ical.samples import BERLIN, LA, SIMPLE_FEED, ics, vevent
 
@@ -241,26 +241,6 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     "missing END:VCALENDAR": (GOOD.replace(b"END:VCALENDAR\r\n", b""), "END:VCALENDAR"),
     "unterminated VEVENT": (GOOD.replace(b"END:VEVENT\r\n", b""), "not valid iCalendar"),
     "END without BEGIN": (GOOD.replace(b"BEGIN:VEVENT\r\n", b""), "not valid iCalendar"),
-    "bad DTSTART": (event_with("DTSTART:2026-03-10 09:00", "DTEND:20260310T100000Z"), "DTSTART"),
-    "impossible date": (event_with("DTSTART:20261310T090000Z"), "DTSTART"),
-    "bad DURATION": (event_with("DTSTART:20260310T090000Z", "DURATION:soon"), "DURATION"),
-    "negative DURATION": (event_with("DTSTART:20260310T090000Z", "DURATION:-PT1H"), "negative"),
-    "DTEND before DTSTART": (event_with("DTSTART:20260310T090000Z", "DTEND:20260309T090000Z"), "before"),
-    "date mixed with date-time": (event_with("DTSTART;VALUE=DATE:20260310", "DTEND:20260311T090000Z"), "mixes"),
-    "no DTSTART": (event_with("SUMMARY:x"), "DTSTART"),
-    "no UID": (GOOD.replace(b"UID:a@x\r\n", b""), "UID"),
-    "two DTSTARTs": (event_with("DTSTART:20260310T090000Z", "DTSTART:20260311T090000Z"), "more than one DTSTART"),
-    "broken RRULE": (event_with("DTSTART:20260310T090000Z", "RRULE:FREQ=SOMETIMES;COUNT=x"), "RRULE"),
-    "RRULE bad weekday": (event_with("DTSTART:20260310T090000Z", "RRULE:FREQ=WEEKLY;BYDAY=XX"), "RRULE"),
-    "RRULE too frequent": (event_with("DTSTART:20260310T090000Z", "RRULE:FREQ=SECONDLY"), "too often"),
-    "RRULE from long ago": (event_with("DTSTART:19000101T090000Z", "RRULE:FREQ=HOURLY"), "too often"),
-    "RRULE exploding BY parts": (
-        event_with(
-            "DTSTART:20260101T000000Z",
-            "RRULE:FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24))) + ";BYMINUTE=" + ",".join(map(str, range(60))),
-        ),
-        "occurrences",
-    ),
     "VTIMEZONE rule bomb": (
         ics(
             "BEGIN:VTIMEZONE",
@@ -288,9 +268,52 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     "JSON error": (b'{"error": "unauthorized"}', "BEGIN:VCALENDAR"),
     "plain text": (b"Service temporarily unavailable", "BEGIN:VCALENDAR"),
     "two calendars": (GOOD + GOOD, "not valid iCalendar"),
-    "content line without colon": (GOOD.replace(b"SUMMARY:ok", b"SUMMARY ok"), "not valid iCalendar"),
     "garbage line in calendar": (GOOD.replace(b"VERSION:2.0", b"VERSION:2.0\r\n%%% junk %%%"), "not valid"),
 }
+
+
+# One unusable event is skipped, with its reason; the feed's other events still count.
+
+
+def bad_event(*lines: str) -> tuple[str, ...]:
+    return vevent("bad@x", "SUMMARY:Broken one", *lines)
+
+
+BAD_EVENTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "bad DTSTART": (bad_event("DTSTART:2026-03-10 09:00", "DTEND:20260310T100000Z"), "DTSTART"),
+    "impossible date": (bad_event("DTSTART:20261310T090000Z"), "DTSTART"),
+    "bad DURATION": (bad_event("DTSTART:20260310T090000Z", "DURATION:soon"), "DURATION"),
+    "negative DURATION": (bad_event("DTSTART:20260310T090000Z", "DURATION:-PT1H"), "negative"),
+    "DTEND before DTSTART": (bad_event("DTSTART:20260310T090000Z", "DTEND:20260309T090000Z"), "before"),
+    "date mixed with date-time": (bad_event("DTSTART;VALUE=DATE:20260310", "DTEND:20260311T090000Z"), "mixes"),
+    "no DTSTART": (bad_event(), "DTSTART"),
+    "two DTSTARTs": (bad_event("DTSTART:20260310T090000Z", "DTSTART:20260311T090000Z"), "more than one DTSTART"),
+    "broken RRULE": (bad_event("DTSTART:20260310T090000Z", "RRULE:FREQ=SOMETIMES;COUNT=x"), "RRULE"),
+    "RRULE bad weekday": (bad_event("DTSTART:20260310T090000Z", "RRULE:FREQ=WEEKLY;BYDAY=XX"), "RRULE"),
+    "RRULE too frequent": (bad_event("DTSTART:20260310T090000Z", "RRULE:FREQ=SECONDLY"), "too often"),
+    "RRULE from long ago": (bad_event("DTSTART:19000101T090000Z", "RRULE:FREQ=HOURLY"), "too often"),
+    "RRULE exploding BY parts": (
+        bad_event(
+            "DTSTART:20260101T000000Z",
+            "RRULE:FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24))) + ";BYMINUTE=" + ",".join(map(str, range(60))),
+        ),
+        "occurrences",
+    ),
+    "content line without colon": (bad_event("DTSTART:20260310T090000Z", "LOCATION here"), "not valid iCalendar"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_EVENTS))
+def test_one_bad_event_is_skipped_with_its_reason(name: str) -> None:
+    lines, fragment = BAD_EVENTS[name]
+    good = vevent("a@x", "DTSTART:20260310T090000Z", "DTEND:20260310T100000Z", "SUMMARY:ok")
+    reading = read_feed(ics(*good, *lines), *MARCH, default_tz="Europe/Berlin")
+    assert [(e.uid, e.starts_at) for e in reading.events] == [("a@x", utc(2026, 3, 10, 9))]
+    assert len(reading.skipped) == 1, reading.skipped
+    skipped = reading.skipped[0]
+    assert skipped.event.startswith("'Broken one'")
+    assert fragment.lower() in skipped.reason.lower(), skipped.reason
+    assert len(skipped.reason) < 300 and "\n" not in skipped.reason
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))
@@ -314,8 +337,8 @@ def test_size_and_count_limits() -> None:
         read(ics("X-LONG:" + "b" * 200), max_line_length=100)
     daily = event_with("DTSTART:20260301T090000Z", "RRULE:FREQ=DAILY")
     assert len(read(daily)) == 61
-    with pytest.raises(FeedError, match="occurrences"):
-        read(daily, max_events=50)
+    too_many = read_feed(daily, *MARCH, default_tz="Europe/Berlin", max_events=50)
+    assert too_many.events == [] and "occurrences" in too_many.skipped[0].reason
 
 
 def test_huge_input_is_refused_before_parsing() -> None:
