@@ -52,8 +52,11 @@ def to_update(form: DetailsForm) -> BookingUpdate:
     try:
         return msgspec.convert(fields, BookingUpdate)
     except msgspec.ValidationError as exc:
-        where = str(exc).rpartition("$.")[2].rstrip("`")
+        message, _, where = str(exc).partition(" - at `$.")
+        where = where.rstrip("`")
         field = where.removeprefix("customer.")
+        if where == "customer":  # the contact rule refused it, in words for people
+            raise InvalidInput(message) from None
         if where.startswith("customer."):
             raise InvalidInput(CUSTOMER_FIELD_HELP.get(field, "check the customer's details")) from None
         raise InvalidInput(f"{field.replace('_', ' ')}: too long or not allowed") from None
