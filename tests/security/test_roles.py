@@ -65,6 +65,11 @@ MANAGERS_ONLY = {
     ("POST", "/portal/settings/units/{unit_id:int}"),
     ("POST", "/portal/settings/hours"),
     ("POST", "/portal/settings/team/{staff_id:int}"),
+    ("GET", "/portal/requests"),
+    ("POST", "/portal/requests/{booking_id:int}/accept"),
+    ("POST", "/portal/requests/{booking_id:int}/decline"),
+    ("GET", "/portal/conflicts"),
+    ("POST", "/portal/conflicts/{conflict_id:int}/resolve"),
 }
 ROLES = ("manager", "driver", "technician")
 
