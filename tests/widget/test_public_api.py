@@ -47,6 +47,7 @@ async def test_catalogue_and_availability_match_the_staff_calendar_without_perso
             "name": "Boom lift",
             "unit_count": 2,
             "description": "",
+            "public": True,
             "min_rental_days": 1,
             "max_rental_days": None,
         }
