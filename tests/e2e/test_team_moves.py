@@ -67,7 +67,7 @@ async def test_drag_refused_by_a_clash_then_accepted_on_a_free_unit_and_undone(p
     moved = await bookings.get_booking(tenant, moving.id)
     assert (moved.unit_id, moved.starts_at, moved.ends_at) == (units[2], moving.starts_at, moving.ends_at)
     mine = (Outbox.aggregate_id == moving.id) & (Outbox.company == tenant.id) & Outbox.topic.like("booking.%")
-    topics = await Outbox.select(Outbox.topic).where(mine)
+    topics = await Outbox.select(Outbox.topic).where(mine).order_by(Outbox.id)
     assert [t["topic"] for t in topics] == ["booking.created", "booking.updated"]
 
     await page.get_by_role("button", name="Undo").click()
