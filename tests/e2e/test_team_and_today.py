@@ -133,9 +133,11 @@ async def test_manager_runs_the_day_and_reads_the_team_calendar(browser: Browser
     statuses = {r["id"]: r["status"] for r in await Booking.select(Booking.id, Booking.status).where(
         Booking.company == tenant.id)}  # fmt: skip
     assert statuses == {pickup.id: "picked_up", back.id: "returned", request.id: "confirmed"}
-    topics = await Outbox.select(Outbox.topic).where(
-        (Outbox.aggregate_id == pickup.id) & (Outbox.company == tenant.id) & Outbox.topic.like("booking.%")
-    ).order_by(Outbox.id)  # in the order they happened
+    topics = (
+        await Outbox.select(Outbox.topic)
+        .where((Outbox.aggregate_id == pickup.id) & (Outbox.company == tenant.id) & Outbox.topic.like("booking.%"))
+        .order_by(Outbox.id)
+    )  # in the order they happened
     assert [t["topic"] for t in topics] == ["booking.created", "booking.updated"]  # calendars learn of it
 
     # team calendar, units as rows: the booking on its unit, the closure over it highlighted as a clash
