@@ -55,11 +55,14 @@ def _whole_days(data: BlockCreate, tenant: Tenant) -> BlockCreate:
     if not data.all_day:
         return data
     last = end.date() - timedelta(days=1) if end.time() == time(0) and end.date() > start.date() else end.date()
-    return msgspec.structs.replace(
-        data,
-        blocked_from=datetime.combine(start.date(), time(0), tzinfo=tenant.tz),
-        blocked_until=datetime.combine(last + timedelta(days=1), time(0), tzinfo=tenant.tz),
-    )
+    try:
+        return msgspec.structs.replace(
+            data,
+            blocked_from=datetime.combine(start.date(), time(0), tzinfo=tenant.tz),
+            blocked_until=datetime.combine(last + timedelta(days=1), time(0), tzinfo=tenant.tz),
+        )
+    except (ValueError, OverflowError) as error:  # whole days reaching past the supported range
+        raise InvalidInput(str(error)) from error
 
 
 async def create_block(tenant: Tenant, data: BlockCreate, source: str = "manual") -> Block:

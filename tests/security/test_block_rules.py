@@ -83,6 +83,19 @@ async def test_the_api_refuses_minutely_block_outs_with_a_problem(live_server: s
     assert "FREQ=MINUTELY is not allowed" in response.json()["detail"]
 
 
+async def test_an_all_day_block_rounded_past_the_last_supported_day_is_a_problem_not_a_500(live_server: str) -> None:
+    """Found by schemathesis: whole local days moved the end to 2200-01-01, outside the accepted range."""
+    tenant = await make_tenant()
+    token = await make_api_token(tenant, "manager")
+    body = {"blocked_from": "2199-12-30T10:00:00Z", "blocked_until": "2199-12-31T23:30:00-08:00", "all_day": True}
+    async with httpx.AsyncClient(base_url=live_server, headers={"Authorization": f"Bearer {token}"}) as client:
+        response = await client.post("/api/v1/calendar_availability", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "between 2000 and 2199" in response.json()["detail"]
+    assert await AvailabilityBlock.count().where(AvailabilityBlock.company == tenant.id) == 0
+
+
 async def test_far_future_and_edge_windows_answer_4xx_and_the_server_stays_responsive(live_server: str) -> None:
     tenant = await make_tenant()
     product, _ = await make_product(tenant)
