@@ -15,6 +15,7 @@ from calendars.accounts.oauth import AuthorizationFailed
 from calendars.colors import STATUSES, booking_colors, set_booking_colors
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
+from calendars.sync import conflicts
 from portal import oauth_flow
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
@@ -64,7 +65,7 @@ class IntegrationPages(Controller):
             tenant,
             "portal/integrations.html",
             integrations=await integrations.list_integrations(tenant, staff),
-            conflicts=await integrations.open_conflicts(tenant) if staff.is_manager else [],
+            conflicts=await conflicts.open_conflicts(tenant) if staff.is_manager else [],  # as people read them
             colors=await booking_colors(tenant),
             statuses=STATUSES,
             kinds=KINDS,
