@@ -1,5 +1,6 @@
 """The sync-conflicts table on the integrations page speaks of items as people know them (a booking's number,
-customer, product and unit, its local time), each a link to the item, never an internal key."""
+customer, product and unit, its local time), each a link to the item, never an internal key; the page's forms
+are POST-redirect-GET."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ async def test_conflicts_name_the_booking_with_a_link_and_local_time(live_server
     )  # fmt: skip
     async with signed_in(live_server, email) as client:
         page = await client.get("/portal/integrations")
+        conflict = await SyncConflict.select(SyncConflict.id).where(SyncConflict.company == tenant.id).first()
+        handled = await client.post(f"/portal/integrations/conflicts/{conflict['id']}/resolve", follow_redirects=False)
+        assert handled.status_code == 303 and handled.headers["location"].startswith("/portal/integrations?")
+        after = await client.get(handled.headers["location"])  # what the browser shows, and what a reload repeats
+        assert "Conflict marked as handled." in after.text and f'data-conflict="booking:{booking.id}"' not in after.text
+        synced = await client.post(f"/portal/integrations/{integration[0]['id']}/sync", follow_redirects=False)
+        assert (
+            synced.status_code == 303
+            and "Synchronisation started." in (await client.get(synced.headers["location"])).text
+        )
     assert page.status_code == 200
     row = page.text.split(f'data-conflict="booking:{booking.id}"', 1)[1].split("</tr>", 1)[0]
     assert f'<a href="/portal/bookings/{booking.id}">Booking {booking.id} · Ada Lovelace · Excavator, ' in row
