@@ -64,7 +64,9 @@ def _address(value: str) -> str:
 
 
 async def _check_free(tenant: Tenant, email: str) -> None:
-    holder = await StaffUser.select(StaffUser.company).where(StaffUser.email == email).first()
+    holder = await StaffUser.select(StaffUser.company, StaffUser.active).where(StaffUser.email == email).first()
+    if holder is not None and holder["company"] == tenant.id and not holder["active"]:
+        raise Conflict(f"{email} is on your team but cannot sign in; tick “Can sign in” beside them above instead")
     if holder is not None and holder["company"] == tenant.id:
         raise Conflict(f"{email} is already on your team (see the list above)")
     if holder is not None:

@@ -162,3 +162,9 @@ async def test_drivers_cannot_invite(live_server: str) -> None:
                                    headers=PAGE)  # fmt: skip
         assert denied.status_code == 403
     assert await StaffInvitation.count().where(StaffInvitation.company == tenant.id) == 0
+    # a deactivated person is let back in from the team list, not invited again
+    _, manager = await make_staff(tenant, "manager")
+    await StaffUser.update({StaffUser.active: False}).where(StaffUser.email == driver)
+    async with signed_in(live_server, manager) as client:
+        again = await client.post("/portal/settings/invitations", data={"email": driver, "role": "driver"})
+        assert f"Not invited: {driver} is on your team but cannot sign in; tick “Can sign in”" in again.text
