@@ -61,9 +61,7 @@ async def test_a_calendar_that_turns_read_only_stops_receiving_items_and_stays_a
 ) -> None:
     tenant, staff, _ = await manager()
     product, _ = await make_product(tenant, units=2)
-    integration_id = await integrations.connect_caldav(
-        tenant, staff, icloud.front_url, account.user, DEMO_PASSWORD
-    )
+    integration_id = await integrations.connect_caldav(tenant, staff, icloud.front_url, account.user, DEMO_PASSWORD)
     view = await integrations.get_integration(tenant, staff, integration_id)
     rentcal, personal = by_name(view.calendars, "Rentcal"), by_name(view.calendars, "Personal")
     assert personal.writable is False and personal.write_kinds == []
@@ -123,9 +121,11 @@ async def test_a_calendar_that_turns_read_only_stops_receiving_items_and_stays_a
     assert not [s for s in icloud.seen if s.method in ("PUT", "DELETE")]
     assert keys_of(await account.stored(account.calendar("rentcal"))) == {f"booking:{first}": 1}
     await inbound.sync_inbound(rentcal.id)
-    row = await CalendarTarget.select(CalendarTarget.read_error, CalendarTarget.last_read_at).where(
-        CalendarTarget.id == rentcal.id
-    ).first()
+    row = (
+        await CalendarTarget.select(CalendarTarget.read_error, CalendarTarget.last_read_at)
+        .where(CalendarTarget.id == rentcal.id)
+        .first()
+    )
     assert row is not None and row["read_error"] == "" and row["last_read_at"] is not None
 
     # shared writable again: the next look at the account's calendars clears the warning
@@ -138,7 +138,7 @@ async def test_a_calendar_that_turns_read_only_stops_receiving_items_and_stays_a
 async def test_api_and_portal_show_read_only_calendars_and_refuse_routing_into_them(
     live_server: str, icloud: DavProxy, account: Account
 ) -> None:
-    tenant, _, email = await manager()
+    _, _, email = await manager()
     token = await create_api_token(email)
     response = await connect(live_server, token, account, server_url=icloud.front_url)
     assert response.status_code == 201, response.text
