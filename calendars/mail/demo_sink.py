@@ -61,10 +61,9 @@ def list_mails(maildir: str | Path, limit: int = 100) -> list[MailSummary]:
 
 
 def read_mail(maildir: str | Path, key: str) -> MailView | None:
-    box = mailbox.Maildir(maildir, create=False)
-    try:
-        message = _parse(box.get_bytes(key))
-    except (KeyError, OSError):
+    try:  # before the first mail arrives there is no Maildir at all (NoSuchMailboxError)
+        message = _parse(mailbox.Maildir(maildir, create=False).get_bytes(key))
+    except (KeyError, OSError, mailbox.Error):
         return None
     text = calendar = method = ""
     attachments: list[str] = []
