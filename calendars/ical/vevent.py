@@ -172,7 +172,8 @@ def written_object(
 
     A PUT answered with a strong ETag stored the body octet for octet (RFC 4791 section 5.3.4), so
     the adapter needs no second look at what it just wrote; parsing it again cost more than the PUT.
-    None for what this shortcut does not cover (sub-second times, zero-length events): parse then.
+    None for what this shortcut does not cover (sub-second times, zero-length events, events within two
+    days of the window's edges): parse then.
     """
     if event.starts_at.microsecond or event.ends_at.microsecond or event.ends_at <= event.starts_at:
         return None
@@ -181,7 +182,9 @@ def written_object(
         starts_at, ends_at = _instant(event.all_day[0], tz), _instant(event.all_day[1], tz)
     else:
         starts_at, ends_at = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
-    inside = starts_at < window[1] and ends_at > window[0]
+    occurrences = _single_occurrence(starts_at, ends_at, True, event.all_day, window)
+    if occurrences is None:  # near a window edge the reader's expansion decides: parse then
+        return None
     return RemoteObject(
         uid=event.uid or uid_for(event.key),
         key=_as_stored(event.key),
@@ -198,7 +201,7 @@ def written_object(
         color=normalize_color(event.color).strip().lower() if event.color is not None else None,
         alarms=tuple(event.alarms),
         recurrence=(),
-        occurrences=(Occurrence(starts_at, ends_at, True, event.all_day),) if inside else (),
+        occurrences=occurrences,
         sequence=event.sequence,
         last_modified=now.astimezone(UTC).replace(microsecond=0),
         content_hash=content_hash(event),
@@ -219,9 +222,9 @@ def content_hash(event: StorageEvent) -> str:
         start, end = event.all_day
     color = normalize_color(event.color) if event.color is not None else None
     return _digest(
-        clean_text(event.summary),
-        clean_text(event.description),
-        clean_text(event.location),
+        _as_stored(event.summary),
+        _as_stored(event.description),
+        _as_stored(event.location),
         start,
         end,
         event.status,

@@ -210,9 +210,15 @@ def test_what_we_wrote_is_known_without_reading_it_back(
         starts_at=starts_at, ends_at=ends_at, timezone=zone, all_day=days, alarms=tuple(alarms), sequence=minutes,
     )  # fmt: skip
     calendar_zone = "America/Chicago"
-    assert written_object(wanted, zone=calendar_zone, window=WINDOW, now=NOW) == parse_remote_object(
-        build_storage_object(wanted, now=NOW), zone=calendar_zone, window=WINDOW
+    parsed = parse_remote_object(build_storage_object(wanted, now=NOW), zone=calendar_zone, window=WINDOW)
+    written = written_object(wanted, zone=calendar_zone, window=WINDOW, now=NOW)
+    near_an_edge = any(
+        abs(edge - instant) < timedelta(days=2) for edge in WINDOW for instant in (parsed.starts_at, parsed.ends_at)
     )
+    if written is None:  # left to the parser only where the reader's expansion decides the overlap
+        assert near_an_edge
+    else:
+        assert written == parsed
 
 
 def test_sub_second_and_empty_events_are_left_to_the_parser() -> None:
