@@ -19,9 +19,11 @@ class BookingMail(Table, tablename="booking_mail"):
     id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
     booking = ForeignKey(references=Booking, on_delete=OnDelete.cascade, null=True, index=True)  # None: staff
-    kind = Varchar(length=16)  # invite | reminder | notice | staff
+    kind = Varchar(length=16)  # invite | reminder | notice | staff | staff_invite
     # kind 'staff': the notification it mails (migration: a foreign key to staff_notification)
     notification = Integer(null=True, default=None)
+    # kind 'staff_invite': the invitation it mails (migration: a foreign key to staff_invitation)
+    invitation = Integer(null=True, default=None)
     note = Text(default="")  # free text a notice carries (the reason a request was declined)
     method = Varchar(length=8, default="")  # REQUEST | CANCEL (invites)
     sequence = Integer(default=0)  # the booking's SEQUENCE when recorded

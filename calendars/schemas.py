@@ -19,6 +19,9 @@ class CalendarChoice(msgspec.Struct):
     read_busy: bool
     last_read_at: datetime | None
     read_error: str
+    # False: shared read-only with this account; only read for busy time, nothing can be written there
+    writable: bool = True
+    write_error: str = ""  # why Rentcal stopped writing there (the server refused a write as read-only)
 
 
 class CalendarAudit(msgspec.Struct):

@@ -41,6 +41,9 @@ class CalendarTarget(Table, tablename="calendar_target"):
     name = Varchar(length=300, default="")
     write_kinds = JSONB(default=[])  # any of "bookings", "maintenance", "deliveries"
     read_busy = Boolean(default=False)
+    # False when the calendar is shared read-only: busy times only, nothing routed into it
+    writable = Boolean(default=True)
+    write_error = Text(default="")  # why writing stopped (the server refused a write as read-only)
     sync_token = Text(null=True, default=None)
     last_read_at = Timestamptz(null=True, default=None)
     read_error = Text(default="")

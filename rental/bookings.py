@@ -14,7 +14,7 @@ from rental.handover import Refusal
 from rental.schemas import Booking, BookingCreate, BookingUpdate, Customer
 from rental.statuses import ACTIVE, FINISHED
 from rental.tables import Booking as BookingTable
-from rental.tables import StaffUser, Unit
+from rental.tables import Product, StaffUser, Unit
 from rental.tenants import Tenant
 
 T = TypeVar("T")
@@ -215,6 +215,14 @@ async def _unit_of_product(tenant: Tenant, product_id: int, unit_id: int) -> Non
         raise InvalidInput(f"unit {unit_id} is not a unit of product {product_id}")
 
 
+async def _check_product_active(product_id: int) -> None:
+    row = await Product.select(Product.name, Product.active).where(Product.id == product_id).first()
+    if row is not None and not row["active"]:
+        raise Conflict(
+            f"{row['name']} is deactivated and takes no new bookings; a manager can reactivate it under Settings"
+        )
+
+
 async def create_booking(
     tenant: Tenant, data: BookingCreate, *, hold_until: datetime | None = None, unverified: bool = False
 ) -> Booking:
@@ -227,6 +235,7 @@ async def create_booking(
         all_units = await availability.product_units(tenant, data.product_id)
     except NotFound:
         raise InvalidInput(f"unknown product_id {data.product_id}") from None
+    await _check_product_active(data.product_id)
     staff_id = await _staff_id(tenant, data.assigned_staff_id)
     await _check_handover(tenant, data.product_id, start, end)
     if data.unit_id is not None:

@@ -72,7 +72,10 @@ async def tenant_by_id(company_id: int) -> Tenant:
 
 async def _ensure_public(tenant: Tenant, product_id: int) -> None:
     shown = await Product.exists().where(
-        (Product.id == product_id) & (Product.company == tenant.id) & (Product.public == True)  # noqa: E712
+        (Product.id == product_id)
+        & (Product.company == tenant.id)
+        & (Product.public == True)  # noqa: E712
+        & (Product.active == True)  # noqa: E712
     )
     if not shown:
         raise NotFound(f"product {product_id} not found")

@@ -11,7 +11,7 @@ from rental.tables import Unit
 from rental.tenants import Tenant
 
 _LIST = """
-SELECT p.id, p.name, p.description, p.public, p.min_rental_days, p.max_rental_days,
+SELECT p.id, p.name, p.description, p.public, p.active, p.min_rental_days, p.max_rental_days,
        count(u.id) FILTER (WHERE u.active) AS unit_count
 FROM product p LEFT JOIN unit u ON u.product = p.id
 WHERE p.company = {} {}
@@ -20,7 +20,9 @@ GROUP BY p.id ORDER BY p.name, p.id
 
 
 async def list_products(tenant: Tenant, public_only: bool = False) -> list[Product]:
-    rows = await ProductTable.raw(_LIST.replace("{} {}", "{} " + ("AND p.public" if public_only else "")), tenant.id)
+    rows = await ProductTable.raw(
+        _LIST.replace("{} {}", "{} " + ("AND p.public AND p.active" if public_only else "")), tenant.id
+    )
     return [
         Product(
             id=r["id"],
@@ -28,6 +30,7 @@ async def list_products(tenant: Tenant, public_only: bool = False) -> list[Produ
             unit_count=r["unit_count"],
             description=r["description"],
             public=r["public"],
+            active=r["active"],
             min_rental_days=r["min_rental_days"],
             max_rental_days=r["max_rental_days"],
         )

@@ -1,4 +1,4 @@
-"""Managers shape the catalogue: products (shown in the widget or not) and their units (active or not)."""
+"""Managers shape the catalogue: products (in the widget or not, active or not) and their units (active or not)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,19 @@ async def update_product(tenant: Tenant, product_id: int, name: str, description
     )
     if not rows:
         raise NotFound("no such product")
+
+
+async def set_product_active(tenant: Tenant, product_id: int, active: bool) -> str:
+    """(De)activate a product: a deactivated one takes no new bookings and leaves the widget and the public API;
+    its bookings stay as they are. Returns its name."""
+    rows = (
+        await Product.update({Product.active: active})
+        .where((Product.id == product_id) & (Product.company == tenant.id))
+        .returning(Product.name)
+    )
+    if not rows:
+        raise NotFound("no such product")
+    return str(rows[0]["name"])
 
 
 async def create_unit(tenant: Tenant, product_id: int, name: str) -> int:

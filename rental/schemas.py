@@ -142,6 +142,7 @@ class Product(msgspec.Struct):
     unit_count: int
     description: str = ""
     public: bool = True  # offered in the website widget
+    active: bool = True  # False: deactivated, takes no new bookings (and is not in the widget)
     min_rental_days: int = 1
     max_rental_days: int | None = None
 

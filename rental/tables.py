@@ -40,6 +40,26 @@ class StaffUser(Table, tablename="staff_user"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class StaffInvitation(Table, tablename="staff_invitation"):
+    """An invitation to join a company's team; only the SHA-256 of its link's token is stored.
+
+    The token is made when the invitation mail is composed (rental.staff_invitations.mint_token), so it
+    exists only in that mail; each send (`sends`) replaces the one before.
+    """
+
+    id: Serial = Serial(primary_key=True)
+    company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
+    email = Varchar(length=254)
+    role = Varchar(length=16)
+    invited_by = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)
+    sends = Integer(default=1)
+    token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    token_expires_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    accepted_at = Timestamptz(null=True, default=None)
+    staff = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True)  # who accepted it
+
+
 class ApiToken(Table, tablename="api_token"):
     id: Serial = Serial(primary_key=True)
     company = ForeignKey(references=Company, on_delete=OnDelete.cascade, null=False, index=True)
@@ -66,6 +86,7 @@ class Product(Table, tablename="product"):
     name = Varchar(length=200)
     description = Text(default="")
     public = Boolean(default=True)
+    active = Boolean(default=True)  # a deactivated product takes no new bookings and leaves the widget
     created_at = Timestamptz(default=TimestamptzNow())
     # Rental length the widget offers, in days with pickup and return day included (None: no maximum).
     min_rental_days = Integer(default=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dramatiq
 
 from calendars.feeds import imports
-from calendars.mail import invitations, records, reminders, sending, staff_notices
+from calendars.mail import invitations, records, reminders, sending, staff_invites, staff_notices
 from calendars.mail import request_notices as request_mail
 from calendars.mail.records import MailRecord
 from rental import holds
@@ -48,6 +48,13 @@ async def request_notices(event: OutboxEvent) -> None:
 async def notify_staff(event: OutboxEvent) -> None:
     """A new website request, or a change from a calendar applied or refused: tell the staff concerned."""
     for mail_id in await staff_notices.handle_staff_event(event):
+        deliver_mail.send(mail_id)
+
+
+@on("staff.")
+async def staff_invitation_mail(event: OutboxEvent) -> None:
+    """A manager invited someone to the team (or sent the invitation again): mail the link."""
+    for mail_id in await staff_invites.handle_invite_event(event):
         deliver_mail.send(mail_id)
 
 

@@ -42,7 +42,10 @@ async def public_product(tenant: Tenant, product_id: int) -> Product:
 async def ensure_public(tenant: Tenant, product_id: int) -> None:
     """Like public_product, for callers that need no more than the check (one cheap query)."""
     shown = await ProductTable.exists().where(
-        (ProductTable.id == product_id) & (ProductTable.company == tenant.id) & (ProductTable.public == True)  # noqa: E712
+        (ProductTable.id == product_id)
+        & (ProductTable.company == tenant.id)
+        & (ProductTable.public == True)  # noqa: E712
+        & (ProductTable.active == True)  # noqa: E712
     )
     if not shown:
         raise NotFound(f"product {product_id} not found")

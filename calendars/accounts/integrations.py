@@ -22,6 +22,7 @@ from calendars.providers.registry import PROVIDERS
 from calendars.schemas import (
     AuditReport,
     CalendarChoice,
+    CalendarSetting,
     Conflict,
     ConnectionTest,
     Integration,
@@ -94,6 +95,8 @@ async def _view(row: dict[str, Any]) -> Integration:
                 t["read_busy"],
                 t["last_read_at"],
                 t["read_error"],
+                writable=t["writable"],
+                write_error=t["write_error"],
             )
             for t in targets
         ],
@@ -150,14 +153,22 @@ def begin_google() -> AuthorizationRequest:
 
 
 async def _sync_calendar_list(integration_id: int, company_id: int, role: str, calendars: list[RemoteCalendar]) -> None:
+    """New calendars become targets; known ones learn whether they are (still) writable. A calendar that
+    became read-only stops receiving items (it stays a busy-time source)."""
     existing = {
-        r["external_id"]
-        for r in await CalendarTarget.select(CalendarTarget.external_id).where(
-            CalendarTarget.integration == integration_id
-        )
+        r["external_id"]: r
+        for r in await CalendarTarget.select(
+            CalendarTarget.id, CalendarTarget.external_id, CalendarTarget.writable
+        ).where(CalendarTarget.integration == integration_id)
     }
     for calendar in calendars:
-        if calendar.id in existing:
+        known = existing.get(calendar.id)
+        if known is not None:
+            if known["writable"] != calendar.writable:
+                changes: dict[Any, Any] = {CalendarTarget.writable: calendar.writable, CalendarTarget.write_error: ""}
+                if not calendar.writable:
+                    changes[CalendarTarget.write_kinds] = []
+                await CalendarTarget.update(changes).where(CalendarTarget.id == known["id"])
             continue
         await CalendarTarget.insert(
             CalendarTarget(
@@ -167,6 +178,7 @@ async def _sync_calendar_list(integration_id: int, company_id: int, role: str, c
                 name=calendar.name,
                 write_kinds=DEFAULT_KINDS.get(role, []) if calendar.primary and calendar.writable else [],
                 read_busy=calendar.primary,
+                writable=calendar.writable,
             )
         )
 
@@ -282,6 +294,7 @@ async def connect_caldav(tenant: Tenant, staff: Staff, server_url: str, username
 
 async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings: IntegrationSettings) -> Integration:
     row = await _owned(tenant, staff, integration_id)
+    await _refuse_read_only(integration_id, settings.calendars or [])
     values: dict[Any, Any] = {}
     if settings.direction is not None:
         values[CalendarIntegration.direction] = settings.direction
@@ -309,6 +322,24 @@ async def configure(tenant: Tenant, staff: Staff, integration_id: int, settings:
         if not updated:
             raise InvalidInput(f"calendar {choice.id} does not belong to integration {integration_id}")
     return await _view(await _visible(tenant, staff, row["id"]))
+
+
+async def _refuse_read_only(integration_id: int, choices: list[CalendarSetting]) -> None:
+    """Bookings, maintenance and deliveries can only go to calendars we may write to (checked before any change)."""
+    wanted = {c.id for c in choices if c.write_kinds}
+    if not wanted:
+        return
+    read_only = await CalendarTarget.select(CalendarTarget.name).where(
+        CalendarTarget.id.is_in(list(wanted))
+        & (CalendarTarget.integration == integration_id)
+        & (CalendarTarget.writable == False)  # noqa: E712 - a Piccolo expression, not a comparison
+    )
+    if read_only:
+        names = ", ".join(f"“{r['name']}”" for r in read_only)
+        raise InvalidInput(
+            f"{names} {'is' if len(read_only) == 1 else 'are'} read-only for this account: Rentcal can only read "
+            "busy times there. Choose a calendar you can write to for bookings, maintenance and deliveries."
+        )
 
 
 async def _release_removed_kinds(integration_id: int, target_id: int, kinds: set[str]) -> None:

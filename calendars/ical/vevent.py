@@ -12,8 +12,11 @@ inside a window, exceptions applied (``recurring-ical-events``).
 from __future__ import annotations
 
 import hashlib
+import re
+import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 from typing import Any, Literal
 
 import recurring_ical_events
@@ -251,7 +254,7 @@ def parse_remote_object(
     VCALENDAR with a VEVENT.
     """
     try:
-        calendar = Calendar.from_ical(ics)
+        calendar = Calendar.from_ical(without_known_zones(ics))
     except Exception as exc:
         raise ValueError(f"not an iCalendar object: {exc}") from exc
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
@@ -275,7 +278,10 @@ def parse_remote_object(
 
     status, transparent, declined, busy = _busy(master, addresses)
     recurrence = tuple(line for name in RECURRENCE_PROPERTIES for line in _content_lines(master, name))
-    occurrences = _occurrences(calendar, master, tz, window, addresses)
+    single = len(events) == 1 and not recurrence and "RECURRENCE-ID" not in master
+    occurrences = _single_occurrence(starts_at, ends_at, busy, all_day, window) if single else None
+    if occurrences is None:
+        occurrences = _occurrences(calendar, master, tz, window, addresses)
     alarms = tuple(alarm for alarm in map(_alarm, master.walk("VALARM")) if alarm is not None)
     color = str(master["COLOR"]).strip().lower() if "COLOR" in master else None
     summary, description, location = (str(master.get(n, "")) for n in ("SUMMARY", "DESCRIPTION", "LOCATION"))
@@ -316,6 +322,55 @@ def _busy(component: Component, addresses: frozenset[str]) -> tuple[ObjectStatus
         if _address(str(attendee)) in addresses:
             declined = str(attendee.params.get("PARTSTAT", "")).upper() == "DECLINED"
     return status, transparent, declined, not (transparent or declined or status == "CANCELLED")
+
+
+_VTIMEZONE = re.compile(rb"BEGIN:VTIMEZONE\r?\n.*?END:VTIMEZONE\r?\n", re.DOTALL)
+_TZID = re.compile(rb"^TZID:([^\r\n]*)\r?$", re.MULTILINE)
+_FOLD = re.compile(rb"\r?\n[ \t]")
+
+
+@cache
+def _named_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def without_known_zones(ics: bytes | str) -> bytes | str:
+    """The object without the VTIMEZONEs of zones icalendar resolves by name (IANA ids).
+
+    icalendar only uses a VTIMEZONE whose TZID its zone provider does not know (``tzp.
+    cache_timezone_component``), so dropping the others changes nothing in what is parsed, and they are
+    about half the lines of a typical stored object. Anything unusual (lower-case names, parameters on
+    TZID, vendor-prefixed ids) keeps its VTIMEZONE.
+    """
+    data = ics.encode() if isinstance(ics, str) else ics
+    if b"BEGIN:VTIMEZONE" not in data:
+        return ics
+
+    def drop(block: re.Match[bytes]) -> bytes:
+        tzid = _TZID.search(_FOLD.sub(b"", block.group(0)))
+        name = tzid.group(1).decode("utf-8", "replace") if tzid else ""
+        return b"" if name and name in _named_zones() else block.group(0)
+
+    return _VTIMEZONE.sub(drop, data)
+
+
+def _single_occurrence(
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    busy: bool,
+    all_day: tuple[date, date] | None,
+    window: tuple[datetime, datetime],
+) -> tuple[Occurrence, ...] | None:
+    """The occurrences of an event that does not repeat, without expanding it: itself when it lies inside
+    the window, none when it lies outside; None (expand it) when it is near an edge or has no length."""
+    if starts_at is None or ends_at is None or ends_at <= starts_at:
+        return None
+    margin = timedelta(days=2)  # away from the edges, where all-day dates and zones could tip the overlap
+    if window[0] + margin <= starts_at and ends_at <= window[1] - margin:
+        return (Occurrence(starts_at, ends_at, busy, all_day),)
+    if ends_at <= window[0] - margin or starts_at >= window[1] + margin:
+        return ()
+    return None
 
 
 def _occurrences(

@@ -22,7 +22,7 @@ STALE_SENDING_SECONDS = 600
 class MailRecord(msgspec.Struct):
     id: int
     booking_id: int | None  # None for some staff mails (a notification about maintenance)
-    kind: Literal["invite", "reminder", "notice", "staff"]
+    kind: Literal["invite", "reminder", "notice", "staff", "staff_invite"]
     method: str
     sequence: int
     reminder: str
@@ -37,6 +37,7 @@ class MailRecord(msgspec.Struct):
     sent_at: datetime | None
     notification_id: int | None = None
     note: str = ""
+    invitation_id: int | None = None  # kind 'staff_invite'
 
 
 class NewReminder(msgspec.Struct, frozen=True):
@@ -67,6 +68,7 @@ def to_record(row: dict[str, Any]) -> MailRecord:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         notification_id=row.get("notification"),
+        invitation_id=row.get("invitation"),
         note=row.get("note") or "",
     )
 

@@ -20,6 +20,7 @@ from calendars.mail.invitations import compose_invite
 from calendars.mail.records import MailRecord, MailStatus, Skip, Wait
 from calendars.mail.reminders import compose_reminder
 from calendars.mail.request_notices import compose_notice
+from calendars.mail.staff_invites import compose_staff_invite
 from calendars.mail.staff_notices import compose_staff
 from calendars.mail.texts import sender_address
 from rentcal.settings import get_settings
@@ -43,6 +44,7 @@ async def deliver(mail_id: int) -> MailStatus | None:
             "reminder": compose_reminder,
             "notice": compose_notice,
             "staff": compose_staff,
+            "staff_invite": compose_staff_invite,
         }
         composed = await composers[mail.kind](mail)
     except ValueError as exc:  # data the iCalendar layer refuses (e.g. an unusable e-mail address)

@@ -173,6 +173,11 @@ class RequestRejected(ProviderError):
         self.retry_after = retry_after
 
 
+class CalendarReadOnly(RequestRejected):
+    """A write was refused because the calendar is read-only for this account (CalDAV 403): stop writing
+    there rather than retrying; the calendar can still be read for busy time."""
+
+
 # What a batched write came to: the event written, None for a delete, or the error of that call alone.
 WriteResult: TypeAlias = RemoteEvent | ProviderError | None
 

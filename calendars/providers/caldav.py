@@ -40,6 +40,7 @@ from calendars.netguard import BlockedAddress
 from calendars.providers import caldav_xml as dav
 from calendars.providers.base import (
     BusyInterval,
+    CalendarReadOnly,
     Capabilities,
     Channel,
     EventData,
@@ -581,6 +582,8 @@ def _error_for(response: httpx.Response, method: str, url: str) -> ProviderError
         return PreconditionFailed(f"{text} (the event changed on the server)")
     if status in (404, 410) and method in ("GET", "PUT", "DELETE"):
         return EventMissing(text)
+    if status == 403 and method in ("PUT", "DELETE"):
+        return CalendarReadOnly(f"{text} (not allowed: the calendar is read-only for this account)")
     if status == 403:
         return RequestRejected(f"{text} (not allowed: the calendar may be read-only)")
     if status in (404, 405, 501) and method in ("PROPFIND", "REPORT"):

@@ -59,7 +59,8 @@ async def push_many(pending: Sequence[Pending]) -> None:
     """Make every pair match our database; the first error is raised after all were tried."""
     rows = await store.integration_rows({p.target.integration_id for p in pending})
     providers = {i: provider_for(row) for i, row in rows.items() if row["status"] == "active"}
-    live = [p for p in pending if p.target.integration_id in providers]
+    # a read-only calendar is never written (the events we put there before it became read-only stay)
+    live = [p for p in pending if p.target.integration_id in providers and p.target.writable]
     errors: list[BaseException] = []
     async with ItemLocks([(p.target.id, p.key) for p in live]) as locks:
         held = [p for p in live if (p.target.id, p.key) in locks.held]
@@ -148,6 +149,6 @@ async def _alone(plan: Planned) -> None:
     try:
         await execute_push(plan.provider, target, key, plan.pending.desired, plan.mapping, plan.action)
     except RequestRejected as exc:
-        await refusals.note_refused(target, key, str(exc), exc.retry_after)
+        await refusals.note_rejection(target, key, exc)
         raise
     await refusals.note_done(target.id, key)

@@ -117,8 +117,9 @@ async def push(provider: CalendarProvider, target: Target, key: str, desired: Ev
         try:
             await execute_push(provider, target, key, desired, mapping, action)
         except RequestRejected as exc:
-            # Refused for good for now: keep the item due (a reconciler retries) instead of dropping it.
-            await refusals.note_refused(target, key, str(exc), exc.retry_after)
+            # Refused for good for now: keep the item due (a reconciler retries) instead of dropping it,
+            # or, when the calendar is read-only, stop writing there.
+            await refusals.note_rejection(target, key, exc)
             raise
         await refusals.note_done(target.id, key)
 
@@ -131,7 +132,7 @@ async def execute_push(
     mapping: Mapping | None,
     action: PushAction | InboundAction,
 ) -> None:
-    if isinstance(action, Noop | Ignore):
+    if isinstance(action, Noop | Ignore) or not target.writable:
         return
     if isinstance(action, Create | Restore):
         assert desired is not None

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from calendars.providers.base import CalendarReadOnly, RequestRejected
 from calendars.sync.store import Target
-from calendars.tables import CalendarEvent
+from calendars.tables import CalendarEvent, CalendarTarget
 
 FIRST_RETRY = timedelta(minutes=15)
 LONGEST_RETRY = timedelta(hours=12)
@@ -18,6 +19,25 @@ LONGEST_RETRY = timedelta(hours=12)
 def next_delay(attempts: int, retry_after: float | None) -> timedelta:
     backoff = min(LONGEST_RETRY, FIRST_RETRY * 2 ** max(0, attempts - 1))
     return max(backoff, timedelta(seconds=retry_after or 0))
+
+
+async def note_rejection(target: Target, key: str, exc: RequestRejected) -> None:
+    """A write the provider refused: a read-only calendar stops receiving items, anything else stays due."""
+    if isinstance(exc, CalendarReadOnly):
+        await mark_read_only(target, str(exc))
+    else:
+        await note_refused(target, key, str(exc), exc.retry_after)
+
+
+async def mark_read_only(target: Target, detail: str) -> None:
+    """The server refused a write as read-only: nothing is routed here any more (no retries), the calendar
+    stays a busy-time source, and the integration shows why (``write_error``)."""
+    await CalendarTarget.raw(
+        "UPDATE calendar_target SET writable = false, write_kinds = '[]'::jsonb, write_error = {} WHERE id = {}",
+        detail[:2000],
+        target.id,
+    )
+    await CalendarEvent.raw("DELETE FROM sync_due WHERE target = {}", target.id)
 
 
 async def note_refused(target: Target, key: str, detail: str, retry_after: float | None) -> None:

@@ -37,6 +37,7 @@ class Target:
     on_remote_delete: str
     include_all_bookings: bool
     status: str
+    writable: bool = True  # False: a read-only calendar, only read for busy time
 
     @property
     def inbound(self) -> bool:
@@ -46,7 +47,8 @@ class Target:
 
 _TARGET_SQL = """
 SELECT t.id, t.company, t.integration, t.external_id, t.write_kinds, t.read_busy, t.sync_token,
-       i.user AS user_id, s.role AS user_role, i.direction, i.on_remote_delete, i.include_all_bookings, i.status
+       i.user AS user_id, s.role AS user_role, i.direction, i.on_remote_delete, i.include_all_bookings, i.status,
+       t.writable
 FROM calendar_target t JOIN calendar_integration i ON i.id = t.integration JOIN staff_user s ON s.id = i.user
 """
 
@@ -71,13 +73,14 @@ def _target(row: dict[str, Any]) -> Target:
         row["on_remote_delete"],
         row["include_all_bookings"],
         row["status"],
+        row["writable"],
     )
 
 
 async def write_targets(company_id: int) -> list[Target]:
     rows = await CalendarTarget.raw(
         _TARGET_SQL + " WHERE t.company = {} AND i.status = 'active' AND i.direction = ANY({})"
-        " AND jsonb_array_length(t.write_kinds) > 0 ORDER BY t.id",
+        " AND t.writable AND jsonb_array_length(t.write_kinds) > 0 ORDER BY t.id",
         company_id,
         list(WRITING_DIRECTIONS),
     )

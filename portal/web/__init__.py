@@ -11,6 +11,7 @@ from portal.web.feeds import FeedPages
 from portal.web.help import HelpPages, customer_help
 from portal.web.inbox import InboxPages
 from portal.web.integrations import IntegrationPages, google_callback, provider_callback
+from portal.web.join import JoinPages
 from portal.web.mail import BookingDetailPages, MailboxPages, ReminderPages
 from portal.web.products import ProductPages
 from portal.web.settings import SettingsPages
@@ -28,4 +29,4 @@ ROUTES: list[Any] = [
     EmbedPages,
 ]
 ROUTES += [BookingDetailPages, FeedPages, ReminderPages, MailboxPages, TeamPages, TodayPages, InboxPages]
-ROUTES += [HelpPages, customer_help, BookingEditPages, SettingsPages]
+ROUTES += [HelpPages, customer_help, BookingEditPages, SettingsPages, JoinPages]

@@ -34,6 +34,16 @@ def safe_next(target: str) -> str:
 _safe_next = safe_next
 
 
+def start_session(request: Request[Any, Any, Any], staff_id: int, target: str) -> Redirect:
+    """Sign this browser in as the staff member and go to `target` (a local path)."""
+    # A new session id (no fixation) with a CSRF token that belongs to this session only.
+    token = generate_csrf_token(get_settings().secret_key)
+    request.clear_session()
+    rotate(request)
+    request.set_session({"staff_id": staff_id, CSRF_SESSION_KEY: token})
+    return Redirect(target, status_code=303, cookies=[csrf_cookie(token, get_settings().is_production)])
+
+
 class AuthPages(Controller):
     include_in_schema = False
 
@@ -72,14 +82,7 @@ class AuthPages(Controller):
         except NotAuthenticated as exc:
             await throttle.failed(data.email, address)
             return Template("portal/login.html", context={**context, "error": exc.detail}, status_code=401)
-        # A new session id (no fixation) with a CSRF token that belongs to this session only.
-        token = generate_csrf_token(get_settings().secret_key)
-        request.clear_session()
-        rotate(request)
-        request.set_session({"staff_id": staff.id, CSRF_SESSION_KEY: token})
-        return Redirect(
-            _safe_next(data.next), status_code=303, cookies=[csrf_cookie(token, get_settings().is_production)]
-        )
+        return start_session(request, staff.id, _safe_next(data.next))
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:

@@ -121,7 +121,7 @@ class BookingPages(Controller):
 
     async def _form_context(self, tenant: Tenant) -> dict[str, Any]:
         return {
-            "products": await catalogue.list_products(tenant),
+            "products": [p for p in await catalogue.list_products(tenant) if p.active],  # new bookings only
             "units": await catalogue.list_units(tenant),
             "staff_members": await staff_of_company(tenant.id),
         }

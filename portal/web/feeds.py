@@ -1,4 +1,8 @@
-"""Portal page "Calendar feeds": subscription links (create, regenerate, revoke) and imported feeds."""
+"""Portal page "Calendar feeds": subscription links (create, regenerate, revoke) and imported feeds.
+
+Every form is POST-redirect-GET: the outcome (and a new link, shown once) travels in the session to the
+page's next GET, so reloading the page never posts a second feed.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from calendars.feeds import imports as feed_import
 from calendars.feeds import subscriptions as feeds
@@ -38,6 +42,28 @@ class ImportForm(msgspec.Struct):
     scope: str = "personal"  # personal | company
 
 
+_FLASH = "feeds_flash"
+
+
+def _back(request: Request[Any, Any, Any], **outcome: Any) -> Redirect:
+    """To the page, with what it should say once (message, error, new_link, polling)."""
+    if isinstance(outcome.get("new_link"), NewLink):
+        link: NewLink = outcome["new_link"]
+        outcome["new_link"] = {"subscription": {"name": link.subscription.name}, "https": link.https,
+                               "webcal": link.webcal}  # fmt: skip
+    request.set_session({**(request.session or {}), _FLASH: outcome})
+    return Redirect("/portal/feeds", status_code=303)
+
+
+def _pop(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    outcome = request.session.pop(_FLASH, None) if request.session else None
+    if not isinstance(outcome, dict):
+        return {}
+    request.set_session(dict(request.session))
+    # JSON in the session store turned the feed ids into strings
+    return {**outcome, "polling": {int(k): v for k, v in (outcome.get("polling") or {}).items()}}
+
+
 class FeedPages(Controller):
     path = "/portal/feeds"
     dependencies = PORTAL_DEPENDENCIES
@@ -49,7 +75,7 @@ class FeedPages(Controller):
         request: Request[Any, Any, Any],
         staff: Staff,
         tenant: Tenant,
-        new_link: NewLink | None = None,
+        new_link: NewLink | dict[str, Any] | None = None,
         **extra: Any,
     ) -> Template:
         return render(
@@ -69,55 +95,55 @@ class FeedPages(Controller):
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
-        return await self._page(request, staff, tenant)
+        return await self._page(request, staff, tenant, **_pop(request))
 
-    @post("/subscriptions", status_code=200)
+    @post("/subscriptions", status_code=303)
     async def create(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[SubscriptionForm, Form]
-    ) -> Template:
+    ) -> Redirect:
         try:
             link = await feeds.create_subscription(tenant, staff, data.kind, optional_int(data.product_id), data.name)
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, new_link=link)
+            return _back(request, error=exc.detail)
+        return _back(request, new_link=link)
 
-    @post("/subscriptions/{subscription_id:int}/regenerate", status_code=200)
+    @post("/subscriptions/{subscription_id:int}/regenerate", status_code=303)
     async def regenerate(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, subscription_id: int
-    ) -> Template:
+    ) -> Redirect:
         try:
             link = await feeds.regenerate(tenant, staff, subscription_id)
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, new_link=link)
+            return _back(request, error=exc.detail)
+        return _back(request, new_link=link)
 
-    @post("/subscriptions/{subscription_id:int}/revoke", status_code=200)
+    @post("/subscriptions/{subscription_id:int}/revoke", status_code=303)
     async def revoke(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, subscription_id: int
-    ) -> Template:
+    ) -> Redirect:
         try:
             await feeds.revoke(tenant, staff, subscription_id)
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, message="Feed revoked: its link no longer works.")
+            return _back(request, error=exc.detail)
+        return _back(request, message="Feed revoked: its link no longer works.")
 
-    @post("/imports", status_code=200)
+    @post("/imports", status_code=303)
     async def add_import(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[ImportForm, Form]
-    ) -> Template:
+    ) -> Redirect:
         try:
             added = await feed_import.add_import(tenant, staff, data.name, data.url, data.scope != "company")
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, **_started(added))
+            return _back(request, error=exc.detail)
+        return _back(request, **_started(added))
 
-    @post("/imports/{feed_id:int}/refresh", status_code=200)
-    async def refresh(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int) -> Template:
+    @post("/imports/{feed_id:int}/refresh", status_code=303)
+    async def refresh(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int) -> Redirect:
         try:
             view = await feed_import.get_import(tenant, staff, feed_id)
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, **_started(view))
+            return _back(request, error=exc.detail)
+        return _back(request, **_started(view))
 
     @get("/imports/{feed_id:int}/row")
     async def import_row(
@@ -136,15 +162,15 @@ class FeedPages(Controller):
             polling={} if done else {view.id: since},
         )
 
-    @post("/imports/{feed_id:int}/delete", status_code=200)
+    @post("/imports/{feed_id:int}/delete", status_code=303)
     async def delete_import(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int
-    ) -> Template:
+    ) -> Redirect:
         try:
             await feed_import.delete_import(tenant, staff, feed_id)
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
-        return await self._page(request, staff, tenant, message="Imported feed removed with its blocks.")
+            return _back(request, error=exc.detail)
+        return _back(request, message="Imported feed removed with its blocks.")
 
 
 def _started(view: feed_import.ImportView) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from calendars.accounts.oauth import AuthorizationFailed
 from calendars.colors import STATUSES, booking_colors, set_booking_colors
 from calendars.providers.base import ProviderError
 from calendars.schemas import CalendarSetting, IntegrationSettings
+from calendars.sync import conflicts
 from portal import oauth_flow
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
@@ -64,7 +65,7 @@ class IntegrationPages(Controller):
             tenant,
             "portal/integrations.html",
             integrations=await integrations.list_integrations(tenant, staff),
-            conflicts=await integrations.open_conflicts(tenant) if staff.is_manager else [],
+            conflicts=await conflicts.open_conflicts(tenant) if staff.is_manager else [],  # as people read them
             colors=await booking_colors(tenant),
             statuses=STATUSES,
             kinds=KINDS,
@@ -126,46 +127,42 @@ class IntegrationPages(Controller):
         await oauth_flow.remember_authorization(pending, staff.id, binding, provider)
         return Redirect(pending.url, status_code=303)
 
-    @post("/{integration_id:int}/settings", status_code=200)
+    # The forms below are POST-redirect-GET: a reload of the page they lead to posts nothing again.
+    @post("/{integration_id:int}/settings", status_code=303)
     async def save(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
-    ) -> Template:
+    ) -> Redirect:
         from tasks.sync import request_full_sync
 
         try:
             await integrations.configure(tenant, staff, integration_id, _settings_from_form(await request.form()))
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
+            return _back(error=exc.detail)
         await request_full_sync(integration_id)
-        return await self._page(request, staff, tenant, message="Saved. Calendars are being synchronised.")
+        return _back(message="Saved. Calendars are being synchronised.")
 
-    @post("/{integration_id:int}/test", status_code=200)
+    @post("/{integration_id:int}/test", status_code=303)
     async def test(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
-    ) -> Template:
+    ) -> Redirect:
         result = await integrations.test_connection(tenant, staff, integration_id)
-        return await self._page(
-            request,
-            staff,
-            tenant,
-            message=result.detail if result.ok else None,
-            error=None if result.ok else result.detail,
-        )
+        outcome = {"message": result.detail} if result.ok else {"error": result.detail}
+        return _back(**outcome)
 
-    @post("/{integration_id:int}/sync", status_code=200)
+    @post("/{integration_id:int}/sync", status_code=303)
     async def sync_now(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
-    ) -> Template:
+    ) -> Redirect:
         from tasks.sync import request_full_sync
 
         await integrations.get_integration(tenant, staff, integration_id)
         await request_full_sync(integration_id)
-        return await self._page(request, staff, tenant, message="Synchronisation started.")
+        return _back(message="Synchronisation started.")
 
-    @post("/{integration_id:int}/disconnect", status_code=200)
+    @post("/{integration_id:int}/disconnect", status_code=303)
     async def disconnect(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
-    ) -> Template:
+    ) -> Redirect:
         form = await request.form()
         remove = form.get("remove_events") == "on"
         removed = await integrations.disconnect(tenant, staff, integration_id, remove_events=remove)
@@ -174,39 +171,37 @@ class IntegrationPages(Controller):
             if remove
             else "Disconnected. Events already in the calendar stay."
         )
-        return await self._page(request, staff, tenant, message=message)
+        return _back(message=message)
 
-    @post("/{integration_id:int}/audit", status_code=200)
+    @post("/{integration_id:int}/audit", status_code=303)
     async def audit(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
-    ) -> Template:
+    ) -> Redirect:
         from tasks.sync import audit_integration
 
         await integrations.get_integration(tenant, staff, integration_id)
         audit_integration.send(integration_id)
-        return await self._page(
-            request, staff, tenant, message="Checking every event in this calendar; reload in a moment for the result."
-        )
+        return _back(message="Checking every event in this calendar; reload in a moment for the result.")
 
-    @post("/colors", status_code=200, guards=[MANAGERS])
-    async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    @post("/colors", status_code=303, guards=[MANAGERS])
+    async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Redirect:
         from tasks.sync import request_full_sync
 
         form = await request.form()
         try:
             _, to_resync = await set_booking_colors(tenant, {s: str(form.get(s)) for s in STATUSES if form.get(s)})
         except DomainError as exc:
-            return await self._page(request, staff, tenant, error=exc.detail)
+            return _back(error=exc.detail)
         for integration_id in to_resync:
             await request_full_sync(integration_id)
-        return await self._page(request, staff, tenant, message="Booking colours saved; calendars are being updated.")
+        return _back(message="Booking colours saved; calendars are being updated.")
 
-    @post("/conflicts/{conflict_id:int}/resolve", status_code=200, guards=[MANAGERS])
+    @post("/conflicts/{conflict_id:int}/resolve", status_code=303, guards=[MANAGERS])
     async def resolve(
         self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, conflict_id: int
-    ) -> Template:
+    ) -> Redirect:
         await integrations.resolve_conflict(tenant, conflict_id)
-        return await self._page(request, staff, tenant, message="Conflict marked as handled.")
+        return _back(message="Conflict marked as handled.")
 
 
 def _back(**query: str) -> Redirect:

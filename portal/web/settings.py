@@ -14,7 +14,7 @@ from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
 from portal.web.layout import render
 from portal.web.today import pop_flash
-from rental import availability, catalogue, catalogue_edits, team_members
+from rental import availability, catalogue, catalogue_edits, staff_invitations, team_members
 from rental.accounts import Staff
 from rental.business_hours import DAY_NAMES, set_business_hours
 from rental.errors import DomainError
@@ -33,6 +33,15 @@ class ProductForm(msgspec.Struct):
 class UnitForm(msgspec.Struct):
     name: str = ""
     active: str = ""
+
+
+class InviteForm(msgspec.Struct):
+    email: str = ""
+    role: str = ""
+
+
+class ActiveForm(msgspec.Struct):
+    active: str = ""  # "1": take bookings again; anything else: deactivate
 
 
 class MemberForm(msgspec.Struct):
@@ -61,6 +70,7 @@ class SettingsPages(Controller):
             products=await catalogue.list_products(tenant), units=await catalogue.list_units(tenant),
             days=[(key, label, hours.get(key)) for key, label in DAY_NAMES.items()],
             members=await team_members.list_members(tenant), roles=ROLES,
+            invitations=await staff_invitations.pending(tenant),
         )  # fmt: skip
 
     @post("/products", status_code=303)
@@ -82,6 +92,18 @@ class SettingsPages(Controller):
         except DomainError as exc:
             return _back(request, "products", None, f"Product not saved: {exc.detail}")
         return _back(request, "products", f"Product “{data.name.strip()}” saved.")
+
+    @post("/products/{product_id:int}/active", status_code=303)
+    async def product_active(
+        self, request: Request[Any, Any, Any], tenant: Tenant, product_id: int, data: Annotated[ActiveForm, Form]
+    ) -> Redirect:
+        try:
+            name = await catalogue_edits.set_product_active(tenant, product_id, data.active == "1")
+        except DomainError as exc:
+            return _back(request, "products", None, f"Product not changed: {exc.detail}")
+        if data.active == "1":
+            return _back(request, "products", f"Product “{name}” takes bookings again.")
+        return _back(request, "products", f"Product “{name}” deactivated: no new bookings, hidden from the widget.")
 
     @post("/products/{product_id:int}/units", status_code=303)
     async def add_unit(
@@ -131,3 +153,29 @@ class SettingsPages(Controller):
         except DomainError as exc:
             return _back(request, "team", None, f"Not saved: {exc.detail}")
         return _back(request, "team", "Team member saved.")
+
+    @post("/invitations", status_code=303)
+    async def invite(
+        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[InviteForm, Form]
+    ) -> Redirect:
+        try:
+            await staff_invitations.invite(tenant, staff, data.email, data.role)
+        except DomainError as exc:
+            return _back(request, "team", None, f"Not invited: {exc.detail}")
+        return _back(request, "team", f"Invitation sent to {data.email.strip().lower()}.")
+
+    @post("/invitations/{invitation_id:int}/resend", status_code=303)
+    async def resend(self, request: Request[Any, Any, Any], tenant: Tenant, invitation_id: int) -> Redirect:
+        try:
+            email = await staff_invitations.resend(tenant, invitation_id)
+        except DomainError as exc:
+            return _back(request, "team", None, f"Not sent: {exc.detail}")
+        return _back(request, "team", f"Invitation sent again to {email}; the earlier link no longer works.")
+
+    @post("/invitations/{invitation_id:int}/withdraw", status_code=303)
+    async def withdraw(self, request: Request[Any, Any, Any], tenant: Tenant, invitation_id: int) -> Redirect:
+        try:
+            email = await staff_invitations.withdraw(tenant, invitation_id)
+        except DomainError as exc:
+            return _back(request, "team", None, f"Not withdrawn: {exc.detail}")
+        return _back(request, "team", f"Invitation to {email} withdrawn.")

@@ -53,6 +53,7 @@ async def test_booking_lifecycle_and_calendar(live_server: str) -> None:
                 "unit_count": 2,
                 "description": "",
                 "public": True,
+                "active": True,
                 "min_rental_days": 1,
                 "max_rental_days": None,
             }

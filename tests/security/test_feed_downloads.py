@@ -144,6 +144,8 @@ async def test_the_portal_starts_imports_in_the_worker_and_shows_the_result(
         page = await client.post(
             "/portal/feeds/imports", data={"url": hostile.url("/drip.ics"), "name": "Drip", "scope": "company"}
         )
+        assert page.status_code == 303 and page.headers["location"] == "/portal/feeds"  # POST-redirect-GET
+        page = await client.get("/portal/feeds")
         assert page.status_code == 200 and "reading the feed in the background" in page.text
         feed = (
             await FeedImport.select(FeedImport.id, FeedImport.last_success_at, FeedImport.last_error)

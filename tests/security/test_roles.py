@@ -37,6 +37,7 @@ PUBLIC = {
     "/webhooks/{provider:str}",  # providers post notifications; each is checked against its subscription secret
     "/widget/embed.js",
     "/help/your-rental",  # for customers: adding a rental to their calendar, reminders
+    "/join/{token:str}",  # an invited person picks a name and password; the token is the credential
 }
 PUBLIC_PREFIXES = ("/public/", "/widget/", "/feeds/", "/invite/", "/invites/", "/static", "/schema")
 # (method, path) only managers and admins may use.
@@ -65,6 +66,10 @@ MANAGERS_ONLY = {
     ("POST", "/portal/settings/units/{unit_id:int}"),
     ("POST", "/portal/settings/hours"),
     ("POST", "/portal/settings/team/{staff_id:int}"),
+    ("POST", "/portal/settings/products/{product_id:int}/active"),
+    ("POST", "/portal/settings/invitations"),
+    ("POST", "/portal/settings/invitations/{invitation_id:int}/resend"),
+    ("POST", "/portal/settings/invitations/{invitation_id:int}/withdraw"),
     ("GET", "/portal/requests"),
     ("POST", "/portal/requests/{booking_id:int}/accept"),
     ("POST", "/portal/requests/{booking_id:int}/decline"),

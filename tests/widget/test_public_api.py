@@ -48,6 +48,7 @@ async def test_catalogue_and_availability_match_the_staff_calendar_without_perso
             "unit_count": 2,
             "description": "",
             "public": True,
+            "active": True,
             "min_rental_days": 1,
             "max_rental_days": None,
         }

@@ -399,3 +399,68 @@ def test_garbage_is_a_value_error() -> None:
         read(b"not a calendar")
     with pytest.raises(ValueError, match="no VEVENT"):
         read(remote("BEGIN:VTODO\nUID:t\nEND:VTODO"))
+
+
+# ---- the quick paths of reading (bench.caldav: incremental reads) ------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    edge=st.sampled_from([0, 1]),
+    offset_hours=st.integers(-24 * 5, 24 * 5),
+    minutes=st.integers(0, 24 * 60 * 4),
+    all_day=st.booleans(),
+)
+def test_events_that_do_not_repeat_get_the_occurrences_expansion_would_give(
+    zone: str, edge: int, offset_hours: int, minutes: int, all_day: bool
+) -> None:
+    from calendars.ical.vevent import _occurrences
+    from calendars.ical.zones import load_zone
+
+    start = WINDOW[edge] + timedelta(hours=offset_hours)
+    if all_day:
+        first = start.astimezone(ZoneInfo(zone)).date()
+        body = (
+            f"DTSTART;VALUE=DATE:{first:%Y%m%d}\nDTEND;VALUE=DATE:{first + timedelta(days=1 + minutes // 1440):%Y%m%d}"
+        )
+    else:
+        local = start.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        body = f"DTSTART;TZID={zone}:{local:%Y%m%dT%H%M%S}\nDURATION:PT{minutes}M"
+    ics = remote(f"BEGIN:VEVENT\nUID:one\n{body}\nEND:VEVENT")
+    calendar = Calendar.from_ical(ics)
+    (master,) = calendar.walk("VEVENT")
+    expanded = _occurrences(calendar, master, load_zone(zone), WINDOW, frozenset())
+    assert read(ics, zone=zone).occurrences == expanded
+
+
+def test_vtimezones_of_named_zones_are_not_parsed_and_others_still_are() -> None:
+    from calendars.ical.vevent import without_known_zones
+
+    ours = build_storage_object(event(timezone="America/Los_Angeles"), now=NOW)
+    assert b"BEGIN:VTIMEZONE" in ours and b"BEGIN:VTIMEZONE" not in without_known_zones(ours)
+    assert read(ours) == read(ours.replace(b"TZID:America/Los_Angeles\r\n", b"TZID:America/Los_Angeles \r\n"))
+    custom = remote(
+        """
+        BEGIN:VTIMEZONE
+        TZID:Rentcal test zone
+         (fixed +0530)
+        BEGIN:STANDARD
+        DTSTART:19700101T000000
+        TZOFFSETFROM:+0530
+        TZOFFSETTO:+0530
+        END:STANDARD
+        END:VTIMEZONE
+        BEGIN:VEVENT
+        UID:c
+        DTSTART;TZID=Rentcal test zone(fixed +0530):20300701T100000
+        DTEND;TZID=Rentcal test zone(fixed +0530):20300701T110000
+        END:VEVENT
+        """
+    ).replace(b"zone\r\n(fixed", b"zone\r\n (fixed")  # a folded TZID line
+    assert without_known_zones(custom) == custom
+    got = read(custom, zone="UTC")
+    assert (got.starts_at, got.ends_at) == (
+        datetime(2030, 7, 1, 4, 30, tzinfo=UTC),
+        datetime(2030, 7, 1, 5, 30, tzinfo=UTC),
+    )
