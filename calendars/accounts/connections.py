@@ -19,7 +19,7 @@ from calendars.accounts.quota import QuotaPacer
 from calendars.providers.base import CalendarProvider, Credentials, NeedsReconnect, RetryableError
 from calendars.providers.google import GoogleCalendarProvider
 from calendars.providers.google import parse_notification as google_parse_notification
-from calendars.providers.microsoft import MicrosoftCalendarProvider
+from calendars.providers.microsoft import CategoryCache, MicrosoftCalendarProvider
 from calendars.providers.microsoft_wire import parse_notification as microsoft_parse_notification
 from calendars.providers.registry import ProviderSpec, register, spec_for
 from calendars.tables import CalendarIntegration
@@ -32,6 +32,8 @@ _redis_clients: dict[int, Redis] = {}
 # One token source per integration in this process: its credentials are the in-process access-token cache
 # (no query and no decryption per provider call). It holds no loop-bound state, so every loop can share it.
 _token_sources: dict[int, OAuthTokenSource] = {}
+# A mailbox's master categories per integration in this process (else every push reads them first).
+_category_caches: dict[int, CategoryCache] = {}
 
 
 def http_client() -> httpx.AsyncClient:
@@ -159,8 +161,10 @@ def token_source(integration_id: int, config: OAuthConfig | None = None) -> OAut
 
 
 def forget_tokens(integration_id: int) -> None:
-    """Drop this process's cached token source (after reconnecting or disconnecting)."""
+    """Drop this process's cached token source and what it knew of the mailbox (after reconnecting or
+    disconnecting: the connection may now be another account)."""
     _token_sources.pop(integration_id, None)
+    _category_caches.pop(integration_id, None)
 
 
 def _google(integration: dict[str, Any]) -> CalendarProvider:
@@ -194,8 +198,9 @@ def _microsoft(integration: dict[str, Any]) -> CalendarProvider:
 
         return (await tenant_by_id(company_id)).timezone
 
+    categories = _category_caches.setdefault(integration["id"], CategoryCache())
     return MicrosoftCalendarProvider(
-        get_settings().microsoft.graph_url, tokens, http_client(), calendar_zone=company_zone
+        get_settings().microsoft.graph_url, tokens, http_client(), calendar_zone=company_zone, categories=categories
     )
 
 

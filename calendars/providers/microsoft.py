@@ -13,6 +13,7 @@ too far (a cursor older than 35 days), the next read is a new full round over a 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -51,6 +52,7 @@ WINDOW_SLIDE = timedelta(days=35)  # a cursor whose window ends sooner than now 
 SUBSCRIPTION_MINUTES = 4200  # Graph allows 4230 minutes for events; keep a margin for clock skew
 LOOKUP_ONE_BY_ONE = 8  # more delta rows than this needing our key: one calendarView listing instead
 READ_PREFER = 'outlook.timezone="UTC", outlook.body-content-type="text"'
+CATEGORIES_TTL = 600.0  # seconds a mailbox's master categories are trusted before they are read again
 
 
 class TokenSource(Protocol):
@@ -60,6 +62,31 @@ class TokenSource(Protocol):
 
 
 ZoneLookup = Callable[[], Awaitable[str]]
+
+
+class CategoryCache:
+    """The lowercased names of a mailbox's master categories, shared by the adapters of one integration.
+
+    Graph accepts any category name on an event (one missing from the master list shows uncoloured), so no
+    write fails when a person deletes one of ours in Outlook: the names are read again after `ttl` seconds,
+    and a colour found missing then is created again."""
+
+    def __init__(self, ttl: float = CATEGORIES_TTL) -> None:
+        self.ttl = ttl
+        self._names: set[str] | None = None
+        self._read_at = 0.0
+
+    def names(self) -> set[str] | None:
+        if self._names is not None and time.monotonic() - self._read_at > self.ttl:
+            self._names = None
+        return self._names
+
+    def store(self, names: set[str]) -> None:
+        self._names, self._read_at = names, time.monotonic()
+
+    def add(self, name: str) -> None:
+        if self._names is not None:
+            self._names.add(name)
 
 
 def _iso(moment: datetime) -> str:
@@ -91,6 +118,7 @@ class MicrosoftCalendarProvider:
         page_size: int = 100,
         window_back: timedelta = WINDOW_BACK,
         window_ahead: timedelta = WINDOW_AHEAD,
+        categories: CategoryCache | None = None,
     ) -> None:
         self.api_base = api_base.rstrip("/")
         self.tokens = tokens
@@ -99,7 +127,7 @@ class MicrosoftCalendarProvider:
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, max_wait)
         self.page_size = page_size
         self.window_back, self.window_ahead = window_back, window_ahead
-        self._categories: set[str] | None = None
+        self.categories = categories or CategoryCache()
         self._zone_cache: str | None = None
 
     # ---- calendars ---------------------------------------------------------------------------------
@@ -261,17 +289,19 @@ class MicrosoftCalendarProvider:
         if event.color not in PALETTE:
             return
         name = wire.category_name(event.color)
-        if self._categories is None:
+        names = self.categories.names()
+        if names is None:
             response = await self._call("GET", "/me/outlook/masterCategories")
-            self._categories = {str(c.get("displayName", "")).lower() for c in response.json().get("value", [])}
-        if name.lower() in self._categories:
+            names = {str(c.get("displayName", "")).lower() for c in response.json().get("value", [])}
+            self.categories.store(names)
+        if name.lower() in names:
             return
         body = {"displayName": name, "color": PALETTE[event.color].outlook_preset}
         try:
             await self._call("POST", "/me/outlook/masterCategories", json=body, errors={409: EventExists})
         except EventExists:
             pass  # created meanwhile by another worker
-        self._categories.add(name.lower())
+        self.categories.add(name.lower())
 
     # ---- subscriptions -------------------------------------------------------------------------------
 

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..common.asgi import header, route_of, send_json
 from .context import Sandbox
 from .faults import AFTER_COMMIT
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-    payload = json.dumps(body).encode()
-    raw_headers = [
-        (b"content-type", b"application/json; charset=UTF-8"),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload, "more_body": False})
+    await send_json(send, status, body, headers, content_type=b"application/json; charset=UTF-8")
 
 
 def sandbox_middleware(sb: Sandbox) -> Any:
@@ -29,15 +22,12 @@ def sandbox_middleware(sb: Sandbox) -> Any:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            handler = scope.get("route_handler")
-            opt: dict[str, Any] = getattr(handler, "opt", {}) or {}
+            opt, route = route_of(scope)
             method_id: str | None = opt.get("google_method")
-            paths = sorted(getattr(handler, "paths", None) or [scope["path"]])
-            route = f"{scope.get('method', 'GET')} {paths[0]}"
             fault_scope = opt.get("fault_scope")
             if fault_scope == "api":
-                authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
-                over = sb.faults.over_limit(authorization.decode("latin-1")) if authorization else None
+                authorization = header(scope, b"authorization")
+                over = sb.faults.over_limit(authorization) if authorization else None
                 if over:
                     error = sb.faults.api_error(over)
                     sb.stats.fault(over)

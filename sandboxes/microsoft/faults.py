@@ -7,6 +7,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..common.faults import read_config, roll
 from .errors import AadError, GraphError
 
 LOST_REPLY = "lostReply"
@@ -37,29 +38,17 @@ class FaultConfig:
 
     @classmethod
     def from_json(cls, data: Any) -> FaultConfig:
-        if not isinstance(data, dict):
-            raise ValueError("body must be a JSON object")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
-        config = cls(**data)
-        if not isinstance(config.error_rate, int | float) or not 0 <= config.error_rate <= 1:
-            raise ValueError("error_rate must be a number in [0, 1]")
-        for kind in [*config.error_kinds, *config.fail_next]:
-            if kind not in KINDS:
-                raise ValueError(f"unknown error kind {kind!r}; known: {sorted(KINDS)}")
-        if config.error_rate and not config.error_kinds:
-            raise ValueError("error_kinds must not be empty when error_rate > 0")
-        if not isinstance(config.max_concurrency, int) or config.max_concurrency < 1:
-            raise ValueError("max_concurrency must be an integer >= 1")
-        if not isinstance(config.handshake_timeout_seconds, int | float) or config.handshake_timeout_seconds <= 0:
-            raise ValueError("handshake_timeout_seconds must be a positive number")
-        if config.token_ttl_seconds is not None and config.token_ttl_seconds < 1:
-            raise ValueError("token_ttl_seconds must be >= 1")
-        return config
+        return read_config(cls, data, KINDS, _check_limits)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "known_kinds": sorted(KINDS)}
+
+
+def _check_limits(config: FaultConfig) -> None:
+    if not isinstance(config.max_concurrency, int) or config.max_concurrency < 1:
+        raise ValueError("max_concurrency must be an integer >= 1")
+    if not isinstance(config.handshake_timeout_seconds, int | float) or config.handshake_timeout_seconds <= 0:
+        raise ValueError("handshake_timeout_seconds must be a positive number")
 
 
 class Faults:
@@ -85,11 +74,7 @@ class Faults:
                 return 0, None
             if config.operations and operation not in config.operations:
                 return config.latency_ms if scope == "graph" else 0, None
-            if config.fail_next:
-                return config.latency_ms, config.fail_next.pop(0)
-            if config.error_rate and self.rng.random() < config.error_rate:
-                return config.latency_ms, self.rng.choice(config.error_kinds)
-            return config.latency_ms, None
+            return config.latency_ms, roll(config, self.rng)
 
     def enter(self, mailbox: str) -> bool:
         """Take one of the mailbox's concurrent-request slots; False when all are busy."""

@@ -4,12 +4,13 @@ per-mailbox concurrency limit, and lost replies (the call is carried out, then t
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..common.asgi import header as _header
+from ..common.asgi import route_of, send_json
 from .context import Sandbox
 from .faults import LOST_REPLY
 
@@ -18,19 +19,8 @@ class ReplyLost(Exception):
     """Raised after the response has started so the server closes the connection mid-reply."""
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-    payload = json.dumps(body).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": payload, "more_body": False})
+    await send_json(send, status, body, headers, content_type=b"application/json")
 
 
 def _mailbox(sb: Sandbox, scope: Scope) -> str | None:
@@ -47,11 +37,8 @@ def sandbox_middleware(sb: Sandbox) -> Any:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            handler = scope.get("route_handler")
-            opt: dict[str, Any] = getattr(handler, "opt", {}) or {}
+            opt, route = route_of(scope)
             operation: str | None = opt.get("graph_op")
-            paths = sorted(getattr(handler, "paths", None) or [scope["path"]])
-            route = f"{scope.get('method', 'GET')} {paths[0]}"
             fault_scope = opt.get("fault_scope")
             if not fault_scope:
                 await app(scope, receive, send)

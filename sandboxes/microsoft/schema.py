@@ -151,7 +151,7 @@ class _Node:
                 f"A 'StartObject' node was expected (at '{self.path}')."
             )
         model = factory.create_from_discriminator_value(self)
-        fields = model.get_field_deserializers()
+        fields = _fields(type(model), model)
         for key, value in self.value.items():
             if key.startswith("@") and key != "@odata.type":
                 continue  # instance annotations (@odata.etag, @odata.context, ...) are ignored by the reader
@@ -176,6 +176,20 @@ class _Node:
     # kiota hooks the generated code may touch
     on_before_assign_field_values = None
     on_after_assign_field_values = None
+
+
+_FIELDS: dict[type, dict[str, Callable[[Any], None]]] = {}
+
+
+def _fields(model_type: type, model: Any) -> dict[str, Callable[[Any], None]]:
+    """The model's readers by JSON name, built once per model type.
+
+    The SDK builds this dict on every call (``Entity``'s imports every derived type: ~25 ms an event). The
+    readers assign to the model they were built on; validation discards it, so one instance per type serves."""
+    fields = _FIELDS.get(model_type)
+    if fields is None:
+        fields = _FIELDS[model_type] = model.get_field_deserializers()
+    return fields
 
 
 def _enum_name(enum_class: type[Enum]) -> str:
@@ -225,4 +239,5 @@ def warm_up() -> None:
     if not available():
         return
     for factory in _factories().values():
-        factory().get_field_deserializers()
+        model = factory()
+        _fields(type(model), model)

@@ -34,7 +34,7 @@ from calendars.providers.base import (
     RequestRejected,
     RetryableError,
 )
-from calendars.providers.microsoft import MicrosoftCalendarProvider
+from calendars.providers.microsoft import CategoryCache, MicrosoftCalendarProvider
 from calendars.providers.registry import Notification
 from tests.contract.provider_contract import (
     BASE_START,
@@ -396,6 +396,37 @@ class TestMicrosoftProvider(ProviderContract):
         assert {"displayName": "Rentcal · Banana", "color": "preset3"}.items() <= next(
             m for m in masters if m["displayName"] == "Rentcal · Banana"
         ).items()
+
+    async def test_master_categories_are_read_once_per_integration_and_restored_when_deleted(
+        self,
+        make_provider: Callable[..., MicrosoftCalendarProvider],
+        calendar_id: str,
+        key: str,
+        http: httpx.AsyncClient,
+        email: str,
+    ) -> None:
+        categories = CategoryCache(ttl=3600)  # what connections.py shares between the adapters of one integration
+        before = await stats_count(http, "masterCategories.list")
+        for n in range(3):  # each push builds a new adapter
+            await make_provider(categories=categories).create_event(
+                calendar_id, sample_event(f"{key}-{n}"), idempotency_key=f"{key}-{n}"
+            )
+        assert await stats_count(http, "masterCategories.list") - before == 1
+        # a person deletes our category in Outlook: Graph still takes events naming it (shown uncoloured) ...
+        token = (await http.post("/_sandbox/tokens", json={"email": email})).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        masters = (await http.get("/v1.0/me/outlook/masterCategories", headers=auth)).json()["value"]
+        ours = next(m for m in masters if m["displayName"] == "Rentcal · Banana")
+        assert (await http.delete(f"/v1.0/me/outlook/masterCategories/{ours['id']}", headers=auth)).status_code == 204
+        # ... and once the names have aged, the next write reads them again and creates it again with its preset
+        categories.ttl = 0
+        before = await stats_count(http, "masterCategories.list")
+        await make_provider(categories=categories).create_event(
+            calendar_id, sample_event(f"{key}-3"), idempotency_key=f"{key}-3"
+        )
+        assert await stats_count(http, "masterCategories.list") - before == 1
+        masters = (await http.get("/v1.0/me/outlook/masterCategories", headers=auth)).json()["value"]
+        assert [m["color"] for m in masters if m["displayName"] == "Rentcal · Banana"] == ["preset3"]
 
     async def test_lost_reply_to_a_create_makes_one_event(
         self,

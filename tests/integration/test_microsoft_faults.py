@@ -13,7 +13,7 @@ import pytest
 
 from calendars.sync import audit
 from rental.accounts import create_api_token
-from tests.support.connect_scenario import connect_schedule, full_sync_done
+from tests.support.connect_scenario import connect_schedule, full_sync_done, sync_settled
 from tests.support.google_flow import eventually
 from tests.support.microsoft_flow import connect_microsoft, mailbox, our_key, outlook_events, outlook_keys
 from tests.support.worker import WorkerHandle
@@ -88,8 +88,23 @@ async def test_connect_with_graph_faults_and_a_worker_kill_puts_every_item_in_ev
                 return False
         return True
 
-    await eventually(exactly_once, timeout=300, what="every item exactly once in both calendars")
-    await asyncio.sleep(5)  # the reads started by the last notifications have had their turn
+    seen: list[object] = [None]
+
+    async def settled() -> bool:
+        """Nothing left to do, including what the kill interrupted (a lost push is redone once its outbox row is
+        requeued, a dead worker's lock expires) and the reads our own writes' notifications asked for; and
+        Graph saw no request and sent no notification since the previous look (none is in flight)."""
+        left = await sync_settled(plan.tenant.id, [manager["id"], driver["id"]], expected)
+        async with httpx.AsyncClient(base_url=microsoft_sandbox, timeout=30) as sandbox:
+            stats = (await sandbox.get("/_sandbox/stats")).json()
+        activity = (stats["requests"]["total"], stats["notifications"])
+        quiet, seen[0] = left is None and activity == seen[0], left or activity
+        return quiet
+
+    try:
+        await eventually(settled, timeout=300, what="the worker to finish every write and read")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {seen[0]}") from None
     assert await exactly_once()
     for calendar_id in expected:  # nothing in the calendars but our items (no orphans, no stray copies)
         assert all(our_key(e) for e in await outlook_events(microsoft_sandbox, calendar_id))

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from calendars.providers import microsoft_wire as wire
+from calendars.providers.microsoft import SUBSCRIPTION_MINUTES
 from calendars.sync import audit, channels
 from calendars.tables import CalendarTarget
 from rental.accounts import create_api_token
@@ -96,7 +97,14 @@ async def test_the_graph_subscription_is_renewed_in_place_and_replaced_only_when
     [opened] = await _calendar_subscriptions(microsoft_sandbox, calendar_id)
     assert opened["id"] == target["channel_id"]
 
-    # the channel is due for renewal: the same subscription is extended (PATCH), no second one is opened
+    # the channel is due for renewal: the same subscription is extended (PATCH), no second one is opened.
+    # Graph's times are whole seconds: a renewal within the second the subscription was opened cannot extend it.
+    opened_until = datetime.fromisoformat(opened["expirationDateTime"][:19]).replace(tzinfo=UTC)
+
+    async def renewal_would_extend() -> bool:
+        return datetime.now(UTC) + timedelta(minutes=SUBSCRIPTION_MINUTES) >= opened_until + timedelta(seconds=1)
+
+    await eventually(renewal_would_extend, timeout=5, what="a second later than the subscription was opened")
     soon = datetime.now(UTC) + timedelta(hours=1)
     await CalendarTarget.update({CalendarTarget.channel_expires_at: soon}).where(CalendarTarget.id == target["id"])
     assert await channels.ensure_channel(target["id"])

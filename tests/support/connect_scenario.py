@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calendars.tables import CalendarIntegration
+from calendars.sync import locks
+from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget
 from rental import bookings, schedules
 from rental.schemas import BookingCreate, CustomerIn, DeliveryCreate
+from rental.tables import Outbox
 from rental.tenants import Tenant
 from tests.factories import make_product, make_staff, make_tenant
 
@@ -38,6 +40,41 @@ async def full_sync_done(integration_id: int) -> bool:
         .first()
     )
     return row is not None and row["last_synced_at"] is not None
+
+
+async def sync_settled(company_id: int, integration_ids: list[int], mapped: dict[str, set[str]]) -> str | None:
+    """What the worker still has to do for these integrations, or None once nothing is left: every outbox row
+    of the company handled, no full sync asked for, no write waiting to be tried again, each of `mapped`'s
+    keys (by calendar id) recorded as synced, and no lock held nor read asked for on their calendars. A
+    worker killed mid-run leaves rows, flags or locks behind until the work is redone, so this also waits
+    for that, without guessing how long it takes."""
+    unhandled = await Outbox.count().where((Outbox.company == company_id) & Outbox.processed_at.is_null())
+    if unhandled:
+        return f"{unhandled} outbox rows not handled"
+    full = await CalendarIntegration.count().where(
+        CalendarIntegration.id.is_in(integration_ids) & CalendarIntegration.full_sync_requested_at.is_not_null()
+    )
+    if full:
+        return f"{full} full syncs asked for"
+    due = await CalendarEvent.raw("SELECT count(*) AS n FROM sync_due WHERE integration = ANY({})", integration_ids)
+    if due[0]["n"]:
+        return f"{due[0]['n']} writes due again"
+    targets = await CalendarTarget.select(CalendarTarget.id, CalendarTarget.external_id).where(
+        CalendarTarget.integration.is_in(integration_ids)
+    )
+    for target in targets:
+        keys = mapped.get(target["external_id"], set())
+        synced = await CalendarEvent.select(CalendarEvent.item_key).where(
+            (CalendarEvent.target == target["id"]) & (CalendarEvent.state == "synced")
+        )
+        if missing := keys - {row["item_key"] for row in synced}:
+            return f"{len(missing)} items not recorded as synced in {target['external_id']}"
+        client = locks.redis()
+        if held := [name async for name in client.scan_iter(f"rentcal:sync-lock:{target['id']}:*")]:
+            return f"{len(held)} sync locks held on {target['external_id']}"
+        if await client.exists(f"rentcal:inbound-pending:{target['id']}", f"rentcal:inbound-scheduled:{target['id']}"):
+            return f"a read of {target['external_id']} is asked for"
+    return None
 
 
 @dataclass
