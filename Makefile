@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 8000
 # Line coverage of rentcal, rental, calendars, portal, widget and tasks that `make test` requires
 # (the level reached, rounded down; raise it as tests are added).
-COVERAGE_MIN ?= 94
+COVERAGE_MIN ?= 95
 
 .PHONY: run test lint typecheck pytest browser coverage bench clean
 
