@@ -15,6 +15,7 @@ import asyncpg
 
 from rental import outbox
 from rental.errors import Conflict, NotFound
+from rental.statuses import REQUEST_WAITING, SHOWN_IN_CALENDARS, sql_list
 from rental.tables import Booking
 from rental.tenants import Tenant
 from rentcal.settings import get_settings
@@ -33,7 +34,9 @@ async def expire_due(now: datetime | None = None, limit: int = 200) -> list[int]
             """
             WITH due AS (
                 SELECT id, status AS was FROM booking
-                WHERE status IN ('pending', 'unverified') AND hold_until <= {}
+                WHERE status IN """
+            + sql_list(REQUEST_WAITING)
+            + """ AND hold_until <= {}
                 ORDER BY hold_until LIMIT {} FOR UPDATE SKIP LOCKED
             )
             UPDATE booking b SET status = 'expired', sequence = b.sequence + 1, updated_at = now()
@@ -64,7 +67,7 @@ async def start_hold(tenant: Tenant, booking_id: int, now: datetime | None = Non
     if row is None:
         raise NotFound(f"request {booking_id} not found")
     if row["status"] != "unverified":
-        if row["status"] in ("pending", "confirmed", "picked_up", "returned"):
+        if row["status"] in SHOWN_IN_CALENDARS:
             return row["hold_until"] or (now or datetime.now(UTC))
         raise Conflict(f"request {booking_id} is {row['status']}")
     until = hold_until(now)

@@ -12,10 +12,10 @@ from msgspec import UNSET
 from rental import availability, bookings, outbox
 from rental.errors import Conflict, InvalidInput
 from rental.schemas import Booking, BookingUpdate
+from rental.statuses import REQUEST_WAITING
 from rental.tables import Booking as BookingTable
 from rental.tenants import Tenant
 
-WAITING = ("pending", "unverified")
 REASON_MAX = 1000
 
 
@@ -23,7 +23,7 @@ def _waiting(tenant: Tenant) -> object:
     return (
         (BookingTable.company == tenant.id)
         & BookingTable.hold_until.is_not_null()
-        & BookingTable.status.is_in(list(WAITING))
+        & BookingTable.status.is_in(list(REQUEST_WAITING))
     )
 
 
@@ -45,7 +45,7 @@ async def unit_choices(tenant: Tenant, request: Booking) -> list[int]:
 
 async def _waiting_request(tenant: Tenant, booking_id: int) -> Booking:
     request = await bookings.get_booking(tenant, booking_id)
-    if request.hold_until is None or request.status not in WAITING:
+    if request.hold_until is None or request.status not in REQUEST_WAITING:
         raise Conflict(f"request {booking_id} was already answered (it is {request.status})")
     return request
 

@@ -18,6 +18,7 @@ from calendars.ical import FeedEvent
 from calendars.mail.texts import when
 from calendars.palette import DEFAULT_STATUS_COLORS, PALETTE
 from rental.recurrence import occurrences
+from rental.statuses import ACTIVE, SHOWN_IN_CALENDARS, sql_list
 from rental.tables import Booking
 
 STATUS_COLORS = {status: PALETTE[name].css for status, name in DEFAULT_STATUS_COLORS.items()}
@@ -106,18 +107,18 @@ SELECT b.id, b.status, b.starts_at, b.ends_at, b.pickup_location, b.sequence, b.
        p.name AS product_name, u.name AS unit_name, b.customer_name
 FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit
 WHERE b.company = {} AND b.ends_at > {} AND b.starts_at < {}
-  AND b.status NOT IN ('cancelled', 'expired', 'unverified'){filter}
+  AND b.status IN {shown}{filter}
 ORDER BY b.starts_at, b.id
-"""
+""".replace("{shown}", sql_list(SHOWN_IN_CALENDARS))
 _DELIVERIES = """
 SELECT d.id, d.kind, d.starts_at, d.ends_at, d.address, d.route_order, d.sequence,
        GREATEST(d.updated_at, b.updated_at) AS updated_at,
        u.name AS unit_name, b.customer_name
 FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit
 WHERE d.company = {} AND d.ends_at > {} AND d.starts_at < {}
-  AND b.status IN ('pending', 'confirmed', 'picked_up'){filter}
+  AND b.status IN {active}{filter}
 ORDER BY d.starts_at, d.id
-"""
+""".replace("{active}", sql_list(ACTIVE))
 _MAINTENANCE = """
 SELECT m.id, m.starts_at, m.ends_at, m.description, m.sequence, m.updated_at, u.name AS unit_name
 FROM maintenance_schedule m JOIN unit u ON u.id = m.unit

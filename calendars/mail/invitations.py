@@ -25,11 +25,12 @@ from rental.bookings import get_booking
 from rental.errors import Conflict, NotFound
 from rental.outbox import OutboxEvent
 from rental.schemas import Booking
+from rental.statuses import CONFIRMED_AHEAD
 from rental.tables import Booking as BookingTable
 from rental.tenants import Tenant, tenant_by_id
 from rentcal.settings import get_settings
 
-INVITE_STATUSES = ("confirmed", "picked_up")
+INVITE_STATUSES = CONFIRMED_AHEAD
 
 
 def booking_uid(booking_id: int) -> str:

@@ -25,6 +25,7 @@ from calendars.mail.records import MailRecord, NewReminder, Skip
 from calendars.mail.texts import render_pair, sender, when
 from rental.bookings import get_booking
 from rental.errors import InvalidInput, NotFound
+from rental.statuses import CONFIRMED_AHEAD, sql_list
 from rental.tables import Booking as BookingTable
 from rental.tenants import tenant_by_id
 from rentcal.settings import get_settings
@@ -32,7 +33,7 @@ from rentcal.settings import get_settings
 DEFAULT_OFFSETS = (1440, 60)
 MAX_OFFSET_MINUTES = 7 * 1440
 MAX_OFFSETS = 6
-STATUSES_FOR: dict[str, tuple[str, ...]] = {"pickup": ("confirmed",), "return": ("confirmed", "picked_up")}
+STATUSES_FOR: dict[str, tuple[str, ...]] = {"pickup": ("confirmed",), "return": CONFIRMED_AHEAD}
 
 
 class ReminderConfig(msgspec.Struct, frozen=True):
@@ -145,7 +146,9 @@ async def candidates(now: datetime, horizon: timedelta) -> list[Candidate]:
         SELECT b.id, b.company, b.status, b.starts_at, b.ends_at, b.customer_email, s.email AS staff_email
         FROM booking b
         LEFT JOIN staff_user s ON s.id = b.assigned_staff AND s.active
-        WHERE b.status IN ('confirmed', 'picked_up')
+        WHERE b.status IN """
+        + sql_list(CONFIRMED_AHEAD)
+        + """
           AND ((b.starts_at > {} AND b.starts_at <= {}) OR (b.ends_at > {} AND b.ends_at <= {}))
         """,
         now,

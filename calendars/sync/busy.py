@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from calendars.tables import CalendarTarget, ExternalBusy
 from rental.recurrence import occurrences
+from rental.statuses import ACTIVE
 from rental.tables import AvailabilityBlock, Booking, Delivery, MaintenanceSchedule
 from rentcal.settings import get_settings
 
@@ -59,7 +60,7 @@ async def staff_busy(staff_id: int, start: datetime, end: datetime, *, ignore_bo
         (Booking.assigned_staff == staff_id)
         & (Booking.starts_at < end)
         & (Booking.ends_at > start)
-        & Booking.status.is_in(["pending", "confirmed", "picked_up"])
+        & Booking.status.is_in(list(ACTIVE))
     )
     if ignore_booking is not None:
         booking_condition &= Booking.id != ignore_booking

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from calendars.palette import DELIVERY_COLOR, MAINTENANCE_COLOR, status_colors
 from calendars.providers.base import EventData, Reminder
+from rental.statuses import ACTIVE, SHOWN_IN_CALENDARS, sql_list
 from rental.tables import Booking, Company, Delivery, MaintenanceSchedule
 
-ACTIVE = ("pending", "confirmed", "picked_up", "returned")
 REMINDERS = (Reminder("email", 24 * 60), Reminder("popup", 60))
 
 
@@ -94,7 +94,7 @@ async def _booking_item(booking_id: int) -> Item | None:
         "bookings",
         row["company"],
         owners,
-        row["status"] in ACTIVE,
+        row["status"] in SHOWN_IN_CALENDARS,
         booking_event(row, company),
         booking_id,
     )
@@ -160,7 +160,7 @@ async def _delivery_item(delivery_id: int) -> Item | None:
         key=f"delivery:{delivery_id}",
     )
     owners = frozenset([row["driver"]] if row["driver"] else [])
-    visible = row["booking_status"] in ("pending", "confirmed", "picked_up")
+    visible = row["booking_status"] in ACTIVE
     return Item(event.key, "deliveries", row["company"], owners, visible, event)
 
 
@@ -182,7 +182,7 @@ async def item_keys_for_staff(
         args: list[Any] = [company_id, since] + ([] if all_bookings else [staff_id])
         rows = await Booking.raw(
             "SELECT id FROM booking WHERE company = {} AND ends_at > {}"
-            " AND status NOT IN ('cancelled', 'expired', 'unverified')" + condition,
+            f" AND status IN {sql_list(SHOWN_IN_CALENDARS)}" + condition,
             *args,
         )
         keys += [f"booking:{r['id']}" for r in rows]
