@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from rental import outbox
+from rental import audit, outbox
 from rental.errors import Conflict, NotFound
 from rental.statuses import REQUEST_WAITING, SHOWN_IN_CALENDARS, sql_list
 from rental.tables import Booking
@@ -49,6 +49,7 @@ async def expire_due(now: datetime | None = None, limit: int = 200) -> list[int]
         for row in rows:
             payload = {"status": "expired", "changes": ["status"], "was": row["was"]}
             await outbox.record(row["company"], "booking.expired", row["id"], payload)
+            await audit.record(row["company"], row["id"], "updated", {"status": (row["was"], "expired")})
             expired.append(int(row["id"]))
     return expired
 
@@ -73,15 +74,26 @@ async def start_hold(tenant: Tenant, booking_id: int, now: datetime | None = Non
     until = hold_until(now)
     try:
         async with Booking._meta.db.transaction():
-            await Booking.update(
-                {Booking.status: "pending", Booking.hold_until: until, Booking.updated_at: datetime.now(UTC)}
-            ).where((Booking.id == booking_id) & (Booking.status == "unverified"))
-            await outbox.record(
-                tenant.id, "booking.updated", booking_id, {"status": "pending", "changes": [], "request": True}
+            started = (
+                await Booking.update(
+                    {Booking.status: "pending", Booking.hold_until: until, Booking.updated_at: datetime.now(UTC)}
+                )
+                .where((Booking.id == booking_id) & (Booking.status == "unverified"))
+                .returning(Booking.id)
             )
+            if started:  # else a second click won the race: it recorded the change
+                await outbox.record(
+                    tenant.id, "booking.updated", booking_id, {"status": "pending", "changes": [], "request": True}
+                )
+                await audit.record(tenant.id, booking_id, "updated", {"status": ("unverified", "pending")})
     except asyncpg.ExclusionViolationError:
-        await Booking.update({Booking.status: "expired", Booking.updated_at: datetime.now(UTC)}).where(
-            (Booking.id == booking_id) & (Booking.status == "unverified")
-        )
+        async with Booking._meta.db.transaction():
+            expired = (
+                await Booking.update({Booking.status: "expired", Booking.updated_at: datetime.now(UTC)})
+                .where((Booking.id == booking_id) & (Booking.status == "unverified"))
+                .returning(Booking.id)
+            )
+            if expired:
+                await audit.record(tenant.id, booking_id, "updated", {"status": ("unverified", "expired")})
         raise Conflict("the dates were taken before the request was confirmed") from None
     return until

@@ -13,7 +13,7 @@ from calendars.ical_tables import BookingMail
 from calendars.mail import request_notices
 from calendars.mail import sending as mailer
 from calendars.mail.request_notices import confirm_token
-from rental import availability, bookings, holds, outbox
+from rental import audit, availability, bookings, holds, outbox
 from rental.schemas import BookingCreate, CustomerIn
 from rental.tables import Booking, Outbox, Unit
 from rentcal.settings import get_settings
@@ -101,6 +101,8 @@ async def test_a_widget_request_holds_the_unit_until_its_hold_expires_then_the_c
     assert booking.status == "expired"
     assert row["unit"] in await availability.free_units(tenant, product, start, end)  # the unit is free again
     assert row["id"] not in await holds.expire_due()  # once only
+    (expiry,) = [c for c in await audit.history(tenant.id, row["id"]) if c.action == "updated"]
+    assert (expiry.actor, expiry.via, expiry.changes["status"]) == ("Rentcal", "system", ["pending", "expired"])
     assert await _notices(tenant.id, row["id"]) == ["expired", "received"]  # received: the acknowledgment
     assert await _notices(tenant.id, row["id"]) == ["expired", "received"]  # a retried event records nothing more
     mails = await wait_for_mails(email, 2, settle=1.0)
@@ -167,3 +169,8 @@ async def test_the_confirmation_mode_holds_nothing_until_the_link_is_opened(live
         late = await http.get(f"{live_server}/widget/{tenant.slug}/requests/{confirm_token(other.id)}")
     assert late.status_code == 409 and "can no longer be confirmed" in late.text
     assert (await bookings.get_booking(tenant, other.id)).status == "expired"
+    # the booking's history tells both stories, once each (the second click changed nothing)
+    confirmed = [c.changes["status"] for c in await audit.history(tenant.id, booking.id) if c.action == "updated"]
+    assert confirmed == [["unverified", "pending"]]
+    refused = [c.changes["status"] for c in await audit.history(tenant.id, other.id) if c.action == "updated"]
+    assert refused == [["unverified", "expired"]]
