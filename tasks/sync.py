@@ -8,6 +8,7 @@ from typing import ParamSpec
 
 import dramatiq
 
+from calendars.accounts import integrations
 from calendars.providers.base import RetryableError
 from calendars.sync import audit, channels, full, inbound, locks, polling, push, refusals
 from rental.outbox import OutboxEvent
@@ -60,6 +61,7 @@ async def item_resync(event: OutboxEvent) -> None:
 @dramatiq.actor(queue_name=QUEUE, max_retries=12, min_backoff=1_000, max_backoff=600_000)
 @provider_delays
 async def full_sync(integration_id: int) -> None:
+    await integrations.ensure_calendar_list(integration_id)  # when the connect could not list them
     await full.full_sync(integration_id)
 
 

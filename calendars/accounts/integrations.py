@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import msgspec
@@ -17,7 +18,7 @@ from calendars.accounts.oauth import (
     revoke,
     start_authorization,
 )
-from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar
+from calendars.providers.base import NeedsReconnect, ProviderError, RemoteCalendar, RetryableError
 from calendars.providers.registry import PROVIDERS
 from calendars.schemas import (
     AuditReport,
@@ -31,10 +32,12 @@ from calendars.schemas import (
 )
 from calendars.sync import channels, refusals
 from calendars.tables import CalendarEvent, CalendarIntegration, CalendarTarget, SyncConflict
-from rental.accounts import Staff
+from rental.accounts import Staff, staff_by_id
 from rental.errors import Forbidden, InvalidInput, NotFound
 from rental.tenants import Tenant
 from rentcal.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_KINDS = {
     "manager": ["bookings"],
@@ -240,9 +243,33 @@ async def complete_oauth(provider: str, tenant: Tenant, staff: Staff, code: str,
         integration_id = int(rows[0]["id"])
     row = await CalendarIntegration.select().where(CalendarIntegration.id == integration_id).first()
     assert row is not None
-    calendars = await provider_for(dict(row)).list_calendars()
+    try:
+        calendars = await provider_for(dict(row)).list_calendars()
+    except RetryableError as exc:
+        # The grant is good and its one-time code is spent: keep it, and let the full sync that follows
+        # list the calendars when the provider lets us (it waits as the provider asks).
+        log.info("integration %s: calendar list deferred, the provider is busy (%s)", integration_id, exc)
+        return integration_id
     await _sync_calendar_list(integration_id, tenant.id, staff.role, calendars)
     return integration_id
+
+
+async def has_calendars(integration_id: int) -> bool:
+    return bool(await CalendarTarget.exists().where(CalendarTarget.integration == integration_id))
+
+
+async def ensure_calendar_list(integration_id: int) -> None:
+    """List the calendars of an active integration that has none yet (its connect met a busy provider)."""
+    row = await CalendarIntegration.select().where(CalendarIntegration.id == integration_id).first()
+    if row is None or row["status"] != "active":
+        return
+    if await has_calendars(integration_id):
+        return
+    owner = await staff_by_id(int(row["user"]))
+    if owner is None:
+        return
+    calendars = await provider_for(dict(row)).list_calendars()
+    await _sync_calendar_list(integration_id, int(row["company"]), owner.role, calendars)
 
 
 async def connect_caldav(tenant: Tenant, staff: Staff, server_url: str, username: str, password: str) -> int:

@@ -265,8 +265,14 @@ async def _finish_oauth(
         return _back(
             error=str(exc) if exc.error in ("insufficient_scope", "no_refresh_token") else f"Connecting failed: {exc}"
         )
-    except (ProviderError, DomainError) as exc:
+    except ProviderError as exc:
+        log.warning("connecting %s for staff %s failed: %s", provider, staff.id, exc)
+        return _back(error=f"{label} did not answer as expected, so the connection is not finished. Please try again.")
+    except DomainError as exc:
         return _back(error=f"Connecting failed: {exc}")
     await request_full_sync(integration_id)
-    message = urlencode({"message": f"{label} connected"})
+    connected = f"{label} connected"
+    if not await integrations.has_calendars(integration_id):
+        connected += f". {label} asked Rentcal to slow down, so your calendars will appear here in a minute"
+    message = urlencode({"message": connected})
     return Redirect(f"/portal/integrations?{message}#integration-{integration_id}")

@@ -5,6 +5,7 @@ subscription is renewed in place (PATCH) rather than replaced."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -159,3 +160,32 @@ async def test_the_graph_subscription_is_renewed_in_place_and_replaced_only_when
     async with httpx.AsyncClient(base_url=microsoft_sandbox, timeout=30) as client:
         log = (await client.get("/_sandbox/notifications")).json()["items"]
     assert any(new_channel in n["subscriptionIds"] and n["status"] == 200 for n in log if n["kind"] == "notification")
+
+
+async def test_a_connect_whose_calendar_list_stays_throttled_keeps_the_grant_and_the_worker_lists_them_later(
+    live_server: str, worker_process: WorkerHandle, microsoft_sandbox: str
+) -> None:
+    """Graph throttles the calendar list longer than the connect may wait: the consent is not wasted (its code
+    is single use); the connect succeeds and the full sync lists the calendars, then fills them."""
+    plan = await connect_schedule(deliveries_count=0)
+    account = f"t.{plan.tenant.slug}@contoso.test"
+    calendar_id = await mailbox(microsoft_sandbox, account)
+    throttled = {"fail_next": ["tooManyRequests"] * 5, "operations": ["calendars.list"], "retry_after_seconds": 0}
+    async with httpx.AsyncClient(base_url=microsoft_sandbox, timeout=30) as client:
+        assert (await client.post("/_sandbox/faults", json=throttled)).is_success
+        await client.delete("/_sandbox/stats")
+        try:
+            integration = await connect_microsoft(live_server, await create_api_token(plan.manager_email), account)
+            injected = (await client.get("/_sandbox/stats")).json()["faults_injected"]
+        finally:
+            await client.delete("/_sandbox/faults")
+    assert sum(injected.values()) == 5  # the connect's own attempts were all refused
+
+    async def filled() -> bool:
+        counts = await outlook_keys(microsoft_sandbox, calendar_id)
+        return set(counts) == {f"booking:{i}" for i in plan.booking_ids} and max(counts.values()) == 1
+
+    await eventually(lambda: full_sync_done(integration["id"]), timeout=180, what="the full sync")
+    await eventually(filled, timeout=180, what="every booking exactly once in the calendar listed late")
+    target = await CalendarTarget.select().where(CalendarTarget.external_id == calendar_id).first()
+    assert target is not None and json.loads(target["write_kinds"]) == ["bookings"]  # the manager's default
