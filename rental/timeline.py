@@ -7,10 +7,10 @@ daily pages read it, so they can never disagree. Clash detection over it is pure
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -21,9 +21,12 @@ from rental.recurrence import occurrences
 from rental.statuses import ACTIVE, SHOWN_IN_CALENDARS
 from rental.tables import Booking
 from rental.tenants import Tenant
+from rental.timeline_sql import KINDS, Kind, Select, query
 
-Kind = Literal["booking", "maintenance", "delivery", "block"]
-KINDS: tuple[Kind, ...] = ("booking", "maintenance", "delivery", "block")
+__all__ = ["KINDS", "Entry", "Kind", "Scope", "Select", "by_keys", "entries", "handovers", "select", "window"]
+
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +49,14 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     address: str = ""
     phone: str = ""
     route_order: int = 0
+    company_id: int = 0
+    sequence: int = 0  # raised on every change a calendar must learn of (iCalendar SEQUENCE)
+    updated_at: datetime = NEVER  # block-outs: when they were created
+    customer_name: str = ""  # the name and contact given with the booking
+    customer_email: str = ""
+    notes: str = ""
+    all_day: bool = False  # block-outs of whole local days
+    recurring: bool = False  # an occurrence of a repeating block-out
 
     @property
     def key(self) -> str:
@@ -84,39 +95,13 @@ class Scope:
         return self.unit_ids is None or entry.unit_id is None or entry.unit_id in self.unit_ids
 
 
-_BOOKINGS = """
-SELECT b.id, b.unit, u.name AS unit_name, b.product, p.name AS product_name, b.assigned_staff,
-       b.starts_at, b.ends_at, b.status, c.name AS customer_name, c.phone, b.pickup_location
-FROM booking b JOIN unit u ON u.id = b.unit JOIN product p ON p.id = b.product JOIN customer c ON c.id = b.customer
-WHERE b.company = {} AND b.starts_at < {} AND b.ends_at > {} AND b.status = ANY({})
-"""
-_MAINTENANCE = """
-SELECT m.id, m.unit, u.name AS unit_name, u.product, p.name AS product_name, m.technician,
-       m.starts_at, m.ends_at, m.description
-FROM maintenance_schedule m JOIN unit u ON u.id = m.unit JOIN product p ON p.id = u.product
-WHERE m.company = {} AND m.starts_at < {} AND m.ends_at > {}
-"""
-_DELIVERIES = """
-SELECT d.id, b.unit, u.name AS unit_name, b.product, p.name AS product_name, d.driver, d.starts_at, d.ends_at,
-       d.kind, d.address, d.route_order, b.id AS booking_id, b.status, c.name AS customer_name, c.phone
-FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit
-JOIN product p ON p.id = b.product JOIN customer c ON c.id = b.customer
-WHERE d.company = {} AND d.starts_at < {} AND d.ends_at > {} AND b.status = ANY({})
-"""
-_BLOCKS = """
-SELECT a.id, a.unit, u.name AS unit_name, coalesce(a.product, u.product) AS product, p.name AS product_name,
-       a.staff, a.blocked_from, a.blocked_until, a.rrule, a.reason
-FROM availability_block a LEFT JOIN unit u ON u.id = a.unit
-LEFT JOIN product p ON p.id = coalesce(a.product, u.product)
-WHERE a.company = {} AND a.blocked_from < {} AND (a.blocked_until > {} OR a.rrule IS NOT NULL)
-"""
-
-
 def _booking(r: dict[str, Any]) -> Entry:
     return Entry(
         kind="booking", id=r["id"], starts_at=r["starts_at"], ends_at=r["ends_at"], status=r["status"],
         label=r["customer_name"], unit_id=r["unit"], unit_name=r["unit_name"], product_id=r["product"],
-        product_name=r["product_name"], staff_id=r["assigned_staff"], address=r["pickup_location"], phone=r["phone"],
+        product_name=r["product_name"], staff_id=r["staff"], address=r["address"], phone=r["customer_phone"],
+        company_id=r["company"], sequence=r["sequence"], updated_at=r["updated_at"],
+        customer_name=r["customer_name"], customer_email=r["customer_email"],
     )  # fmt: skip
 
 
@@ -124,7 +109,8 @@ def _maintenance(r: dict[str, Any]) -> Entry:
     return Entry(
         kind="maintenance", id=r["id"], starts_at=r["starts_at"], ends_at=r["ends_at"], status="maintenance",
         label=r["description"] or "Maintenance", unit_id=r["unit"], unit_name=r["unit_name"],
-        product_id=r["product"], product_name=r["product_name"], staff_id=r["technician"],
+        product_id=r["product"], product_name=r["product_name"], staff_id=r["staff"], company_id=r["company"],
+        sequence=r["sequence"], updated_at=r["updated_at"], notes=r["description"],
     )  # fmt: skip
 
 
@@ -133,8 +119,10 @@ def _delivery(r: dict[str, Any]) -> Entry:
     return Entry(
         kind="delivery", id=r["id"], starts_at=r["starts_at"], ends_at=r["ends_at"], status=r["status"],
         label=f"{what} · {r['customer_name']}", unit_id=r["unit"], unit_name=r["unit_name"], product_id=r["product"],
-        product_name=r["product_name"], staff_id=r["driver"], booking_id=r["booking_id"], delivery_kind=r["kind"],
-        address=r["address"], phone=r["phone"], route_order=r["route_order"],
+        product_name=r["product_name"], staff_id=r["staff"], booking_id=r["booking_id"], delivery_kind=r["kind"],
+        address=r["address"], phone=r["customer_phone"], route_order=r["route_order"], company_id=r["company"],
+        sequence=r["sequence"], updated_at=r["updated_at"], customer_name=r["customer_name"],
+        customer_email=r["customer_email"],
     )  # fmt: skip
 
 
@@ -142,12 +130,21 @@ def block_entries(row: dict[str, Any], tz: ZoneInfo, start: datetime, end: datet
     """Every occurrence of one block-out row inside [start, end) (RRULEs in local wall-clock time)."""
     away = row["staff"] is not None
     label = row["reason"] or ("Away" if away else "Closed")
-    for s, e in occurrences(row["blocked_from"], row["blocked_until"], row["rrule"], tz, start, end):
+    found = occurrences(row["starts_at"], row["ends_at"], row["rrule"], tz, start, end, row["all_day"])
+    for s, e in found:
         yield Entry(
             kind="block", id=row["id"], starts_at=s, ends_at=e, status="away" if away else "closed", label=label,
             unit_id=row["unit"], unit_name=row["unit_name"] or "", product_id=row["product"],
-            product_name=row["product_name"] or "", staff_id=row["staff"],
+            product_name=row["product_name"] or "", staff_id=row["staff"], company_id=row["company"],
+            updated_at=row["updated_at"], all_day=row["all_day"], recurring=row["rrule"] is not None,
         )  # fmt: skip
+
+
+_SHAPES: dict[Kind, Callable[[dict[str, Any]], Entry]] = {
+    "booking": _booking,
+    "maintenance": _maintenance,
+    "delivery": _delivery,
+}
 
 
 def window(tenant: Tenant, first: date, last: date) -> tuple[datetime, datetime]:
@@ -156,20 +153,55 @@ def window(tenant: Tenant, first: date, last: date) -> tuple[datetime, datetime]
     return day_bounds(first, tenant.tz)[0], day_bounds(last, tenant.tz)[1]
 
 
+async def select(
+    selects: Iterable[Select],
+    company_id: int,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime | None,
+    statuses: Collection[str] = SHOWN_IN_CALENDARS,
+) -> list[Entry]:
+    """The entries each `Select` names, overlapping [start, end) (no end: everything from start on), sorted by
+    start; block-outs need an end, their repetitions are expanded up to it."""
+    out: list[Entry] = []
+    for one in selects:
+        sql, args = query(one, company_id=company_id, start=start, end=end, statuses=statuses)
+        rows = await Booking.raw(sql, *args)
+        if one.kind == "block":
+            assert end is not None, "block-outs repeat: give an end"
+            for row in rows:
+                out += block_entries(row, tz, start, end)
+        else:
+            out += map(_SHAPES[one.kind], rows)
+    return sorted(out, key=lambda e: (e.starts_at, e.kind, e.id))
+
+
 async def entries(tenant: Tenant, first: date, last: date, scope: Scope | None = None) -> list[Entry]:
     """Everything on the schedule between two local dates (inclusive), sorted by start."""
     scope = scope or Scope()
     start, end = window(tenant, first, last)
     statuses = list(SHOWN_IN_CALENDARS) + (["cancelled"] if scope.include_cancelled else [])
-    wanted = set(scope.kinds) if scope.kinds is not None else set(KINDS)
-    out: list[Entry] = []
-    if "booking" in wanted:
-        out += map(_booking, await Booking.raw(_BOOKINGS, tenant.id, end, start, statuses))
-    if "maintenance" in wanted:
-        out += map(_maintenance, await Booking.raw(_MAINTENANCE, tenant.id, end, start))
-    if "delivery" in wanted:
-        out += map(_delivery, await Booking.raw(_DELIVERIES, tenant.id, end, start, statuses))
-    if "block" in wanted:
-        for row in await Booking.raw(_BLOCKS, tenant.id, end, start):
-            out += block_entries(row, tenant.tz, start, end)
-    return sorted((e for e in out if scope.admits(e)), key=lambda e: (e.starts_at, e.kind, e.id))
+    wanted = [Select(kind) for kind in KINDS if scope.kinds is None or kind in scope.kinds]
+    found = await select(wanted, tenant.id, tenant.tz, start, end, statuses)
+    return [e for e in found if scope.admits(e)]
+
+
+async def by_keys(keys: Collection[str]) -> dict[str, Entry]:
+    """Bookings, maintenance and deliveries by key ("booking:42"), whatever their status; keys of items
+    that do not exist (or of block-outs) are left out."""
+    wanted: dict[Kind, list[int]] = {}
+    for key in keys:
+        kind, _, raw_id = key.partition(":")
+        if kind in _SHAPES and raw_id.isdigit():
+            wanted.setdefault(kind, []).append(int(raw_id))  # type: ignore[arg-type]
+    found: dict[str, Entry] = {}
+    for kind, ids in wanted.items():
+        sql, args = query(Select(kind), ids=ids, statuses=None)
+        found.update((e.key, e) for e in map(_SHAPES[kind], await Booking.raw(sql, *args)))
+    return found
+
+
+async def handovers(after: datetime, until: datetime, statuses: Collection[str]) -> list[Entry]:
+    """Bookings of every company in `statuses` whose pickup or return falls in (after, until]."""
+    sql, args = query(Select("booking"), handovers=(after, until), statuses=statuses)
+    return [_booking(row) for row in await Booking.raw(sql, *args)]

@@ -17,9 +17,9 @@ from calendars import palette
 from calendars.ical import FeedEvent
 from calendars.mail.texts import when
 from calendars.palette import DEFAULT_STATUS_COLORS, PALETTE
-from rental.recurrence import occurrences
-from rental.statuses import ACTIVE, SHOWN_IN_CALENDARS, sql_list
+from rental import timeline, timeline_sql
 from rental.tables import Booking
+from rental.timeline import Entry, Kind, Select
 
 STATUS_COLORS = {status: PALETTE[name].css for status, name in DEFAULT_STATUS_COLORS.items()}
 MAINTENANCE_COLOR = PALETTE[palette.MAINTENANCE_COLOR].css
@@ -49,40 +49,28 @@ def short_name(name: str) -> str:
     return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
 
 
-# (source, mode) -> (SQL condition, the scope field it needs)
-_FILTERS: dict[tuple[str, str], tuple[str, str | None]] = {
-    ("bookings", "all"): ("", None),
-    ("bookings", "assigned"): (" AND b.assigned_staff = {}", "staff_id"),
-    ("bookings", "product"): (" AND b.product = {}", "product_id"),
-    ("deliveries", "all"): ("", None),
-    ("deliveries", "driver"): (" AND d.driver = {}", "staff_id"),
-    ("maintenance", "all"): ("", None),
-    ("maintenance", "technician"): (" AND m.technician = {}", "staff_id"),
-    ("maintenance", "product"): (" AND u.product = {}", "product_id"),
-    ("blocks", "company"): (" AND a.staff IS NULL", None),
-    ("blocks", "staff"): (" AND (a.staff IS NULL OR a.staff = {})", "staff_id"),
-}
+_KINDS: dict[str, Kind] = {"bookings": "booking", "deliveries": "delivery", "maintenance": "maintenance"}
 
 
-def _query(source: str, sql: str, scope: Scope, mode: str) -> tuple[str, list[Any]]:
-    condition, field = _FILTERS[(source, mode)]
-    args: list[Any] = [scope.company_id, *scope.window] + ([getattr(scope, field)] if field else [])
-    return sql.replace("{filter}", condition), args
+def selects(scope: Scope) -> list[Select]:
+    """What the feed shows, as the schedule's read model names it."""
+    found: list[Select] = []
+    for source, mode in (("bookings", scope.bookings), ("deliveries", scope.deliveries)):
+        if mode:
+            found.append(_narrowed(_KINDS[source], mode, scope))
+    if scope.maintenance:
+        found.append(_narrowed("maintenance", scope.maintenance, scope))
+    if scope.blocks:
+        found.append(Select("block", staff_id=scope.staff_id if scope.blocks == "staff" else None, company_wide=True))
+    return found
 
 
-def _sources(scope: Scope) -> list[tuple[str, str, str]]:
-    found = [
-        ("bookings", _BOOKINGS, scope.bookings),
-        ("deliveries", _DELIVERIES, scope.deliveries),
-        ("maintenance", _MAINTENANCE, scope.maintenance),
-        ("blocks", _BLOCKS, scope.blocks),
-    ]
-    return [(source, sql, mode) for source, sql, mode in found if mode]
-
-
-async def _rows(source: str, sql: str, scope: Scope, mode: str) -> list[dict[str, Any]]:
-    query, args = _query(source, sql, scope, mode)
-    return list(await Booking.raw(query, *args))
+def _narrowed(kind: Kind, mode: str, scope: Scope) -> Select:
+    if mode == "product":
+        return Select(kind, product_id=scope.product_id)
+    if mode in ("assigned", "driver", "technician"):
+        return Select(kind, staff_id=scope.staff_id)
+    return Select(kind)
 
 
 async def fingerprint(scope: Scope) -> str:
@@ -93,8 +81,10 @@ async def fingerprint(scope: Scope) -> str:
     """
     parts: list[str] = []
     args: list[Any] = []
-    for source, sql, mode in _sources(scope):
-        query, query_args = _query(source, sql, scope, mode)
+    for one in selects(scope):
+        query, query_args = timeline_sql.query(
+            one, company_id=scope.company_id, start=scope.window[0], end=scope.window[1]
+        )
         digest = "SELECT count(*) || ':' || coalesce(sum(hashtextextended(t::text, 0)), 0)"
         parts.append(f"({digest} FROM ({query}) t)")  # our own constant queries; values are bound
         args += query_args
@@ -102,137 +92,91 @@ async def fingerprint(scope: Scope) -> str:
     return str(rows[0]["digest"])
 
 
-_BOOKINGS = """
-SELECT b.id, b.status, b.starts_at, b.ends_at, b.pickup_location, b.sequence, b.updated_at,
-       p.name AS product_name, u.name AS unit_name, b.customer_name
-FROM booking b JOIN product p ON p.id = b.product JOIN unit u ON u.id = b.unit
-WHERE b.company = {} AND b.ends_at > {} AND b.starts_at < {}
-  AND b.status IN {shown}{filter}
-ORDER BY b.starts_at, b.id
-""".replace("{shown}", sql_list(SHOWN_IN_CALENDARS))
-_DELIVERIES = """
-SELECT d.id, d.kind, d.starts_at, d.ends_at, d.address, d.route_order, d.sequence,
-       GREATEST(d.updated_at, b.updated_at) AS updated_at,
-       u.name AS unit_name, b.customer_name
-FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit
-WHERE d.company = {} AND d.ends_at > {} AND d.starts_at < {}
-  AND b.status IN {active}{filter}
-ORDER BY d.starts_at, d.id
-""".replace("{active}", sql_list(ACTIVE))
-_MAINTENANCE = """
-SELECT m.id, m.starts_at, m.ends_at, m.description, m.sequence, m.updated_at, u.name AS unit_name
-FROM maintenance_schedule m JOIN unit u ON u.id = m.unit
-WHERE m.company = {} AND m.ends_at > {} AND m.starts_at < {}{filter}
-ORDER BY m.starts_at, m.id
-"""
-
-# Company-wide block-outs (closures, holidays) and staff ones; unit and product downtime is not a closure.
-_BLOCKS = """
-SELECT a.id, a.blocked_from, a.blocked_until, a.rrule, a.all_day, a.reason, a.staff, a.created_at
-FROM availability_block a
-WHERE a.company = {} AND (a.blocked_until > {} OR a.rrule IS NOT NULL) AND a.blocked_from < {}
-  AND a.product IS NULL AND a.unit IS NULL{filter}
-ORDER BY a.blocked_from, a.id
-"""
-
-
-def booking_event(row: dict[str, Any], host: str, timezone: str) -> FeedEvent:
-    status, tz = row["status"], ZoneInfo(timezone)
+def booking_event(entry: Entry, host: str, timezone: str) -> FeedEvent:
+    status, tz = entry.status, ZoneInfo(timezone)
     return FeedEvent(
-        uid=f"booking-{row['id']}@{host}",
-        summary=f"{row['product_name']} · {short_name(row['customer_name'])}" + (" (pending)" * (status == "pending")),
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
+        uid=f"booking-{entry.id}@{host}",
+        summary=f"{entry.product_name} · {short_name(entry.customer_name)}" + (" (pending)" * (status == "pending")),
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
         timezone=timezone,
-        last_modified=row["updated_at"],
-        description=f"Unit: {row['unit_name']}\nPickup: {when(row['starts_at'], tz)}\n"
-        f"Return: {when(row['ends_at'], tz)}\nStatus: {status.replace('_', ' ')}\nBooking #{row['id']}",
-        location=row["pickup_location"] or None,
+        last_modified=entry.updated_at,
+        description=f"Unit: {entry.unit_name}\nPickup: {when(entry.starts_at, tz)}\n"
+        f"Return: {when(entry.ends_at, tz)}\nStatus: {status.replace('_', ' ')}\nBooking #{entry.id}",
+        location=entry.address or None,
         status="TENTATIVE" if status == "pending" else "CONFIRMED",
         color=STATUS_COLORS.get(status),
         categories=("Booking",),
-        sequence=row["sequence"],
+        sequence=entry.sequence,
     )
 
 
-def delivery_event(row: dict[str, Any], host: str, timezone: str) -> FeedEvent:
-    label = "Delivery" if row["kind"] == "delivery" else "Pickup"
+def delivery_event(entry: Entry, host: str, timezone: str) -> FeedEvent:
+    label = "Delivery" if entry.delivery_kind == "delivery" else "Pickup"
     return FeedEvent(
-        uid=f"delivery-{row['id']}@{host}",
-        summary=f"{label} #{row['route_order']}: {row['unit_name']}",
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
+        uid=f"delivery-{entry.id}@{host}",
+        summary=f"{label} #{entry.route_order}: {entry.unit_name}",
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
         timezone=timezone,
-        last_modified=row["updated_at"],
-        description=f"Stop {row['route_order']} of the route\nUnit: {row['unit_name']}\n"
-        f"Customer: {short_name(row['customer_name'])}",
-        location=row["address"] or None,
+        last_modified=entry.updated_at,
+        description=f"Stop {entry.route_order} of the route\nUnit: {entry.unit_name}\n"
+        f"Customer: {short_name(entry.customer_name)}",
+        location=entry.address or None,
         color=DELIVERY_COLOR,
         categories=(label,),
-        sequence=row["sequence"],
+        sequence=entry.sequence,
     )
 
 
-def maintenance_event(row: dict[str, Any], host: str, timezone: str) -> FeedEvent:
+def maintenance_event(entry: Entry, host: str, timezone: str) -> FeedEvent:
     return FeedEvent(
-        uid=f"maintenance-{row['id']}@{host}",
-        summary=f"Maintenance: {row['unit_name']}",
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
+        uid=f"maintenance-{entry.id}@{host}",
+        summary=f"Maintenance: {entry.unit_name}",
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
         timezone=timezone,
-        last_modified=row["updated_at"],
-        description=row["description"],
+        last_modified=entry.updated_at,
+        description=entry.notes,
         color=MAINTENANCE_COLOR,
         categories=("Maintenance",),
-        sequence=row["sequence"],
+        sequence=entry.sequence,
     )
 
 
-BUILDERS: dict[str, Callable[[dict[str, Any], str, str], FeedEvent]] = {
-    "bookings": booking_event,
-    "deliveries": delivery_event,
+def block_event(entry: Entry, host: str, timezone: str) -> FeedEvent:
+    """One occurrence; all-day block-outs as DATE values, each occurrence of a repeating one its own UID."""
+    tz = ZoneInfo(timezone)
+    personal = entry.staff_id is not None
+    day = entry.starts_at.astimezone(tz).date()
+    days = (day, max(entry.ends_at.astimezone(tz).date(), day + timedelta(days=1))) if entry.all_day else None
+    return FeedEvent(
+        uid=f"block-{entry.id}" + (f"-{day:%Y%m%d}" if entry.recurring else "") + f"@{host}",
+        summary=entry.label,
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
+        timezone=timezone,
+        last_modified=entry.updated_at,
+        description="Time off" if personal else "Closed: no pickup or return",
+        categories=("Time off" if personal else "Closure",),
+        all_day=days,
+    )
+
+
+BUILDERS: dict[str, Callable[[Entry, str, str], FeedEvent]] = {
+    "booking": booking_event,
+    "delivery": delivery_event,
     "maintenance": maintenance_event,
+    "block": block_event,
 }
 
 
-def block_events(row: dict[str, Any], host: str, timezone: str, window: tuple[datetime, datetime]) -> list[FeedEvent]:
-    """One event per occurrence inside the window; all-day block-outs as DATE values."""
-    tz = ZoneInfo(timezone)
-    personal = row["staff"] is not None
-    summary = row["reason"] or ("Away" if personal else "Closed")
-    found = occurrences(row["blocked_from"], row["blocked_until"], row["rrule"], tz, *window, row["all_day"])
-    events = []
-    for start, end in found:
-        day = start.astimezone(tz).date()
-        days = (day, max(end.astimezone(tz).date(), day + timedelta(days=1))) if row["all_day"] else None
-        events.append(
-            FeedEvent(
-                uid=f"block-{row['id']}" + (f"-{day:%Y%m%d}" if row["rrule"] else "") + f"@{host}",
-                summary=summary,
-                starts_at=start,
-                ends_at=end,
-                timezone=timezone,
-                last_modified=row["created_at"],
-                description="Time off" if personal else "Closed: no pickup or return",
-                categories=("Time off" if personal else "Closure",),
-                all_day=days,
-            )
-        )
-    return events
-
-
 @lru_cache(maxsize=50_000)
-def _event(source: str, items: tuple[tuple[str, Any], ...], host: str, timezone: str) -> FeedEvent:
-    """Unchanged rows give the same (validated, immutable) FeedEvent without building it again."""
-    return BUILDERS[source](dict(items), host, timezone)
+def _event(entry: Entry, host: str, timezone: str) -> FeedEvent:
+    """Unchanged entries give the same (validated, immutable) FeedEvent without building it again."""
+    return BUILDERS[entry.kind](entry, host, timezone)
 
 
 async def feed_events(scope: Scope) -> Sequence[FeedEvent]:
-    events: list[FeedEvent] = []
-    for source, sql, mode in _sources(scope):
-        rows = await _rows(source, sql, scope, mode)
-        if source == "blocks":
-            events += [event for row in rows for event in block_events(row, scope.host, scope.timezone, scope.window)]
-            continue
-        events += [_event(source, tuple(row.items()), scope.host, scope.timezone) for row in rows]
-    return events
+    found = await timeline.select(selects(scope), scope.company_id, ZoneInfo(scope.timezone), *scope.window)
+    return [_event(entry, scope.host, scope.timezone) for entry in found]

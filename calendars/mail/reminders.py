@@ -23,10 +23,12 @@ from calendars.mail import records
 from calendars.mail.invitations import invite_urls
 from calendars.mail.records import MailRecord, NewReminder, Skip
 from calendars.mail.texts import render_pair, sender, when
+from rental import timeline
 from rental.bookings import get_booking
 from rental.errors import InvalidInput, NotFound
-from rental.statuses import CONFIRMED_AHEAD, sql_list
+from rental.statuses import CONFIRMED_AHEAD
 from rental.tables import Booking as BookingTable
+from rental.tables import StaffUser
 from rental.tenants import tenant_by_id
 from rentcal.settings import get_settings
 
@@ -141,26 +143,20 @@ async def save_config(company_id: int, config: ReminderConfig) -> ReminderConfig
 
 
 async def candidates(now: datetime, horizon: timedelta) -> list[Candidate]:
-    rows = await BookingTable.raw(
-        """
-        SELECT b.id, b.company, b.status, b.starts_at, b.ends_at, b.customer_email, s.email AS staff_email
-        FROM booking b
-        LEFT JOIN staff_user s ON s.id = b.assigned_staff AND s.active
-        WHERE b.status IN """
-        + sql_list(CONFIRMED_AHEAD)
-        + """
-          AND ((b.starts_at > {} AND b.starts_at <= {}) OR (b.ends_at > {} AND b.ends_at <= {}))
-        """,
-        now,
-        now + horizon,
-        now,
-        now + horizon,
-    )
-    return [
-        Candidate(
-            r["id"], r["company"], r["status"], r["starts_at"], r["ends_at"], r["customer_email"], r["staff_email"]
+    """Bookings of every company with a pickup or return within the horizon, and their staff's addresses."""
+    found = await timeline.handovers(now, now + horizon, CONFIRMED_AHEAD)
+    staff_ids = list({e.staff_id for e in found if e.staff_id is not None})
+    staff = (
+        await StaffUser.select(StaffUser.id, StaffUser.email).where(
+            StaffUser.id.is_in(staff_ids), StaffUser.active.eq(True)
         )
-        for r in rows
+        if staff_ids
+        else []
+    )
+    emails = {row["id"]: row["email"] for row in staff}
+    return [
+        Candidate(e.id, e.company_id, e.status, e.starts_at, e.ends_at, e.customer_email, emails.get(e.staff_id))
+        for e in found
     ]
 
 

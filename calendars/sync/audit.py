@@ -16,7 +16,7 @@ from calendars.accounts.connections import provider_for
 from calendars.providers.base import CalendarProvider, EventData, EventMissing, ProviderError, RemoteEvent
 from calendars.schemas import AuditReport, CalendarAudit
 from calendars.sync import locks, store
-from calendars.sync.full import expected_keys
+from calendars.sync.full import expected_items
 from calendars.sync.items import load_item
 from calendars.sync.plan import Mapping
 from calendars.sync.push import desired_in, push
@@ -66,8 +66,8 @@ async def _compare(target: Target, name: str, events: list[RemoteEvent], mapping
         if event.key and not event.deleted and event.origin in (None, str(target.id)):
             live[event.key].append(event)
     wanted: dict[str, EventData] = {}
-    for key in await expected_keys(target) | set(live):
-        desired = desired_in(await load_item(key), target)
+    for key, item in (await expected_items(target, also=live)).items():
+        desired = desired_in(item, target)
         if desired is not None:
             wanted[key] = desired
     result = CalendarAudit(calendar=name, expected=len(wanted))

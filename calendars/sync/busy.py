@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calendars.tables import CalendarTarget, ExternalBusy
-from rental.recurrence import occurrences
+from rental import timeline
 from rental.statuses import ACTIVE
-from rental.tables import AvailabilityBlock, Booking, Delivery, MaintenanceSchedule
+from rental.tables import StaffUser
+from rental.timeline import KINDS, Entry, Select
 from rentcal.settings import get_settings
 
 
@@ -23,59 +24,54 @@ class StaffBusy:
         return not self.clashes and not self.unknown
 
 
-async def _vacations(staff_id: int, start: datetime, end: datetime) -> list[str]:
-    """Reasons of the staff member's block-outs overlapping the window, recurring ones expanded."""
-    rows = await AvailabilityBlock.raw(
-        """
-        SELECT b.blocked_from, b.blocked_until, b.rrule, b.reason, c.timezone FROM availability_block b
-        JOIN company c ON c.id = b.company
-        WHERE b.staff = {} AND b.blocked_from < {} AND (b.blocked_until > {} OR b.rrule IS NOT NULL)
-        """,
-        staff_id,
-        end,
-        start,
+def _span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    return (
+        f"{start:%a %d %b %H:%M}–{end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%a %d %b %H:%M}–{end:%a %d %b %H:%M}"
     )
-    reasons = []
-    for row in rows:
-        spans = occurrences(
-            row["blocked_from"], row["blocked_until"], row["rrule"], ZoneInfo(row["timezone"]), start, end
-        )
-        if next(iter(spans), None) is not None:
-            reasons.append(row["reason"] or "vacation")
-    return reasons
+
+
+def _clash(entry: Entry, tz: ZoneInfo) -> str:
+    when = _span(entry.starts_at, entry.ends_at, tz)
+    if entry.kind == "block":
+        return f"away: {entry.label} ({when})"
+    if entry.kind == "booking":
+        return f"booking #{entry.id}, {entry.product_name} for {entry.customer_name} ({when})"
+    if entry.kind == "maintenance":
+        return f"maintenance of {entry.unit_name} ({when})"
+    return f"{entry.label} ({when})"
+
+
+async def _assignments(staff_id: int, start: datetime, end: datetime, ignore_booking: int | None) -> list[str]:
+    """The person's active work and their own block-outs (repeating ones expanded) overlapping the window."""
+    row = await StaffUser.raw(
+        "SELECT s.company, c.timezone FROM staff_user s JOIN company c ON c.id = s.company WHERE s.id = {}", staff_id
+    )
+    if not row:
+        return []
+    tz = ZoneInfo(row[0]["timezone"])
+    mine = [Select(kind, staff_id=staff_id) for kind in KINDS]
+    found = await timeline.select(mine, row[0]["company"], tz, start, end, statuses=ACTIVE)
+    return [
+        _clash(entry, tz)
+        for entry in found
+        if ignore_booking is None
+        or ignore_booking not in ({entry.id} if entry.kind == "booking" else {entry.booking_id})
+    ]
 
 
 async def staff_busy(staff_id: int, start: datetime, end: datetime, *, ignore_booking: int | None = None) -> StaffBusy:
+    """What keeps a person busy in [start, end): their other work (a delivery of the booking itself is no clash),
+    their block-outs, busy time from their calendars, and calendars that could not be read (never free)."""
     result = StaffBusy()
-    overlap = {"s": start, "e": end}
     externals = await ExternalBusy.count().where(
-        (ExternalBusy.staff == staff_id)
-        & (ExternalBusy.starts_at < overlap["e"])
-        & (ExternalBusy.ends_at > overlap["s"])
+        (ExternalBusy.staff == staff_id) & (ExternalBusy.starts_at < end) & (ExternalBusy.ends_at > start)
     )
     if externals:
         result.clashes.append(f"{externals} event(s) in their own calendar")
-    result.clashes += [f"away: {reason}" for reason in await _vacations(staff_id, start, end)]
-    booking_condition = (
-        (Booking.assigned_staff == staff_id)
-        & (Booking.starts_at < end)
-        & (Booking.ends_at > start)
-        & Booking.status.is_in(list(ACTIVE))
-    )
-    if ignore_booking is not None:
-        booking_condition &= Booking.id != ignore_booking
-    for row in await Booking.select(Booking.id).where(booking_condition):
-        result.clashes.append(f"booking #{row['id']}")
-    for row in await MaintenanceSchedule.select(MaintenanceSchedule.id).where(
-        (MaintenanceSchedule.technician == staff_id)
-        & (MaintenanceSchedule.starts_at < end)
-        & (MaintenanceSchedule.ends_at > start)
-    ):
-        result.clashes.append(f"maintenance #{row['id']}")
-    for row in await Delivery.select(Delivery.id).where(
-        (Delivery.driver == staff_id) & (Delivery.starts_at < end) & (Delivery.ends_at > start)
-    ):
-        result.clashes.append(f"delivery #{row['id']}")
+    result.clashes += await _assignments(staff_id, start, end, ignore_booking)
     stale = datetime.now(UTC) - timedelta(minutes=2 * get_settings().inbound_sync_minutes + 5)
     rows = await CalendarTarget.raw(
         """

@@ -6,13 +6,14 @@ listings that race the push; reads asked for meanwhile run once afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from calendars.providers.base import CalendarProvider, EventMissing, ProviderError
 from calendars.sync import channels, locks, store
 from calendars.sync.batch import Pending, push_many
 from calendars.sync.inbound import read_changes
-from calendars.sync.items import item_keys_for_staff, load_item
+from calendars.sync.items import Item, items_for_staff, load_items
 from calendars.sync.push import MANAGER_ROLES, desired_in, with_provider
 from calendars.sync.store import Target
 from calendars.tables import CalendarIntegration
@@ -70,21 +71,26 @@ async def full_sync(integration_id: int) -> None:
     )
 
 
-async def expected_keys(target: Target) -> set[str]:
-    """Every item the calendar should hold, plus every event we keep there (which may have to go)."""
+async def expected_items(target: Target, also: Collection[str] = ()) -> dict[str, Item | None]:
+    """Every item the calendar should hold, plus every event we keep there and the keys in `also` (which may have
+    to go: None for an item that no longer exists)."""
     keys = {key for key, mapping in (await store.mappings_of_target(target.id)).items() if mapping.state == "synced"}
+    found: dict[str, Item | None] = {}
     if target.write_kinds and target.direction in store.WRITING_DIRECTIONS:
         since = datetime.now(UTC) - FULL_SYNC_LOOKBACK
         all_bookings = target.include_all_bookings and target.user_role in MANAGER_ROLES
-        keys |= set(
-            await item_keys_for_staff(target.company_id, target.user_id, set(target.write_kinds), all_bookings, since)
-        )
-    return keys
+        kinds = set(target.write_kinds)
+        found |= {
+            i.key: i for i in await items_for_staff(target.company_id, target.user_id, kinds, all_bookings, since)
+        }
+    rest = (keys | set(also)) - found.keys()
+    found |= await load_items(rest)
+    return {key: found.get(key) for key in sorted(rest | found.keys())}
 
 
 async def _push_all(target: Target) -> None:
-    keys = sorted(await expected_keys(target))
-    await push_many([Pending(target, key, desired_in(await load_item(key), target)) for key in keys])
+    wanted = await expected_items(target)
+    await push_many([Pending(target, key, desired_in(item, target)) for key, item in wanted.items()])
 
 
 async def remove_our_events(integration_id: int) -> int:

@@ -149,8 +149,8 @@ def test_an_assignment_inside_a_recurring_vacation_is_a_clash(weekdays: set[str]
     """A weekly all-day vacation (local days, across the March DST change) against one hour of work."""
     first = datetime(2026, 2, 1, tzinfo=LA)  # a Sunday
     row = {"id": 9, "staff": 1, "unit": None, "unit_name": None, "product": None, "product_name": None,
-           "reason": "Off", "blocked_from": first, "blocked_until": first + timedelta(days=1),
-           "rrule": f"FREQ=WEEKLY;BYDAY={','.join(sorted(weekdays))}"}  # fmt: skip
+           "reason": "Off", "starts_at": first, "ends_at": first + timedelta(days=1), "all_day": True,
+           "rrule": f"FREQ=WEEKLY;BYDAY={','.join(sorted(weekdays))}", "company": 1, "updated_at": first}  # fmt: skip
     local_day = date(2026, 2, 1) + timedelta(days=day)
     starts = datetime(local_day.year, local_day.month, local_day.day, hour, tzinfo=LA)
     job = Entry(kind="maintenance", id=1, starts_at=starts, ends_at=starts + timedelta(hours=1), status="maintenance",
