@@ -310,19 +310,18 @@ class LogEntry:
 
 
 async def log_many(entries: list[LogEntry]) -> None:
-    """Successful operations, one sync-log row each, in one statement."""
+    """Successful operations, one sync-log row each, in one statement (arrays, not one parameter per cell)."""
     if entries:
-        await CalendarSyncLog.insert(
-            *[
-                CalendarSyncLog(
-                    company=e.target.company_id,
-                    integration=e.target.integration_id,
-                    operation=e.operation,
-                    item_key=e.item_key,
-                    external_id=e.external_id[:1024],
-                )
-                for e in entries
-            ]
+        await CalendarSyncLog.raw(
+            """
+            INSERT INTO calendar_sync_log (company, integration, operation, item_key, external_id)
+            SELECT * FROM unnest({}::int[], {}::int[], {}::text[], {}::text[], {}::text[])
+            """,
+            [e.target.company_id for e in entries],
+            [e.target.integration_id for e in entries],
+            [e.operation for e in entries],
+            [e.item_key for e in entries],
+            [e.external_id[:1024] for e in entries],
         )
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import email.message
 import email.parser
 import email.policy
+import http.client
+import io
 import json
 import secrets
 from typing import Any
@@ -27,7 +29,8 @@ from .errors import GoogleError, bad_request
 BATCH_PATH = "/batch/calendar/v3"
 API_PREFIX = "/calendar/v3/"
 MAX_CALLS = 1000  # "You're limited to 1000 calls in a single batch request."
-_PARSER = email.parser.BytesParser(policy=email.policy.HTTP)
+# compat32: the modern policy's header objects cost ten times as much per part and add nothing for HTTP headers
+_PARSER = email.parser.BytesParser(policy=email.policy.compat32)
 _REASONS = {200: "OK", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized"}
 
 
@@ -47,7 +50,9 @@ def parse_calls(content_type: str, body: bytes) -> list[Call]:
     if not outer.is_multipart() or outer.get_content_type() != "multipart/mixed":
         raise bad_request("A batch request must be multipart/mixed.", reason="badContent")
     calls = []
-    for part in outer.iter_parts():
+    parts = outer.get_payload()
+    assert isinstance(parts, list)
+    for part in parts:
         if part.get_content_type() != "application/http":
             raise bad_request("Each part of a batch request must be application/http.", reason="badContent")
         calls.append(_call(str(part.get("Content-ID", "")), _payload(part)))
@@ -64,10 +69,10 @@ def _call(content_id: str, raw: bytes) -> Call:
     words = request_line.decode("latin-1").strip().split()
     if len(words) not in (2, 3):
         raise bad_request("A part of the batch request has no request line.", reason="badContent")
-    message = _PARSER.parsebytes(rest)
-    payload = _payload(message)
-    headers = [(name, str(value)) for name, value in message.items()]
-    return Call(content_id, words[0].upper(), words[1], headers, payload.rstrip(b"\r\n"))
+    stream = io.BytesIO(rest)
+    message = http.client.parse_headers(stream)
+    headers = [(name, value) for name, value in message.items()]
+    return Call(content_id, words[0].upper(), words[1], headers, stream.read().rstrip(b"\r\n"))
 
 
 def _merged_headers(outer: Request[Any, Any, Any], call: Call) -> list[tuple[bytes, bytes]]:
