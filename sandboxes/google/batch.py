@@ -53,7 +53,7 @@ def parse_calls(content_type: str, body: bytes) -> list[Call]:
     parts = outer.get_payload()
     assert isinstance(parts, list)
     for part in parts:
-        if part.get_content_type() != "application/http":
+        if not isinstance(part, email.message.Message) or part.get_content_type() != "application/http":
             raise bad_request("Each part of a batch request must be application/http.", reason="badContent")
         calls.append(_call(str(part.get("Content-ID", "")), _payload(part)))
     return calls
