@@ -105,7 +105,7 @@ async def schedule(tenant: Tenant, viewer: Staff, first: date, last: date, by: B
     staff_ids = [p.id for p in people if p.id is not None and (not person or p.id == person)]
     start, end = timeline.window(tenant, first, last)
     overlay = await busy_overlay(tenant.id, staff_ids, start, end)
-    clashes = find_clashes(entries, overlay.intervals, set(overlay.unknown))
+    clashes = find_clashes(entries, overlay.intervals, set(overlay.unknown), tenant.tz)
     keys = {e.key for e in entries}
     conflicts = sorted({c.item_key for c in await open_conflicts(tenant) if c.item_key in keys})
     busy = [Busy(s, a, b) for s, spans in overlay.intervals.items() for a, b in spans]

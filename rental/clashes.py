@@ -4,7 +4,9 @@
 - away: an assignment inside the person's block-out (vacation; recurring ones arrive expanded)
 - external_busy: an assignment over busy time from the person's connected calendars
 - calendar_unknown: an assignment of a person whose calendar could not be read (unknown, never free)
-- closed: a company/product/unit block-out over an active booking
+- closed: a closure on the local day of an active booking's pickup or return (a block-out that stops handover:
+  a rental may run over closed days, as the booking rules allow), or a block-out that takes the booking's unit out
+  of service during the rental
 Unit double bookings cannot exist (the database guard refuses them), so they are not computed here.
 """
 
@@ -14,10 +16,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from rental.daystatus import Interval, merge
+from rental.handover import day_bounds, handover_day
 from rental.timeline import Entry
 
 ClashKind = Literal["double_booked", "away", "external_busy", "calendar_unknown", "closed"]
@@ -63,9 +67,22 @@ def _clash(kind: ClashKind, a: Entry, b: Entry, staff_id: int | None) -> Clash:
     return Clash(kind, keys, staff_id, max(a.starts_at, b.starts_at), min(a.ends_at, b.ends_at))
 
 
+def _covers(closure: Entry, booking: Entry) -> bool:
+    return closure.unit_id == booking.unit_id or (
+        closure.unit_id is None and closure.product_id in (None, booking.product_id)
+    )
+
+
+def _handover_days(booking: Entry, tz: ZoneInfo) -> list[Interval]:
+    pickup = handover_day(booking.starts_at, tz, "pickup")
+    back = handover_day(booking.ends_at, tz, "return")
+    return [day_bounds(day, tz) for day in sorted({pickup, back})]
+
+
 def find_clashes(
-    entries: Iterable[Entry], external_busy: Mapping[int, Sequence[Interval]], unknown: Collection[int]
+    entries: Iterable[Entry], external_busy: Mapping[int, Sequence[Interval]], unknown: Collection[int], tz: ZoneInfo
 ) -> list[Clash]:
+    """Every clash among `entries`; `tz` is the company's zone, whose local days closures close."""
     work: dict[int, list[Entry]] = defaultdict(list)
     away: dict[int, list[Entry]] = defaultdict(list)
     bookings: list[Entry] = []
@@ -92,9 +109,18 @@ def find_clashes(
                 out.append(Clash("external_busy", (a.key,), person, hits[0][0], hits[-1][1]))
             if person in unknown:
                 out.append(Clash("calendar_unknown", (a.key,), person, a.starts_at, a.ends_at))
-    for b, c in _pairs(bookings, closures):
-        if c.unit_id == b.unit_id or (c.unit_id is None and c.product_id in (None, b.product_id)):
+    equipment = [c for c in closures if c.blocks != "handover"]
+    for b, c in _pairs(bookings, equipment):
+        if _covers(c, b):
             out.append(_clash("closed", b, c, None))
+    handover = [c for c in closures if c.blocks == "handover"]
+    for b in bookings if handover else ():
+        days = _handover_days(b, tz)
+        for c in handover:
+            hits = [(max(c.starts_at, s), min(c.ends_at, e)) for s, e in days if c.starts_at < e and c.ends_at > s]
+            if hits and _covers(c, b):
+                keys = (c.key, b.key)
+                out.append(Clash("closed", keys, None, hits[0][0], hits[-1][1]))
     return sorted(out, key=lambda c: (c.starts_at, c.kind, c.keys))
 
 

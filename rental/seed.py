@@ -96,6 +96,16 @@ async def seed_demo(today: datetime | None = None) -> bool:
     rng = random.Random(42)
     base = (today or datetime.now(UTC)).astimezone(tz).date()
     opening = OpeningHours(hours)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {person: [] for person in staff.values()}
+
+    def free(person: int, start: datetime, end: datetime) -> int | None:
+        """The person, booked for [start, end), if that does not give them two jobs at once; else nobody
+        (the demo then shows work still to assign, not clashes)."""
+        if any(s < end and e > start for s, e in busy[person]):
+            return None
+        busy[person].append((start, end))
+        return person
+
     for product, unit in units:
         day = base + timedelta(days=rng.randint(1, 6))
         for _ in range(6):
@@ -112,7 +122,7 @@ async def seed_demo(today: datetime | None = None) -> bool:
                         product=product,
                         unit=unit,
                         customer=rng.choice(customers),
-                        assigned_staff=staff["manager"],
+                        assigned_staff=free(staff["manager"], start, end),
                         starts_at=start,
                         ends_at=end,
                         status=status,
@@ -125,7 +135,7 @@ async def seed_demo(today: datetime | None = None) -> bool:
                     Delivery(
                         company=company,
                         booking=booking,
-                        driver=staff["driver"],
+                        driver=free(staff["driver"], start - timedelta(hours=2), start),
                         kind="delivery",
                         starts_at=start - timedelta(hours=2),
                         ends_at=start,
@@ -134,14 +144,19 @@ async def seed_demo(today: datetime | None = None) -> bool:
                     )
                 )
             day = end.date() + timedelta(days=rng.randint(2, 9))
+        # one service a day for the one technician: the next open day they are free
         maintenance_day = _open_day(day + timedelta(days=2), opening)
+        service = datetime.combine(maintenance_day, time(8), tzinfo=tz)
+        while (technician := free(staff["technician"], service, service + timedelta(hours=8))) is None:
+            maintenance_day = _open_day(maintenance_day + timedelta(days=1), opening)
+            service = datetime.combine(maintenance_day, time(8), tzinfo=tz)
         await MaintenanceSchedule.insert(
             MaintenanceSchedule(
                 company=company,
                 unit=unit,
-                technician=staff["technician"],
-                starts_at=datetime.combine(maintenance_day, time(8), tzinfo=tz),
-                ends_at=datetime.combine(maintenance_day, time(16), tzinfo=tz),
+                technician=technician,
+                starts_at=service,
+                ends_at=service + timedelta(hours=8),
                 description="Scheduled service: oil, filters, safety check",
             )
         )

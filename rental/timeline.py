@@ -57,6 +57,7 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     notes: str = ""
     all_day: bool = False  # block-outs of whole local days
     recurring: bool = False  # an occurrence of a repeating block-out
+    blocks: str = ""  # closures: "handover" (no pickup or return on its days) or "equipment" (the unit is out)
 
     @property
     def key(self) -> str:
@@ -137,6 +138,7 @@ def block_entries(row: dict[str, Any], tz: ZoneInfo, start: datetime, end: datet
             unit_id=row["unit"], unit_name=row["unit_name"] or "", product_id=row["product"],
             product_name=row["product_name"] or "", staff_id=row["staff"], company_id=row["company"],
             updated_at=row["updated_at"], all_day=row["all_day"], recurring=row["rrule"] is not None,
+            blocks="" if away else row["blocks"],
         )  # fmt: skip
 
 

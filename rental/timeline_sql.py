@@ -52,7 +52,7 @@ FROM delivery d JOIN booking b ON b.id = d.booking JOIN unit u ON u.id = b.unit 
     "block": """
 SELECT a.id, a.company, a.unit, u.name AS unit_name, coalesce(a.product, u.product) AS product,
        p.name AS product_name, a.staff, a.blocked_from AS starts_at, a.blocked_until AS ends_at, a.rrule, a.all_day,
-       a.reason, a.created_at AS updated_at
+       a.blocks, a.reason, a.created_at AS updated_at
 FROM availability_block a LEFT JOIN unit u ON u.id = a.unit
 LEFT JOIN product p ON p.id = coalesce(a.product, u.product)""",
 }

@@ -17,6 +17,7 @@ from litestar.response import Template
 from msgspec import UNSET
 
 from calendars.colors import booking_colors
+from calendars.palette import PALETTE
 from portal.deps import PORTAL_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
 from portal.schedule import By, Filters, schedule, unit_products
@@ -25,7 +26,7 @@ from portal.web.filters import localdt
 from portal.web.forms import local_datetime, optional_int, people_detail
 from portal.web.layout import render
 from portal.web.team_create import NewBooking, blank_form, booking_form, cell_day
-from portal.web.team_grid import GOOGLE_HEX, KIND_LABELS, build_grid, window_for
+from portal.web.team_grid import KIND_LABELS, build_grid, window_for
 from rental import bookings, catalogue, moves
 from rental.accounts import Staff, staff_of_company
 from rental.errors import DomainError, InvalidInput
@@ -98,7 +99,7 @@ class TeamPages(Controller):
         today = datetime.now(tenant.tz).date()
         first, last, _, _ = window_for(view, anchor or today)
         data = await schedule(tenant, staff, first, last, chosen, filters)
-        colors = {s: GOOGLE_HEX.get(c, "#57606a") for s, c in (await booking_colors(tenant)).colors.items()}
+        colors = {s: PALETTE[c].hex for s, c in (await booking_colors(tenant)).colors.items()}
         people = await staff_of_company(tenant.id)
         grid = build_grid(
             data, view, anchor or today, today, datetime.now(UTC), colors, await unit_products(tenant),

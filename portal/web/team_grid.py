@@ -8,28 +8,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from calendars.palette import DELIVERY_COLOR, MAINTENANCE_COLOR, PALETTE
 from portal.schedule import Schedule
 from rental.clashes import Clash
 from rental.daystatus import day_bounds, days_between
 from rental.statuses import SHOWN_IN_CALENDARS
 from rental.timeline import Entry
 
-# Google Calendar's event colours by colorId: the colours bookings get in connected calendars (CAL-108).
-GOOGLE_HEX = {
-    "1": "#7986cb",
-    "2": "#33b679",
-    "3": "#8e24aa",
-    "4": "#e67c73",
-    "5": "#f6bf26",
-    "6": "#f4511e",
-    "7": "#039be5",
-    "8": "#616161",
-    "9": "#3f51b5",
-    "10": "#0b8043",
-    "11": "#d50000",
+# The palette's colours, as in connected calendars and feeds; block-outs in greys of their own.
+KIND_HEX = {
+    "maintenance": PALETTE[MAINTENANCE_COLOR].hex,
+    "delivery": PALETTE[DELIVERY_COLOR].hex,
+    "closed": "#57606a",
+    "away": "#8c959f",
 }
-# The feeds' colours for the other kinds (calendars.feeds.content: darkorange, mediumpurple).
-KIND_HEX = {"maintenance": "#ff8c00", "delivery": "#9370db", "closed": "#57606a", "away": "#8c959f"}
 KIND_LABELS = {"booking": "Bookings", "maintenance": "Maintenance", "delivery": "Deliveries", "block": "Block-outs"}
 CLASH_TEXT = {
     "double_booked": "Two jobs at the same time",

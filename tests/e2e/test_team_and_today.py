@@ -14,6 +14,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
+from calendars.palette import PALETTE
 from calendars.tables import CalendarIntegration, CalendarTarget, ExternalBusy
 from rental import blocks, bookings, schedules
 from rental.schemas import BlockCreate, BookingCreate, BookingUpdate, CustomerIn, DeliveryCreate, MaintenanceCreate
@@ -94,7 +95,10 @@ async def test_manager_runs_the_day_and_reads_the_team_calendar(browser: Browser
     await schedules.create_maintenance(tenant, MaintenanceCreate(
         unit_id=lift_units[1], starts_at=at(0, 13), ends_at=at(0, 16), description="Hydraulics check",
         technician_id=tech))  # fmt: skip
-    await blocks.create_block(tenant, BlockCreate(blocked_from=at(1, 0), blocked_until=at(2, 0), reason="Stocktake"))
+    # a closure on the day Pia's rental is due back, saved anyway: a rental may run over closed days, but its
+    # return cannot happen on one, so the team calendar flags it
+    await blocks.create_block(tenant, BlockCreate(blocked_from=at(2, 0), blocked_until=at(3, 0), reason="Stocktake",
+                                                  confirm=True))  # fmt: skip
     integration = await CalendarIntegration.insert(
         CalendarIntegration(company=tenant.id, user=driver, provider="google", account_email="d@example.test")
     ).returning(CalendarIntegration.id)
@@ -148,6 +152,8 @@ async def test_manager_runs_the_day_and_reads_the_team_calendar(browser: Browser
     await expect(bar).to_contain_text("Pia Pickup")
     await expect(bar).to_have_class(lambda_class("clash"))
     await expect(bar).to_have_attribute("aria-label", lambda_text("Booked while closed"))
+    # coloured as in the calendars: picked up is blueberry unless the company chose otherwise
+    await expect(bar).to_have_attribute("style", lambda_text(f"--c: {PALETTE['blueberry'].hex}"))
     await expect(page.locator("tr.group").first).to_contain_text("Scissor lift")
     await expect(page.locator(".now")).to_have_count(3)  # the today line in every unit row
     await no_serious_axe_violations(page)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from rental.timeline import Entry, block_entries
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 PEOPLE = (1, 2, 3)
 UNITS = {10: 100, 11: 100, 12: 200}  # unit -> product
+HANDOVER = ["handover", "equipment"]
 
 
 def at(hour: int) -> datetime:
@@ -47,11 +49,12 @@ def schedules(draw: st.DrawFn) -> tuple[list[Entry], dict[int, list[tuple[dateti
                                  booking_id=served, **common))  # fmt: skip
         else:
             scope = draw(st.sampled_from(["company", "product", "unit", "staff"]))
+            stops = "" if scope == "staff" else "equipment" if scope == "unit" else draw(st.sampled_from(HANDOVER))
             entries.append(Entry(
                 kind="block", status="away" if scope == "staff" else "closed",
                 unit_id=unit if scope == "unit" else None,
                 product_id=UNITS[unit] if scope in ("product", "unit") else None,
-                staff_id=draw(st.sampled_from(PEOPLE)) if scope == "staff" else None, **common,
+                staff_id=draw(st.sampled_from(PEOPLE)) if scope == "staff" else None, blocks=stops, **common,
             ))  # fmt: skip
     busy = {
         p: [(at(s), at(s + d)) for s, d in draw(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 6)), max_size=3))]
@@ -68,6 +71,13 @@ def hours(e: Entry | tuple[datetime, datetime]) -> set[int]:
 
 def is_work(e: Entry) -> bool:
     return e.kind == "maintenance" or (e.kind in ("booking", "delivery") and e.status != "returned")
+
+
+def handover_hours(booking: Entry) -> set[int]:
+    """The hours of the (UTC) days of pickup and return; a return at midnight is the day before's."""
+    pickup = (booking.starts_at - T0).days
+    back = (booking.ends_at - T0).days - (1 if booking.ends_at.hour == 0 else 0)
+    return {h for day in {pickup, back} for h in range(24 * day, 24 * day + 24)}
 
 
 def span(common: set[int]) -> tuple[datetime, datetime]:
@@ -101,7 +111,7 @@ def model(entries: list[Entry], busy: dict[int, list[tuple[datetime, datetime]]]
                 and c.staff_id is None
                 and (c.unit_id == b.unit_id or (c.unit_id is None and c.product_id in (None, b.product_id)))
             )
-            common = hours(b) & hours(c)
+            common = hours(c) & (handover_hours(b) if c.blocks == "handover" else hours(b))
             if covers and common:
                 out.add(("closed", tuple(sorted([b.key, c.key])), None, *span(common)))
     return out
@@ -115,7 +125,7 @@ def as_set(clashes: Iterable[Clash]) -> set[tuple]:
 @given(schedules())
 def test_find_clashes_agrees_with_hour_by_hour_model(case) -> None:  # type: ignore[no-untyped-def]
     entries, busy, unknown = case
-    found = find_clashes(entries, busy, unknown)
+    found = find_clashes(entries, busy, unknown, UTC)
     assert len(found) == len(as_set(found))
     assert as_set(found) == model(entries, busy, unknown)
 
@@ -128,7 +138,9 @@ def test_each_kind_of_clash_is_reported() -> None:
     own_delivery = Entry(kind="delivery", id=3, starts_at=at(8), ends_at=at(9), status="confirmed", label="D",
                          unit_id=10, product_id=100, staff_id=1, booking_id=1)  # fmt: skip
     closure = Entry(kind="block", id=4, starts_at=at(0), ends_at=at(9), status="closed", label="Holiday")
-    found = {(c.kind, c.keys) for c in find_clashes([trip, other, own_delivery, closure], {1: [(at(9), at(10))]}, {1})}
+    found = {
+        (c.kind, c.keys) for c in find_clashes([trip, other, own_delivery, closure], {1: [(at(9), at(10))]}, {1}, UTC)
+    }
     assert ("double_booked", ("booking:1", "maintenance:2")) in found
     assert ("closed", ("block:4", "booking:1")) in found
     assert ("external_busy", ("booking:1",)) in found
@@ -150,14 +162,39 @@ def test_an_assignment_inside_a_recurring_vacation_is_a_clash(weekdays: set[str]
     first = datetime(2026, 2, 1, tzinfo=LA)  # a Sunday
     row = {"id": 9, "staff": 1, "unit": None, "unit_name": None, "product": None, "product_name": None,
            "reason": "Off", "starts_at": first, "ends_at": first + timedelta(days=1), "all_day": True,
-           "rrule": f"FREQ=WEEKLY;BYDAY={','.join(sorted(weekdays))}", "company": 1, "updated_at": first}  # fmt: skip
+           "rrule": f"FREQ=WEEKLY;BYDAY={','.join(sorted(weekdays))}", "company": 1, "updated_at": first,
+           "blocks": "equipment"}  # fmt: skip
     local_day = date(2026, 2, 1) + timedelta(days=day)
     starts = datetime(local_day.year, local_day.month, local_day.day, hour, tzinfo=LA)
     job = Entry(kind="maintenance", id=1, starts_at=starts, ends_at=starts + timedelta(hours=1), status="maintenance",
                 label="Service", unit_id=10, staff_id=1)  # fmt: skip
     window = (datetime(2026, 1, 25, tzinfo=LA), datetime(2026, 4, 15, tzinfo=LA))
     blocks = list(block_entries(row, LA, *window))
-    clashes = find_clashes([job, *blocks], {}, set())
+    clashes = find_clashes([job, *blocks], {}, set(), LA)
     expected = local_day.strftime("%a").upper()[:2] in weekdays
     assert bool(clashes) == expected, (local_day, weekdays, clashes)
     assert all(b.ends_at.astimezone(LA).hour == 0 and b.starts_at.astimezone(LA).hour == 0 for b in blocks)
+
+
+def test_a_closure_that_stops_handover_clashes_only_with_a_pickup_or_return_on_its_days() -> None:
+    """The booking rules let a rental run over a closed Sunday; only a handover on it is a clash."""
+    sunday = datetime(2026, 12, 6, tzinfo=LA)
+    closure = Entry(kind="block", id=5, starts_at=sunday, ends_at=sunday + timedelta(days=1), status="closed",
+                    label="Closed on Sundays", blocks="handover")  # fmt: skip
+
+    def rental(start: datetime, end: datetime) -> Entry:
+        return Entry(kind="booking", id=1, starts_at=start, ends_at=end, status="confirmed", label="Jo", unit_id=10,
+                     product_id=100)  # fmt: skip
+
+    over_sunday = rental(sunday - timedelta(hours=16), sunday + timedelta(days=1, hours=17))  # Sat 08:00 - Mon 17:00
+    back_at_midnight = rental(sunday - timedelta(hours=16), sunday)  # returned as Saturday ends
+    picked_up_sunday = rental(sunday + timedelta(hours=9), sunday + timedelta(days=2, hours=17))
+    returned_sunday = rental(sunday - timedelta(days=2), sunday + timedelta(hours=10))
+    assert find_clashes([over_sunday, closure], {}, set(), LA) == []
+    assert find_clashes([back_at_midnight, closure], {}, set(), LA) == []
+    [pickup] = find_clashes([picked_up_sunday, closure], {}, set(), LA)
+    assert (pickup.kind, pickup.keys) == ("closed", ("block:5", "booking:1"))
+    assert (pickup.starts_at, pickup.ends_at) == (sunday, sunday + timedelta(days=1))
+    assert len(find_clashes([returned_sunday, closure], {}, set(), LA)) == 1
+    equipment = msgspec.structs.replace(closure, blocks="equipment")
+    assert len(find_clashes([over_sunday, equipment], {}, set(), LA)) == 1  # the unit itself is out that day

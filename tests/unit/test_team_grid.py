@@ -65,7 +65,7 @@ def test_a_closure_is_marked_as_a_clash_only_on_the_unit_whose_booking_it_covers
         "unit",
         [Row(10, "A", "P"), Row(11, "B", "P")],
         entries,
-        find_clashes(entries, {}, set()),
+        find_clashes(entries, {}, set(), LA),
         [],
         {},
         [],
