@@ -95,3 +95,24 @@ async def test_a_driver_sees_a_friendly_403_and_a_fitting_navigation(page: Page,
     await no_serious_axe_violations(page)
     await page.goto(f"{live_server}/portal/my")
     await fits(page)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "phone"])
+async def test_every_page_of_the_navigation_fits_and_loads_everything_it_asks_for(
+    page: Page, live_server: str, viewport: dict[str, int]
+) -> None:
+    tenant = await make_tenant()
+    await make_product(tenant, units=2, name="Scissor lift")
+    _, email = await make_staff(tenant, "manager")
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    await page.set_viewport_size(viewport)
+    await sign_in(page, live_server, email)
+    links = await page.locator("header.top nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert "/portal/blocks" in links and "/portal/settings" in links
+    for path in links:
+        await page.goto(f"{live_server}{path}")
+        await page.wait_for_load_state("networkidle")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the window"
+    assert failed == []  # the favicon included
