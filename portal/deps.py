@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from calendars.mail import staff_notices
 from calendars.sync import conflicts
@@ -38,11 +38,11 @@ async def portal_staff(request: Request[Any, Any, Any]) -> Staff:
     return staff
 
 
-async def api_tenant(api_staff: Staff) -> Tenant:
+async def api_tenant(api_staff: NamedDependency[Staff]) -> Tenant:
     return await tenant_by_id(api_staff.company_id)
 
 
-async def portal_tenant(staff: Staff) -> Tenant:
+async def portal_tenant(staff: NamedDependency[Staff]) -> Tenant:
     return await tenant_by_id(staff.company_id)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from calendars.feeds import subscriptions
@@ -43,7 +44,7 @@ def _since(value: str | None) -> datetime | None:
 
 
 @get("/feeds/{filename:str}", include_in_schema=False, opt=NO_SESSION)
-async def subscription_feed(request: Request[Any, Any, Any], filename: str) -> Response[bytes]:
+async def subscription_feed(request: Request[Any, Any, Any], filename: FromPath[str]) -> Response[bytes]:
     """ETag / Last-Modified with 304; 404 for an unknown or revoked token (the token is never logged)."""
     result = await subscriptions.answer(
         filename.removesuffix(".ics"),
@@ -63,7 +64,7 @@ async def subscription_feed(request: Request[Any, Any, Any], filename: str) -> R
 
 
 @get("/invites/{filename:str}", include_in_schema=False, opt=NO_SESSION)
-async def customer_invite(filename: str) -> Response[bytes] | Template:
+async def customer_invite(filename: FromPath[str]) -> Response[bytes] | Template:
     """The customer's booking page ("Add to Google Calendar / Outlook", .ics) or the .ics itself."""
     token = filename.removesuffix(".ics")
     found = await invitations.booking_for_token(token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, post
+from litestar.params import FromPath
 from litestar.response import Response
 
 from calendars.accounts.connections import provider_for  # noqa: F401  (registers the built-in providers)
@@ -17,7 +18,7 @@ from calendars.sync import channels
 
 
 @post("/webhooks/{provider:str}", status_code=200, include_in_schema=False)
-async def provider_notification(request: Request[Any, Any, Any], provider: str) -> Response[str]:
+async def provider_notification(request: Request[Any, Any, Any], provider: FromPath[str]) -> Response[str]:
     from tasks.sync import ensure_channel, schedule_read
 
     spec = PROVIDERS.get(provider)

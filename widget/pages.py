@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from rental.cached import tenant_by_slug
@@ -36,11 +36,11 @@ from widget.public import business_hours, company_today, public_days, public_pro
 from widget.ratelimit import rate_limit
 
 
-async def widget_tenant(company_slug: str) -> Tenant:
+async def widget_tenant(company_slug: FromPath[str]) -> Tenant:
     return await tenant_by_slug(company_slug)
 
 
-async def widget_product(tenant: Tenant, product_id: int) -> Product:
+async def widget_product(tenant: NamedDependency[Tenant], product_id: FromPath[int]) -> Product:
     return await public_product(tenant, product_id)
 
 
@@ -142,10 +142,10 @@ class WidgetPages(Controller):
     async def page(
         self,
         request: Request[Any, Any, Any],
-        tenant: Tenant,
-        product: Product,
-        opts: Options,
-        month: str | None = None,
+        tenant: NamedDependency[Tenant],
+        product: NamedDependency[Product],
+        opts: NamedDependency[Options],
+        month: FromQuery[str | None] = None,
     ) -> Template:
         """The whole widget, or only the month grid for HTMX month navigation."""
         first = calendar.parse_month(month, company_today(tenant))
@@ -164,10 +164,10 @@ class WidgetPages(Controller):
     @get("/request")
     async def request_form(
         self,
-        tenant: Tenant,
-        product: Product,
-        opts: Options,
-        pickup: str = "",
+        tenant: NamedDependency[Tenant],
+        product: NamedDependency[Product],
+        opts: NamedDependency[Options],
+        pickup: FromQuery[str] = "",
         return_date: Annotated[str, QueryParameter(name="return")] = "",
     ) -> Template:
         """The contact form for a chosen range, after the server has checked the range."""
@@ -178,7 +178,13 @@ class WidgetPages(Controller):
         return self._form(tenant, product, opts, window, RequestForm(pickup=pickup, return_date=return_date))
 
     @get("/returns")
-    async def returns(self, tenant: Tenant, product: Product, opts: Options, pickup: str = "") -> dict[str, Any]:
+    async def returns(
+        self,
+        tenant: NamedDependency[Tenant],
+        product: NamedDependency[Product],
+        opts: NamedDependency[Options],
+        pickup: FromQuery[str] = "",
+    ) -> dict[str, Any]:
         """After a pickup day is chosen: which return days can be booked, and why the others cannot."""
         try:
             day = date.fromisoformat(pickup.strip())
@@ -197,9 +203,9 @@ class WidgetPages(Controller):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        tenant: Tenant,
-        product: Product,
-        opts: Options,
+        tenant: NamedDependency[Tenant],
+        product: NamedDependency[Product],
+        opts: NamedDependency[Options],
         data: Annotated[RequestForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         t = partial(i18n.text, opts.locale)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.openapi import ResponseSpec
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from rental.schemas import Product, ProductCalendar
 from widget import public
@@ -21,7 +21,7 @@ class PublicApi(Controller):
     opt = NO_SESSION
 
     @get("/", responses={200: ResponseSpec(data_container=list[Product])})
-    async def products(self, request: Request[Any, Any, Any], company_slug: str) -> Response[bytes]:
+    async def products(self, request: Request[Any, Any, Any], company_slug: FromPath[str]) -> Response[bytes]:
         """Products the company shows publicly."""
         return cached_json(request, await public.public_products(company_slug))
 
@@ -29,8 +29,8 @@ class PublicApi(Controller):
     async def availability(
         self,
         request: Request[Any, Any, Any],
-        company_slug: str,
-        product_id: int,
+        company_slug: FromPath[str],
+        product_id: FromPath[int],
         from_: Annotated[str | None, QueryParameter(name="from", description="first date, default today")] = None,
         to: Annotated[str | None, QueryParameter(description="last date (inclusive), default from + 29 days")] = None,
     ) -> Response[bytes]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
+from litestar.params import FromPath
 from litestar.response import Template
 
 from calendars.mail.request_notices import booking_id_for_confirm_token
@@ -26,7 +27,7 @@ class RequestLinks(Controller):
     opt = NO_SESSION
 
     @get("/{token:str}")
-    async def confirm(self, company_slug: str, token: str) -> Template:
+    async def confirm(self, company_slug: FromPath[str], token: FromPath[str]) -> Template:
         """Confirm a request from the e-mail link (opening it twice is harmless)."""
         tenant = await tenant_by_slug(company_slug)
         booking_id = booking_id_for_confirm_token(token)

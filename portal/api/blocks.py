@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import MANAGERS, SIGNED_IN
@@ -19,13 +21,13 @@ class BlocksApi(Controller):
     tags = ["availability"]
 
     @get("/")
-    async def index(self, tenant: Tenant) -> list[Block]:
+    async def index(self, tenant: NamedDependency[Tenant]) -> list[Block]:
         return await blocks.list_blocks(tenant)
 
     @post("/", status_code=201, guards=[MANAGERS], opt=problems(409))
-    async def create(self, tenant: Tenant, data: BlockCreate) -> Block:
+    async def create(self, tenant: NamedDependency[Tenant], data: JSONBody[BlockCreate]) -> Block:
         return await blocks.create_block(tenant, data)
 
     @delete("/{block_id:int}", status_code=204, guards=[MANAGERS])
-    async def remove(self, tenant: Tenant, block_id: int) -> None:
+    async def remove(self, tenant: NamedDependency[Tenant], block_id: FromPath[int]) -> None:
         await blocks.delete_block(tenant, block_id)

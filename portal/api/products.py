@@ -6,8 +6,9 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Response, get, put
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
@@ -23,19 +24,21 @@ class ProductsApi(Controller):
     tags = ["products"]
 
     @get("/")
-    async def index(self, tenant: Tenant) -> list[Product]:
+    async def index(self, tenant: NamedDependency[Tenant]) -> list[Product]:
         return await catalogue.list_products(tenant)
 
     @put("/{product_id:int}/rules")
-    async def rules(self, tenant: Tenant, product_id: int, data: ProductRules) -> Product:
+    async def rules(
+        self, tenant: NamedDependency[Tenant], product_id: FromPath[int], data: JSONBody[ProductRules]
+    ) -> Product:
         """Minimum and maximum rental length the widget offers (days, pickup and return day included)."""
         return await catalogue.set_rules(tenant, product_id, data)
 
     @get("/{product_id:int}/calendar", responses={200: ResponseSpec(data_container=ProductCalendar)})
     async def calendar(
         self,
-        tenant: Tenant,
-        product_id: int,
+        tenant: NamedDependency[Tenant],
+        product_id: FromPath[int],
         from_: Annotated[date, QueryParameter(name="from")],
         to: Annotated[date, QueryParameter(name="to")],
     ) -> Response[bytes]:

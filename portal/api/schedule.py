@@ -6,7 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
 
 from portal.deps import API_DEPENDENCIES
 from portal.guards import SIGNED_IN
@@ -25,15 +26,15 @@ class ScheduleApi(Controller):
     @get("/")
     async def index(
         self,
-        api_staff: Staff,
-        tenant: Tenant,
+        api_staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
         from_: Annotated[date, QueryParameter(name="from")],
-        to: date,
-        by: By = "unit",
-        product: int | None = None,
-        unit: int | None = None,
-        person: int | None = None,
-        kind: Kind | None = None,
+        to: FromQuery[date],
+        by: FromQuery[By] = "unit",
+        product: FromQuery[int | None] = None,
+        unit: FromQuery[int | None] = None,
+        person: FromQuery[int | None] = None,
+        kind: FromQuery[Kind | None] = None,
     ) -> Schedule:
         """Bookings, maintenance, deliveries and block-outs between two local dates (inclusive), with clashes,
         busy time from connected calendars (times only) and people whose calendars could not be read.

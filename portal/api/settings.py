@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, get, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from calendars.colors import BookingColors, booking_colors, set_booking_colors
 from portal.deps import API_DEPENDENCIES
@@ -18,11 +20,13 @@ class SettingsApi(Controller):
     tags = ["settings"]
 
     @get("/booking_colors")
-    async def colors(self, tenant: Tenant) -> BookingColors:
+    async def colors(self, tenant: NamedDependency[Tenant]) -> BookingColors:
         return await booking_colors(tenant)
 
     @put("/booking_colors", guards=[MANAGERS])
-    async def set_colors(self, tenant: Tenant, api_staff: Staff, data: dict[str, str]) -> BookingColors:
+    async def set_colors(
+        self, tenant: NamedDependency[Tenant], api_staff: NamedDependency[Staff], data: JSONBody[dict[str, str]]
+    ) -> BookingColors:
         """Status -> Google colorId ("1".."11"); events already in calendars are recoloured."""
         from tasks.sync import request_full_sync
 

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.middleware.csrf import generate_csrf_token
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from portal import throttle
@@ -57,7 +57,7 @@ class AuthPages(Controller):
         return {"status": "ok"}
 
     @get("/login")
-    async def login_page(self, next: str = "/") -> Template:
+    async def login_page(self, next: FromQuery[str] = "/") -> Template:
         return Template("portal/login.html", context={"next": safe_next(next), "error": None})
 
     @post("/login", status_code=200)

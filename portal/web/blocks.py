@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from portal.deps import PORTAL_DEPENDENCIES
@@ -208,14 +209,20 @@ class BlockPages(Controller):
         return {"choices": choices, "rows": rows, "weekdays": WEEKDAYS, "repeats": REPEATS, "block_kinds": BLOCK_KINDS}
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         context = await self._context(tenant)
         page, fragment = "portal/blocks.html", "partials/blocks_table.html"
         return render(request, staff, tenant, page, fragment, form=BlockForm(), error=None, message=None, **context)
 
     @post("/", status_code=200)
     async def create(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[BlockForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        data: Annotated[BlockForm, Form],
     ) -> Template:
         try:
             block = await blocks.create_block(tenant, to_create(data, tenant.tz))
@@ -229,7 +236,13 @@ class BlockPages(Controller):
         return render(request, staff, tenant, "portal/blocks.html", "partials/block_form.html", oob=True, **context)
 
     @delete("/{block_id:int}", status_code=200)
-    async def remove(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, block_id: int) -> Template:
+    async def remove(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        block_id: FromPath[int],
+    ) -> Template:
         await blocks.delete_block(tenant, block_id)
         context = await self._context(tenant)
         return render(request, staff, tenant, "portal/blocks.html", "partials/blocks_table.html", **context)

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from portal.deps import PORTAL_DEPENDENCIES
@@ -109,9 +110,9 @@ class BookingEditPages(Controller):
     async def save(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        booking_id: int,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
         data: Annotated[DetailsForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         """POST-redirect-GET: the booking page shows the outcome; a reload does not post again."""

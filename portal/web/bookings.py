@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from calendars.sync.busy import staff_busy
@@ -130,15 +131,15 @@ class BookingPages(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
         from_: Annotated[str, QueryParameter(name="from")] = "",
-        to: str = "",
-        status: str = "",
-        q: str = "",
-        sort: str = "",
-        order: str = "",
-        page: str = "",
+        to: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+        sort: FromQuery[str] = "",
+        order: FromQuery[str] = "",
+        page: FromQuery[str] = "",
     ) -> Template:
         # Every field arrives as text, empty when left blank: an empty "To" is no filter, not an error.
         today = datetime.now(tenant.tz).date()
@@ -152,8 +153,8 @@ class BookingPages(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
         data: Annotated[BookingForm, Form],
     ) -> Template:
         context = await self._form_context(tenant)
@@ -174,12 +175,24 @@ class BookingPages(Controller):
         return render(request, staff, tenant, "portal/bookings.html", "partials/booking_form.html", **context)
 
     @get("/{booking_id:int}/row")
-    async def row(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
+    async def row(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
+    ) -> Template:
         booking = await bookings.get_booking(tenant, booking_id)
         return render(request, staff, tenant, "partials/booking_row.html", "partials/booking_row.html", b=booking)
 
     @get("/{booking_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
+    ) -> Template:
         booking = await bookings.get_booking(tenant, booking_id)
         return render(
             request, staff, tenant, "partials/booking_edit.html", "partials/booking_edit.html", b=booking, error=None
@@ -189,9 +202,9 @@ class BookingPages(Controller):
     async def move(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        booking_id: int,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
         data: Annotated[MoveForm, Form],
     ) -> Template:
         try:
@@ -220,9 +233,9 @@ class BookingPages(Controller):
     async def set_status(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        booking_id: int,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
         data: Annotated[dict[str, str], Form],
     ) -> Template:
         error = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Template
 from markupsafe import escape
 
@@ -40,12 +42,12 @@ class EmbedPages(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        product_id: int | None = None,
-        locale: str | None = None,
-        accent: str | None = None,
-        first_day: str | None = None,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        product_id: FromQuery[int | None] = None,
+        locale: FromQuery[str | None] = None,
+        accent: FromQuery[str | None] = None,
+        first_day: FromQuery[str | None] = None,
     ) -> Template:
         """The page; for HTMX requests (an option changed) only the preview and snippet."""
         products = await catalogue.list_products(tenant, public_only=True)

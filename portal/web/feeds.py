@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from calendars.feeds import imports as feed_import
@@ -94,12 +95,18 @@ class FeedPages(Controller):
         )
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         return await self._page(request, staff, tenant, **_pop(request))
 
     @post("/subscriptions", status_code=303)
     async def create(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[SubscriptionForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        data: Annotated[SubscriptionForm, Form],
     ) -> Redirect:
         try:
             link = await feeds.create_subscription(tenant, staff, data.kind, optional_int(data.product_id), data.name)
@@ -109,7 +116,11 @@ class FeedPages(Controller):
 
     @post("/subscriptions/{subscription_id:int}/regenerate", status_code=303)
     async def regenerate(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, subscription_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        subscription_id: FromPath[int],
     ) -> Redirect:
         try:
             link = await feeds.regenerate(tenant, staff, subscription_id)
@@ -119,7 +130,11 @@ class FeedPages(Controller):
 
     @post("/subscriptions/{subscription_id:int}/revoke", status_code=303)
     async def revoke(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, subscription_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        subscription_id: FromPath[int],
     ) -> Redirect:
         try:
             await feeds.revoke(tenant, staff, subscription_id)
@@ -129,7 +144,11 @@ class FeedPages(Controller):
 
     @post("/imports", status_code=303)
     async def add_import(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[ImportForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        data: Annotated[ImportForm, Form],
     ) -> Redirect:
         try:
             added = await feed_import.add_import(tenant, staff, data.name, data.url, data.scope != "company")
@@ -138,7 +157,13 @@ class FeedPages(Controller):
         return _back(request, **_started(added))
 
     @post("/imports/{feed_id:int}/refresh", status_code=303)
-    async def refresh(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int) -> Redirect:
+    async def refresh(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        feed_id: FromPath[int],
+    ) -> Redirect:
         try:
             view = await feed_import.get_import(tenant, staff, feed_id)
         except DomainError as exc:
@@ -147,7 +172,12 @@ class FeedPages(Controller):
 
     @get("/imports/{feed_id:int}/row")
     async def import_row(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int, since: float = 0.0
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        feed_id: FromPath[int],
+        since: FromQuery[float] = 0.0,
     ) -> Template:
         """One row of the imports table; it asks again while the worker has not read the feed since `since`."""
         view = await feed_import.get_import(tenant, staff, feed_id)
@@ -164,7 +194,11 @@ class FeedPages(Controller):
 
     @post("/imports/{feed_id:int}/delete", status_code=303)
     async def delete_import(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, feed_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        feed_id: FromPath[int],
     ) -> Redirect:
         try:
             await feed_import.delete_import(tenant, staff, feed_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from calendars.colors import booking_colors
@@ -30,15 +31,21 @@ class HelpPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         return render(request, staff, tenant, "portal/help/index.html", topics=STAFF_TOPICS)
 
     @get("/calendars")
-    async def calendars(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def calendars(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         return render(request, staff, tenant, "portal/help/calendars.html", topics=STAFF_TOPICS)
 
     @get("/colours")
-    async def colours(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def colours(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         chosen = (await booking_colors(tenant)).colors
         statuses = [(status.replace("_", " "), PALETTE[name]) for status, name in chosen.items()]
         others = [("maintenance", PALETTE[MAINTENANCE_COLOR]), ("delivery or collection", PALETTE[DELIVERY_COLOR])]
@@ -47,7 +54,9 @@ class HelpPages(Controller):
         )
 
     @get("/conflicts")
-    async def conflicts(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def conflicts(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         return render(request, staff, tenant, "portal/help/conflicts.html", topics=STAFF_TOPICS)
 
 

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from calendars.mail import staff_notices
@@ -57,7 +58,9 @@ class InboxPages(Controller):
     guards = [SIGNED_IN]
 
     @get("/portal/requests", guards=[MANAGERS])
-    async def requests_page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def requests_page(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         message, error = pop_flash(request)
         waiting = await requests.open_requests(tenant)
         units = {u["id"]: u["name"] for u in await catalogue.list_units(tenant)}
@@ -71,8 +74,8 @@ class InboxPages(Controller):
     async def accept(
         self,
         request: Request[Any, Any, Any],
-        tenant: Tenant,
-        booking_id: int,
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
         data: Annotated[AcceptForm, URL_ENCODED],
     ) -> Redirect:
         try:
@@ -89,8 +92,8 @@ class InboxPages(Controller):
     async def decline(
         self,
         request: Request[Any, Any, Any],
-        tenant: Tenant,
-        booking_id: int,
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
         data: Annotated[DeclineForm, URL_ENCODED],
     ) -> Redirect:
         try:
@@ -104,7 +107,9 @@ class InboxPages(Controller):
         )
 
     @get("/portal/conflicts", guards=[MANAGERS])
-    async def conflicts_page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def conflicts_page(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         message, error = pop_flash(request)
         return render(
             request, staff, tenant, "portal/conflicts.html", conflicts=await conflicts.open_conflicts(tenant),
@@ -115,8 +120,8 @@ class InboxPages(Controller):
     async def resolve(
         self,
         request: Request[Any, Any, Any],
-        tenant: Tenant,
-        conflict_id: int,
+        tenant: NamedDependency[Tenant],
+        conflict_id: FromPath[int],
         data: Annotated[ResolveForm, URL_ENCODED],
     ) -> Redirect:
         try:
@@ -126,7 +131,9 @@ class InboxPages(Controller):
         return _flash(request, "/portal/conflicts", f"Resolved: {done}.")
 
     @get("/portal/notifications")
-    async def notifications_page(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def notifications_page(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         message, error = pop_flash(request)
         return render(
             request, staff, tenant, "portal/notifications.html",
@@ -135,7 +142,7 @@ class InboxPages(Controller):
 
     @post("/portal/notifications/read", status_code=303)
     async def mark_read(
-        self, request: Request[Any, Any, Any], staff: Staff, data: Annotated[ReadForm, URL_ENCODED]
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], data: Annotated[ReadForm, URL_ENCODED]
     ) -> Redirect:
         changed = await staff_notices.mark_read(staff.id, _id(data.notification_id))
         return _flash(request, "/portal/notifications", f"{changed} marked as read." if changed else "Nothing new.")

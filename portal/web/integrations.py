@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.params import QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from calendars.accounts import integrations
@@ -78,15 +79,15 @@ class IntegrationPages(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        message: str | None = None,
-        error: str | None = None,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        message: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
     ) -> Template:
         return await self._page(request, staff, tenant, message=message, error=error)
 
     @post("/google/connect", status_code=303)
-    async def connect_google(self, request: Request[Any, Any, Any], staff: Staff) -> Redirect:
+    async def connect_google(self, request: Request[Any, Any, Any], staff: NamedDependency[Staff]) -> Redirect:
         binding, session = oauth_flow.session_binding(request.session or {})
         request.set_session(session)
         pending = integrations.begin_google()
@@ -95,7 +96,7 @@ class IntegrationPages(Controller):
 
     @post("/caldav/connect", status_code=200)
     async def connect_caldav(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
     ) -> Template | Redirect:
         from tasks.sync import request_full_sync
 
@@ -116,7 +117,9 @@ class IntegrationPages(Controller):
         )
 
     @post("/{provider:str}/connect", status_code=303)
-    async def connect_provider(self, request: Request[Any, Any, Any], staff: Staff, provider: str) -> Redirect:
+    async def connect_provider(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], provider: FromPath[str]
+    ) -> Redirect:
         """Connect any OAuth provider (Outlook / Microsoft 365: /portal/integrations/microsoft/connect)."""
         binding, session = oauth_flow.session_binding(request.session or {})
         request.set_session(session)
@@ -130,7 +133,11 @@ class IntegrationPages(Controller):
     # The forms below are POST-redirect-GET: a reload of the page they lead to posts nothing again.
     @post("/{integration_id:int}/settings", status_code=303)
     async def save(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        integration_id: FromPath[int],
     ) -> Redirect:
         from tasks.sync import request_full_sync
 
@@ -143,7 +150,11 @@ class IntegrationPages(Controller):
 
     @post("/{integration_id:int}/test", status_code=303)
     async def test(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        integration_id: FromPath[int],
     ) -> Redirect:
         result = await integrations.test_connection(tenant, staff, integration_id)
         outcome = {"message": result.detail} if result.ok else {"error": result.detail}
@@ -151,7 +162,11 @@ class IntegrationPages(Controller):
 
     @post("/{integration_id:int}/sync", status_code=303)
     async def sync_now(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        integration_id: FromPath[int],
     ) -> Redirect:
         from tasks.sync import request_full_sync
 
@@ -161,7 +176,11 @@ class IntegrationPages(Controller):
 
     @post("/{integration_id:int}/disconnect", status_code=303)
     async def disconnect(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        integration_id: FromPath[int],
     ) -> Redirect:
         form = await request.form()
         remove = form.get("remove_events") == "on"
@@ -175,7 +194,11 @@ class IntegrationPages(Controller):
 
     @post("/{integration_id:int}/audit", status_code=303)
     async def audit(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, integration_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        integration_id: FromPath[int],
     ) -> Redirect:
         from tasks.sync import audit_integration
 
@@ -184,7 +207,9 @@ class IntegrationPages(Controller):
         return _back(message="Checking every event in this calendar; reload in a moment for the result.")
 
     @post("/colors", status_code=303, guards=[MANAGERS])
-    async def save_colors(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Redirect:
+    async def save_colors(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Redirect:
         from tasks.sync import request_full_sync
 
         form = await request.form()
@@ -198,7 +223,11 @@ class IntegrationPages(Controller):
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=303, guards=[MANAGERS])
     async def resolve(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, conflict_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        conflict_id: FromPath[int],
     ) -> Redirect:
         await integrations.resolve_conflict(tenant, conflict_id)
         return _back(message="Conflict marked as handled.")
@@ -212,8 +241,8 @@ def _back(**query: str) -> Redirect:
 async def google_callback(
     request: Request[Any, Any, Any],
     oauth_state: Annotated[str, QueryParameter(name="state")] = "",
-    code: str = "",
-    error: str = "",
+    code: FromQuery[str] = "",
+    error: FromQuery[str] = "",
 ) -> Redirect:
     """Google redirects here after consent."""
     return await _finish_oauth(request, "google", oauth_state, code, error)
@@ -222,10 +251,10 @@ async def google_callback(
 @get("/oauth/{provider:str}/callback", include_in_schema=False)
 async def provider_callback(
     request: Request[Any, Any, Any],
-    provider: str,
+    provider: FromPath[str],
     oauth_state: Annotated[str, QueryParameter(name="state")] = "",
-    code: str = "",
-    error: str = "",
+    code: FromQuery[str] = "",
+    error: FromQuery[str] = "",
 ) -> Redirect:
     """Any OAuth provider redirects here after consent (Microsoft: /oauth/microsoft/callback)."""
     return await _finish_oauth(request, provider, oauth_state, code, error)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from portal.web.auth import start_session
@@ -36,14 +36,14 @@ class JoinPages(Controller):
     include_in_schema = False
 
     @get("/{token:str}")
-    async def show(self, token: str) -> Template:
+    async def show(self, token: FromPath[str]) -> Template:
         return _page(token, await staff_invitations.open_link(token))
 
     @post("/{token:str}", status_code=303)
     async def accept(
         self,
         request: Request[Any, Any, Any],
-        token: str,
+        token: FromPath[str],
         data: Annotated[JoinForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         try:

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from calendars.ical import calendar_links
@@ -68,14 +69,24 @@ class BookingDetailPages(Controller):
         )
 
     @get("/{booking_id:int}")
-    async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int) -> Template:
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
+    ) -> Template:
         typed = (request.session or {}).get("flash", {}).get("typed")  # the details form as typed, when refused
         message, error = pop_flash(request)  # after a button or a form on this page
         return await self._page(request, staff, tenant, booking_id, message=message, error=error, typed=typed)
 
     @post("/{booking_id:int}/send_invite", status_code=303)
     async def send_invite(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, booking_id: int
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
     ) -> Redirect:
         """POST-redirect-GET: a reload of the page shows the outcome again, it does not send again."""
         from tasks.mail import request_invite
@@ -97,7 +108,9 @@ class ReminderPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         config = await reminders.get_config(tenant.id)
         return render(
             request,
@@ -113,7 +126,11 @@ class ReminderPages(Controller):
 
     @post("/", status_code=200)
     async def save(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[ReminderForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        data: Annotated[ReminderForm, Form],
     ) -> Template:
         message = error = None
         try:
@@ -166,14 +183,22 @@ class MailboxPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         maildir = get_settings().demo_maildir
         ours = await _addresses(tenant)
         mails = [m for m in demo_sink.list_mails(maildir, limit=2000) if _to(m) in ours][:100] if maildir else []
         return render(request, staff, tenant, "portal/mailbox.html", maildir=maildir, mails=mails)
 
     @get("/{key:str}")
-    async def show(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, key: str) -> Template:
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        key: FromPath[str],
+    ) -> Template:
         maildir = get_settings().demo_maildir
         mail = demo_sink.read_mail(maildir, key) if maildir else None
         if mail is None or _to(mail.summary) not in await _addresses(tenant):

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from portal.deps import PORTAL_DEPENDENCIES
@@ -24,7 +25,9 @@ class ProductPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         return render(
             request,
             staff,
@@ -38,9 +41,9 @@ class ProductPages(Controller):
     async def show(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        product_id: int,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        product_id: FromPath[int],
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
     ) -> Template:
         today = datetime.now(tenant.tz).date()

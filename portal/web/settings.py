@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from portal.deps import PORTAL_DEPENDENCIES
@@ -62,7 +63,9 @@ class SettingsPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template:
         message, error = pop_flash(request)
         hours = (await availability.opening_hours(tenant)).by_weekday
         return render(
@@ -75,7 +78,7 @@ class SettingsPages(Controller):
 
     @post("/products", status_code=303)
     async def add_product(
-        self, request: Request[Any, Any, Any], tenant: Tenant, data: Annotated[ProductForm, Form]
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], data: Annotated[ProductForm, Form]
     ) -> Redirect:
         try:
             await catalogue_edits.create_product(tenant, data.name, data.description, data.public == "1")
@@ -85,7 +88,11 @@ class SettingsPages(Controller):
 
     @post("/products/{product_id:int}", status_code=303)
     async def edit_product(
-        self, request: Request[Any, Any, Any], tenant: Tenant, product_id: int, data: Annotated[ProductForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        product_id: FromPath[int],
+        data: Annotated[ProductForm, Form],
     ) -> Redirect:
         try:
             await catalogue_edits.update_product(tenant, product_id, data.name, data.description, data.public == "1")
@@ -95,7 +102,11 @@ class SettingsPages(Controller):
 
     @post("/products/{product_id:int}/active", status_code=303)
     async def product_active(
-        self, request: Request[Any, Any, Any], tenant: Tenant, product_id: int, data: Annotated[ActiveForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        product_id: FromPath[int],
+        data: Annotated[ActiveForm, Form],
     ) -> Redirect:
         try:
             name = await catalogue_edits.set_product_active(tenant, product_id, data.active == "1")
@@ -107,7 +118,11 @@ class SettingsPages(Controller):
 
     @post("/products/{product_id:int}/units", status_code=303)
     async def add_unit(
-        self, request: Request[Any, Any, Any], tenant: Tenant, product_id: int, data: Annotated[UnitForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        product_id: FromPath[int],
+        data: Annotated[UnitForm, Form],
     ) -> Redirect:
         try:
             await catalogue_edits.create_unit(tenant, product_id, data.name)
@@ -117,7 +132,11 @@ class SettingsPages(Controller):
 
     @post("/units/{unit_id:int}", status_code=303)
     async def edit_unit(
-        self, request: Request[Any, Any, Any], tenant: Tenant, unit_id: int, data: Annotated[UnitForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        unit_id: FromPath[int],
+        data: Annotated[UnitForm, Form],
     ) -> Redirect:
         try:
             await catalogue_edits.update_unit(tenant, unit_id, data.name, data.active == "1")
@@ -127,7 +146,7 @@ class SettingsPages(Controller):
 
     @post("/hours", status_code=303)
     async def hours(
-        self, request: Request[Any, Any, Any], tenant: Tenant, data: Annotated[dict[str, str], Form]
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], data: Annotated[dict[str, str], Form]
     ) -> Redirect:
         days = {
             key: (data.get(f"{key}_open", ""), data.get(f"{key}_close", "")) if data.get(f"{key}_on") == "1" else None
@@ -143,9 +162,9 @@ class SettingsPages(Controller):
     async def member(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        staff_id: int,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        staff_id: FromPath[int],
         data: Annotated[MemberForm, Form],
     ) -> Redirect:
         try:
@@ -156,7 +175,11 @@ class SettingsPages(Controller):
 
     @post("/invitations", status_code=303)
     async def invite(
-        self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant, data: Annotated[InviteForm, Form]
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        data: Annotated[InviteForm, Form],
     ) -> Redirect:
         try:
             await staff_invitations.invite(tenant, staff, data.email, data.role)
@@ -165,7 +188,9 @@ class SettingsPages(Controller):
         return _back(request, "team", f"Invitation sent to {data.email.strip().lower()}.")
 
     @post("/invitations/{invitation_id:int}/resend", status_code=303)
-    async def resend(self, request: Request[Any, Any, Any], tenant: Tenant, invitation_id: int) -> Redirect:
+    async def resend(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], invitation_id: FromPath[int]
+    ) -> Redirect:
         try:
             email = await staff_invitations.resend(tenant, invitation_id)
         except DomainError as exc:
@@ -173,7 +198,9 @@ class SettingsPages(Controller):
         return _back(request, "team", f"Invitation sent again to {email}; the earlier link no longer works.")
 
     @post("/invitations/{invitation_id:int}/withdraw", status_code=303)
-    async def withdraw(self, request: Request[Any, Any, Any], tenant: Tenant, invitation_id: int) -> Redirect:
+    async def withdraw(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], invitation_id: FromPath[int]
+    ) -> Redirect:
         try:
             email = await staff_invitations.withdraw(tenant, invitation_id)
         except DomainError as exc:

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromQuery, QueryParameter
 from litestar.response import Template
 from msgspec import UNSET
 
@@ -123,15 +124,15 @@ class TeamPages(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
-        view: str = "week",
-        by: str = "unit",
-        product: str = "",
-        unit: str = "",
-        person: str = "",
-        kind: str = "",
+        view: FromQuery[str] = "week",
+        by: FromQuery[str] = "unit",
+        product: FromQuery[str] = "",
+        unit: FromQuery[str] = "",
+        person: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
     ) -> Template:
         filters = Filters(optional_int(product), optional_int(unit), optional_int(person), kind or None)
         return await self._page(request, staff, tenant, from_, view, by, filters)
@@ -140,8 +141,8 @@ class TeamPages(Controller):
     async def move(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
         data: Annotated[MoveForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         """Answers with the grid: moved (with an undo), or unchanged with the reason."""
@@ -167,11 +168,11 @@ class TeamPages(Controller):
     async def new(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        day: str = "",
-        unit_id: str = "",
-        staff_id: str = "",
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        day: FromQuery[str] = "",
+        unit_id: FromQuery[str] = "",
+        staff_id: FromQuery[str] = "",
     ) -> Template:
         """The create form for an empty cell (HTMX: the form alone; otherwise the page with it open)."""
         chosen = cell_day(day)
@@ -186,8 +187,8 @@ class TeamPages(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
         data: Annotated[NewBooking, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         """Answers with the grid: the new booking on it, or the form again with the reason (nothing created)."""

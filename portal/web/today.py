@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from calendars.accounts.integrations import open_conflicts
@@ -101,7 +102,9 @@ class TodayPages(Controller):
     guards = [SIGNED_IN]
 
     @get("/portal/today")
-    async def today(self, request: Request[Any, Any, Any], staff: Staff, tenant: Tenant) -> Template | Redirect:
+    async def today(
+        self, request: Request[Any, Any, Any], staff: NamedDependency[Staff], tenant: NamedDependency[Tenant]
+    ) -> Template | Redirect:
         if not staff.is_manager:
             return Redirect("/portal/my")
         message, error = pop_flash(request)
@@ -112,9 +115,9 @@ class TodayPages(Controller):
     async def mine(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        view: str = "day",
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        view: FromQuery[str] = "day",
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
     ) -> Template:
         view = "week" if view == "week" else "day"
@@ -132,9 +135,9 @@ class TodayPages(Controller):
     async def act(
         self,
         request: Request[Any, Any, Any],
-        staff: Staff,
-        tenant: Tenant,
-        booking_id: int,
+        staff: NamedDependency[Staff],
+        tenant: NamedDependency[Tenant],
+        booking_id: FromPath[int],
         data: Annotated[ActionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         """POST, then redirect back (a reload never presses the button twice)."""

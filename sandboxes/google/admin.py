@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
 
 from .context import sandbox_of
 from .errors import bad_request
@@ -99,13 +100,13 @@ async def tokens_expire(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post(ADMIN + "/calendars/{calendar_id:str}/invalidate_sync_tokens")
-async def invalidate_sync_tokens(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def invalidate_sync_tokens(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     epoch = sandbox_of(request).store.invalidate_sync_tokens(calendar_id)
     return respond({"calendarId": calendar_id, "syncEpoch": epoch})
 
 
 @get(CAL_EVENTS)
-async def events_dump(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def events_dump(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     """Every event of a calendar, deleted ones included, in full."""
     store = sandbox_of(request).store
     events, rev = store.snapshot(store.calendar(calendar_id))
@@ -123,7 +124,7 @@ async def _event_body(request: Request[Any, Any, Any], method_id: str) -> dict[s
 
 
 @post(CAL_EVENTS)
-async def events_create(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def events_create(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     """Create an event as the calendar's owner would in Google Calendar."""
     store = sandbox_of(request).store
     cal = store.calendar(calendar_id)
@@ -132,7 +133,9 @@ async def events_create(request: Request[Any, Any, Any], calendar_id: str) -> Re
 
 
 @patch(CAL_EVENTS + "/{event_id:str}")
-async def events_change(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> Response[Any]:
+async def events_change(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]
+) -> Response[Any]:
     """Change an event as a user would in Google: etag/updated/sequence bump and watch notifications."""
     store = sandbox_of(request).store
     body = await _event_body(request, "calendar.events.patch")
@@ -140,7 +143,7 @@ async def events_change(request: Request[Any, Any, Any], calendar_id: str, event
 
 
 @delete(CAL_EVENTS + "/{event_id:str}", status_code=204)
-async def events_remove(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> None:
+async def events_remove(request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]) -> None:
     store = sandbox_of(request).store
     store.delete_event(store.calendar(calendar_id), event_id)
 

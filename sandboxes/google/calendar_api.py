@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from . import freebusy
 from .auth import authenticate
@@ -69,14 +70,14 @@ async def calendar_list(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get(f"{V3}/users/me/calendarList/{{calendar_id:str}}", opt=api("calendar.calendarList.get"))
-async def calendar_list_get(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def calendar_list_get(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, "calendar.calendarList.get")
     return respond(calendar_entry(sb.store.calendar_for(who.email, calendar_id)))
 
 
 @get(f"{V3}/calendars/{{calendar_id:str}}", opt=api("calendar.calendars.get"))
-async def calendars_get(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def calendars_get(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, "calendar.calendars.get")
     return respond(calendar_resource(sb.store.calendar_for(who.email, calendar_id)))

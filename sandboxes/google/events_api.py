@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post, put
+from litestar.params import FromPath
 
 from . import event_model as em
 from . import recurrence, timeutil
@@ -49,13 +50,13 @@ def _localised(resource: dict[str, Any], params: dict[str, Any]) -> dict[str, An
 
 
 @get(EVENTS, opt=api("calendar.events.list"))
-async def list_events(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def list_events(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     sb, _, cal, params = _start(request, "calendar.events.list", calendar_id)
     return respond(EventQuery(sb.store, cal, params).run())
 
 
 @post(EVENTS, opt=api("calendar.events.insert"))
-async def insert_event(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def insert_event(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     sb, email, cal, _ = _start(request, "calendar.events.insert", calendar_id)
     body = await read_json(request)
     sb.discovery.validate_body("calendar.events.insert", body)
@@ -63,7 +64,9 @@ async def insert_event(request: Request[Any, Any, Any], calendar_id: str) -> Res
 
 
 @get(ONE, opt=api("calendar.events.get"))
-async def get_event(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> Response[Any]:
+async def get_event(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]
+) -> Response[Any]:
     sb, _, cal, params = _start(request, "calendar.events.get", calendar_id)
     resource = _find(sb, cal, event_id)
     if request.headers.get("if-none-match") == resource["etag"]:
@@ -72,7 +75,9 @@ async def get_event(request: Request[Any, Any, Any], calendar_id: str, event_id:
 
 
 @patch(ONE, opt=api("calendar.events.patch"))
-async def patch_event(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> Response[Any]:
+async def patch_event(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]
+) -> Response[Any]:
     sb, _, cal, _ = _start(request, "calendar.events.patch", calendar_id)
     body = await read_json(request)
     sb.discovery.validate_body("calendar.events.patch", body)
@@ -80,7 +85,9 @@ async def patch_event(request: Request[Any, Any, Any], calendar_id: str, event_i
 
 
 @put(ONE, opt=api("calendar.events.update"))
-async def update_event(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> Response[Any]:
+async def update_event(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]
+) -> Response[Any]:
     sb, _, cal, _ = _start(request, "calendar.events.update", calendar_id)
     body = await read_json(request)
     sb.discovery.validate_body("calendar.events.update", body)
@@ -88,13 +95,15 @@ async def update_event(request: Request[Any, Any, Any], calendar_id: str, event_
 
 
 @delete(ONE, opt=api("calendar.events.delete"), status_code=204)
-async def delete_event(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> None:
+async def delete_event(request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]) -> None:
     sb, _, cal, _ = _start(request, "calendar.events.delete", calendar_id)
     sb.store.delete_event(cal, event_id, request.headers.get("if-match"))
 
 
 @get(ONE + "/instances", opt=api("calendar.events.instances"))
-async def event_instances(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> Response[Any]:
+async def event_instances(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]
+) -> Response[Any]:
     sb, _, cal, params = _start(request, "calendar.events.instances", calendar_id)
     events, _ = sb.store.snapshot(cal)
     stored = next((e for e in events if e.resource["id"] == event_id), None)
@@ -124,7 +133,7 @@ async def event_instances(request: Request[Any, Any, Any], calendar_id: str, eve
 
 
 @post(EVENTS + "/watch", opt=api("calendar.events.watch"))
-async def watch_events(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def watch_events(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     sb, email, cal, _ = _start(request, "calendar.events.watch", calendar_id)
     body = await read_json(request)
     sb.discovery.validate_body("calendar.events.watch", body)

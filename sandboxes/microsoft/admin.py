@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
 
 from . import schema, views, zones
 from .context import sandbox_of
@@ -128,7 +129,7 @@ async def grants_expire(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post(ADMIN + "/calendars/{calendar_id:str}/expire_delta_tokens")
-async def expire_delta_tokens(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def expire_delta_tokens(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     return respond({"epoch": sandbox_of(request).store.expire_delta_tokens(calendar_id)})
 
 
@@ -138,7 +139,7 @@ def _zone(request: Request[Any, Any, Any]) -> zones.Zone:
 
 
 @get(CAL_EVENTS)
-async def events_dump(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def events_dump(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     """Every event of a calendar (deleted ones flagged), extended properties included, in UTC."""
     sb = sandbox_of(request)
     cal = sb.store.calendar(calendar_id)
@@ -151,7 +152,7 @@ async def events_dump(request: Request[Any, Any, Any], calendar_id: str) -> Resp
 
 
 @post(CAL_EVENTS)
-async def events_create(request: Request[Any, Any, Any], calendar_id: str) -> Response[Any]:
+async def events_create(request: Request[Any, Any, Any], calendar_id: FromPath[str]) -> Response[Any]:
     """Create an event as the mailbox owner would in Outlook (same validation and notifications)."""
     sb = sandbox_of(request)
     cal = sb.store.calendar(calendar_id)
@@ -161,7 +162,9 @@ async def events_create(request: Request[Any, Any, Any], calendar_id: str) -> Re
 
 
 @patch(CAL_EVENTS + "/{event_id:str}")
-async def events_change(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> Response[Any]:
+async def events_change(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]
+) -> Response[Any]:
     sb = sandbox_of(request)
     cal = sb.store.calendar(calendar_id)
     body = schema.validate("event", await _json(request))
@@ -171,7 +174,7 @@ async def events_change(request: Request[Any, Any, Any], calendar_id: str, event
 
 
 @delete(CAL_EVENTS + "/{event_id:str}", status_code=204)
-async def events_remove(request: Request[Any, Any, Any], calendar_id: str, event_id: str) -> None:
+async def events_remove(request: Request[Any, Any, Any], calendar_id: FromPath[str], event_id: FromPath[str]) -> None:
     sb = sandbox_of(request)
     cal = sb.store.calendar(calendar_id)
     _, stored, occ = sb.store.locate(cal.owner, event_id, cal)
@@ -186,7 +189,7 @@ async def subscriptions_list(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post(ADMIN + "/subscriptions/{subscription_id:str}/lifecycle")
-async def lifecycle(request: Request[Any, Any, Any], subscription_id: str) -> Response[Any]:
+async def lifecycle(request: Request[Any, Any, Any], subscription_id: FromPath[str]) -> Response[Any]:
     """Send a lifecycle event: {"event": "reauthorizationRequired" | "subscriptionRemoved" | "missed"}."""
     sb = sandbox_of(request)
     body = await _json(request)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 
 from . import views
 from .auth import READ, authenticate
@@ -42,7 +43,9 @@ def _changes(sb: Any, state: DeltaState) -> tuple[list[tuple[str, Any]], dict[st
 
 @get([CAL + "/calendarView/delta", V1 + "/me/calendarView/delta", V1 + "/me/calendar/calendarView/delta"],
      opt=graph("calendarView.delta"))  # fmt: skip
-async def calendar_view_delta(request: Request[Any, Any, Any], calendar_id: str | None = None) -> Response[Any]:
+async def calendar_view_delta(
+    request: Request[Any, Any, Any], calendar_id: FromPath[str | None] = None
+) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     tokens = sb.delta_tokens

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
 
 from . import schema, views
 from .auth import PROFILE, READ, WRITE, Principal, authenticate
@@ -61,7 +62,7 @@ async def calendars_list(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get([CAL, V1 + "/me/calendar"], opt=graph("calendars.get"))
-async def calendar_get(request: Request[Any, Any, Any], calendar_id: str | None = None) -> Response[Any]:
+async def calendar_get(request: Request[Any, Any, Any], calendar_id: FromPath[str | None] = None) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     return respond(views.calendar(_calendar(sb, who, calendar_id), sb.store.ensure_account(who.email)))
@@ -71,7 +72,7 @@ async def calendar_get(request: Request[Any, Any, Any], calendar_id: str | None 
 
 
 @get([CAL + "/events", *(p + "/events" for p in DEFAULT_CAL)], opt=graph("events.list"))
-async def events_list(request: Request[Any, Any, Any], calendar_id: str | None = None) -> Response[Any]:
+async def events_list(request: Request[Any, Any, Any], calendar_id: FromPath[str | None] = None) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     cal = _calendar(sb, who, calendar_id)
@@ -87,7 +88,7 @@ async def events_list(request: Request[Any, Any, Any], calendar_id: str | None =
 
 
 @post([CAL + "/events", *(p + "/events" for p in DEFAULT_CAL)], opt=graph("events.create"))
-async def events_create(request: Request[Any, Any, Any], calendar_id: str | None = None) -> Response[Any]:
+async def events_create(request: Request[Any, Any, Any], calendar_id: FromPath[str | None] = None) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, WRITE)
     cal = _calendar(sb, who, calendar_id)
@@ -109,7 +110,9 @@ def _locate(sb: Sandbox, who: Principal, calendar_id: str | None, event_id: str)
 
 
 @get(EVENT, opt=graph("events.get"))
-async def event_get(request: Request[Any, Any, Any], event_id: str, calendar_id: str | None = None) -> Response[Any]:
+async def event_get(
+    request: Request[Any, Any, Any], event_id: FromPath[str], calendar_id: FromPath[str | None] = None
+) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     _, stored, occ = _locate(sb, who, calendar_id, event_id)
@@ -120,7 +123,9 @@ async def event_get(request: Request[Any, Any, Any], event_id: str, calendar_id:
 
 
 @patch(EVENT, opt=graph("events.update"))
-async def event_update(request: Request[Any, Any, Any], event_id: str, calendar_id: str | None = None) -> Response[Any]:
+async def event_update(
+    request: Request[Any, Any, Any], event_id: FromPath[str], calendar_id: FromPath[str | None] = None
+) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, WRITE)
     opts = options(request)
@@ -136,7 +141,9 @@ async def event_update(request: Request[Any, Any, Any], event_id: str, calendar_
 
 
 @delete(EVENT, opt=graph("events.delete"), status_code=204)
-async def event_delete(request: Request[Any, Any, Any], event_id: str, calendar_id: str | None = None) -> None:
+async def event_delete(
+    request: Request[Any, Any, Any], event_id: FromPath[str], calendar_id: FromPath[str | None] = None
+) -> None:
     sb = sandbox_of(request)
     who = authenticate(sb, request, WRITE)
     cal, stored, occ = _locate(sb, who, calendar_id, event_id)
@@ -147,7 +154,7 @@ async def event_delete(request: Request[Any, Any, Any], event_id: str, calendar_
 
 
 @get([CAL + "/calendarView", V1 + "/me/calendarView", V1 + "/me/calendar/calendarView"], opt=graph("calendarView"))
-async def calendar_view(request: Request[Any, Any, Any], calendar_id: str | None = None) -> Response[Any]:
+async def calendar_view(request: Request[Any, Any, Any], calendar_id: FromPath[str | None] = None) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     cal = _calendar(sb, who, calendar_id)
@@ -188,7 +195,7 @@ async def categories_create(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @delete(CATEGORIES + "/{category_id:str}", opt=graph("masterCategories.delete"), status_code=204)
-async def categories_delete(request: Request[Any, Any, Any], category_id: str) -> None:
+async def categories_delete(request: Request[Any, Any, Any], category_id: FromPath[str]) -> None:
     sb = sandbox_of(request)
     who = authenticate(sb, request, WRITE)
     sb.store.delete_category(who.email, category_id)

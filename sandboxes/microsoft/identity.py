@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.enums import MediaType
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from . import pages
@@ -61,7 +62,7 @@ def _accounts_for(sb: Sandbox, tenant: str, hint: str | None) -> list[str]:
 
 
 @get(AUTHORITY + "/authorize", opt={"graph_op": "identity.authorize"})
-async def authorize(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
+async def authorize(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
     sb = sandbox_of(request)
     q = request.query_params
     try:
@@ -104,7 +105,7 @@ async def authorize(request: Request[Any, Any, Any], tenant: str) -> Response[An
 
 
 @post(AUTHORITY + "/consent", opt={"graph_op": "identity.consent"})
-async def consent(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
+async def consent(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
     sb = sandbox_of(request)
     form = await _form(request)
     auth = sb.tokens.take_request(form.get("request_id", ""))
@@ -157,7 +158,7 @@ def _client(sb: Sandbox, request: Request[Any, Any, Any], form: dict[str, str]) 
 
 
 @post(AUTHORITY + "/token", opt=_TOKEN_OPT)
-async def token(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
+async def token(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
     sb = sandbox_of(request)
     _check_tenant(sb, tenant)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
@@ -184,7 +185,7 @@ async def token(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
 
 
 @get(["/{tenant:str}/v2.0/.well-known/openid-configuration"], opt={"graph_op": "identity.metadata"})
-async def openid_configuration(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
+async def openid_configuration(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
     base = sandbox_of(request).base_url
     return respond({
         "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
 
 from . import schema
 from .auth import READ, authenticate
@@ -71,14 +72,14 @@ async def listing(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get(SUBS + "/{subscription_id:str}", opt=graph("subscriptions.get"))
-async def read(request: Request[Any, Any, Any], subscription_id: str) -> Response[Any]:
+async def read(request: Request[Any, Any, Any], subscription_id: FromPath[str]) -> Response[Any]:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     return respond(sb.notifier.get(subscription_id, who.client_id).resource_json())
 
 
 @patch(SUBS + "/{subscription_id:str}", opt=graph("subscriptions.update"))
-async def renew(request: Request[Any, Any, Any], subscription_id: str) -> Response[Any]:
+async def renew(request: Request[Any, Any, Any], subscription_id: FromPath[str]) -> Response[Any]:
     """Renewal: only expirationDateTime (and notificationUrl) may change; it also reauthorizes."""
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
@@ -99,14 +100,14 @@ async def renew(request: Request[Any, Any, Any], subscription_id: str) -> Respon
 
 
 @post(SUBS + "/{subscription_id:str}/reauthorize", opt=graph("subscriptions.reauthorize"), status_code=204)
-async def reauthorize(request: Request[Any, Any, Any], subscription_id: str) -> None:
+async def reauthorize(request: Request[Any, Any, Any], subscription_id: FromPath[str]) -> None:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     sb.notifier.get(subscription_id, who.client_id).needs_reauthorization = False
 
 
 @delete(SUBS + "/{subscription_id:str}", opt=graph("subscriptions.delete"), status_code=204)
-async def remove(request: Request[Any, Any, Any], subscription_id: str) -> None:
+async def remove(request: Request[Any, Any, Any], subscription_id: FromPath[str]) -> None:
     sb = sandbox_of(request)
     who = authenticate(sb, request, READ)
     sb.notifier.remove(sb.notifier.get(subscription_id, who.client_id).id)
