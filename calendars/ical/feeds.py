@@ -24,7 +24,7 @@ from icalendar.prop import vDate, vDuration
 from calendars.ical.colors import normalize_color
 from calendars.ical.invites import PRODID
 from calendars.ical.models import FeedEvent
-from calendars.ical.text import clean_text
+from calendars.ical.text import clean_text, escape_text
 from calendars.ical.zones import is_utc, load_zone, unambiguous, vtimezone
 
 _END_CALENDAR = b"END:VCALENDAR\r\n"
@@ -150,22 +150,6 @@ def _local(value: datetime) -> bytes:
 def _utc(value: datetime) -> bytes:
     """RFC 5545 3.3.5 form 2, UTC."""
     return _local(value.astimezone(UTC)) + b"Z"
-
-
-def escape_text(value: str) -> bytes:
-    """RFC 5545 3.3.11 TEXT escaping, with the replacements and their order of icalendar's ``vText.to_ical()``
-    (whose only public form is deprecated); a value object per property cost most of a feed's render time.
-    A property-based test holds this to icalendar's output."""
-    return (
-        value.replace(r"\N", "\n")
-        .replace("\\", "\\\\")
-        .replace(";", r"\;")
-        .replace(",", r"\,")
-        .replace("\r\n", r"\n")
-        .replace("\n", r"\n")
-        .replace("\r", r"\n")
-        .encode("utf-8")
-    )
 
 
 def _text(value: str) -> bytes:

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from calendars.ical.models import InviteEvent, InviteMethod
-from calendars.ical.text import clean_text
+from calendars.ical.text import clean_text, text_value
 from calendars.ical.zones import is_utc, load_zone, unambiguous, vtimezone
 
 PRODID = "-//Rentcal//Rentcal Calendar Integration 1.0//EN"
@@ -47,7 +47,7 @@ def build_invite(event: InviteEvent, method: InviteMethod) -> bytes:
     vevent.add("SEQUENCE", event.sequence)
     vevent.add("DTSTART", unambiguous(starts_local))
     vevent.add("DTEND", unambiguous(ends_local))
-    vevent.add("SUMMARY", clean_text(event.summary))
+    vevent.add("SUMMARY", text_value(event.summary))
     vevent.add("ORGANIZER", _address(event.organizer_email, event.organizer_name))
     vevent.add(
         "ATTENDEE",
@@ -62,9 +62,9 @@ def build_invite(event: InviteEvent, method: InviteMethod) -> bytes:
         ),
     )
     if event.location:
-        vevent.add("LOCATION", clean_text(event.location))
+        vevent.add("LOCATION", text_value(event.location))
     if event.description:
-        vevent.add("DESCRIPTION", clean_text(event.description))
+        vevent.add("DESCRIPTION", text_value(event.description))
     if method == "CANCEL":
         vevent.add("STATUS", "CANCELLED")
         vevent.add("TRANSP", "TRANSPARENT")
@@ -75,7 +75,7 @@ def build_invite(event: InviteEvent, method: InviteMethod) -> bytes:
             alarm = Alarm()
             alarm.add("ACTION", "DISPLAY")
             alarm.add("TRIGGER", -offset)
-            alarm.add("DESCRIPTION", clean_text(f"Reminder: {event.summary}"))
+            alarm.add("DESCRIPTION", text_value(f"Reminder: {event.summary}"))
             vevent.add_component(alarm)
     calendar.add_component(vevent)
     return bytes(calendar.to_ical())

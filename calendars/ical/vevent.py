@@ -20,12 +20,12 @@ from functools import cache
 from typing import Any, Literal
 
 import recurring_ical_events
-from icalendar import Alarm, Calendar, Component, Event, vText
+from icalendar import Alarm, Calendar, Component, Event
 from icalendar.parser.property import unescape_backslash
 
 from calendars.ical.colors import normalize_color
 from calendars.ical.invites import PRODID
-from calendars.ical.text import clean_text
+from calendars.ical.text import clean_text, text_value
 from calendars.ical.zones import is_utc, load_zone, require_aware, unambiguous, vtimezone
 
 KEY_PROPERTY = "X-RENTCAL-KEY"
@@ -140,25 +140,25 @@ def build_storage_object(event: StorageEvent, *, now: datetime | None = None) ->
             calendar.add_component(vtimezone(event.timezone, starts_local.year, ends_local.year))
         vevent.add("DTSTART", unambiguous(starts_local))
         vevent.add("DTEND", unambiguous(ends_local))
-    vevent.add("SUMMARY", clean_text(event.summary))
+    vevent.add("SUMMARY", text_value(event.summary))
     if event.description:
-        vevent.add("DESCRIPTION", clean_text(event.description))
+        vevent.add("DESCRIPTION", text_value(event.description))
     if event.location:
-        vevent.add("LOCATION", clean_text(event.location))
+        vevent.add("LOCATION", text_value(event.location))
     vevent.add("STATUS", event.status)
     vevent.add("TRANSP", "OPAQUE")
     if event.color is not None:
         vevent.add("COLOR", normalize_color(event.color))
-    vevent.add(KEY_PROPERTY, vText(clean_text(event.key)))
+    vevent.add(KEY_PROPERTY, text_value(event.key))
     if event.origin:
-        vevent.add(ORIGIN_PROPERTY, vText(clean_text(event.origin)))
+        vevent.add(ORIGIN_PROPERTY, text_value(event.origin))
     for reminder in event.alarms:
         if reminder.minutes < 0:
             raise ValueError("a reminder cannot be after the start")
         alarm = Alarm()
         alarm.add("ACTION", "DISPLAY")  # EMAIL alarms need an ATTENDEE; servers mail nobody for DISPLAY
         alarm.add("TRIGGER", timedelta(minutes=-reminder.minutes))
-        alarm.add("DESCRIPTION", clean_text(f"Reminder: {event.summary}"))
+        alarm.add("DESCRIPTION", text_value(f"Reminder: {event.summary}"))
         alarm.add(METHOD_PROPERTY, reminder.method)
         vevent.add_component(alarm)
     calendar.add_component(vevent)

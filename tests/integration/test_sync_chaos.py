@@ -153,6 +153,13 @@ def stack(google_sandbox: str) -> Iterator[Stack]:
         built.start_redis()
         built.cli("migrate")
         built.cli("seed", "--demo")
+        # a full calendar on each account: every demo booking to the manager, every delivery to the driver (the
+        # demo itself gives nobody two jobs at once, which leaves each of them only a dozen)
+        pg.psql(
+            "\\connect rentcal\n"
+            "UPDATE booking SET assigned_staff = (SELECT id FROM staff_user WHERE email = 'manager@demo.test');"
+            "UPDATE delivery SET driver = (SELECT id FROM staff_user WHERE email = 'driver@demo.test');"
+        )
         built.start("web", "web", "--port", str(web_port))
         wait_until_up(f"{base_url}/health")
         built.start("worker", "worker", "--threads", "4")

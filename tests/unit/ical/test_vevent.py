@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
@@ -180,6 +180,8 @@ def test_control_characters_are_dropped() -> None:
 
 
 @given(st.text(min_size=1, max_size=80))
+@example("\\N")
+@example("C:\\New folder\\notes; a, b")
 def test_any_text_round_trips(text: str) -> None:
     got = read(build_storage_object(event(summary=text, location=text), now=NOW))
     kept = "".join(c for c in text if c in "\t\n\r" or (ord(c) >= 0x20 and ord(c) != 0x7F))
